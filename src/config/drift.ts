@@ -1,0 +1,50 @@
+// The drift section of a configuration: which test each feature gets, its thresholds, the
+// dataset-drift share, and column kind overrides. Shared by `driftwatch check --config` and the
+// `models[].drift` section of the service's config.
+
+import { z } from 'zod'
+import type { DriftSettings, TestChoice } from '../core/drift-tests/thresholds.js'
+import { defaultDriftShare } from '../core/drift-tests/thresholds.js'
+import { featureKinds } from '../core/report.js'
+
+export const testChoiceSchema = z
+  .strictObject({
+    test: z.string().min(1).optional().describe("a drift test name, or 'auto' for Evidently's choice"),
+    threshold: z.number().positive().optional().describe('p-value below which (or distance at or above which) a feature drifts'),
+    critical: z.number().positive().optional().describe('a drifted feature is critical past this'),
+  })
+  .describe('test and thresholds')
+
+export const driftSectionSchema = z.strictObject({
+  driftShare: z.number().gt(0).max(1).default(defaultDriftShare).describe('dataset drift when this share of features drifts'),
+  test: z.string().min(1).optional(),
+  threshold: z.number().positive().optional(),
+  critical: z.number().positive().optional(),
+  kinds: z.partialRecord(z.enum(featureKinds), testChoiceSchema).optional(),
+  features: z.record(z.string(), testChoiceSchema).optional(),
+  columns: z.record(z.string(), z.enum(featureKinds)).optional().describe('column kind overrides'),
+})
+
+export type DriftSection = z.infer<typeof driftSectionSchema>
+
+export function driftSettingsOf(section: DriftSection): DriftSettings {
+  const global: TestChoice = {
+    ...(section.test === undefined ? {} : { test: section.test }),
+    ...(section.threshold === undefined ? {} : { threshold: section.threshold }),
+    ...(section.critical === undefined ? {} : { critical: section.critical }),
+  }
+  return {
+    driftShare: section.driftShare,
+    global,
+    ...(section.kinds === undefined ? {} : { byKind: stripUndefined(section.kinds) }),
+    ...(section.features === undefined ? {} : { byFeature: stripUndefined(section.features) }),
+  }
+}
+
+function stripUndefined<T extends object>(record: Partial<Record<string, T | undefined>>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).filter((entry): entry is [string, T] => entry[1] !== undefined))
+}
+
+export function defaultDriftSection(): DriftSection {
+  return driftSectionSchema.parse({})
+}

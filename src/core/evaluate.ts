@@ -1,0 +1,202 @@
+// Compares a current dataset profile with the reference: one test verdict per feature, every
+// metric that applies to the feature's kind, the dataset verdict, and the pictures' bins.
+// Pure: the same function serves `driftwatch check` and each window of the stream.
+
+import { autoTest, autoTestName } from './drift-tests/auto.js'
+import { chiSquare } from './drift-tests/chi-square.js'
+import { binnedCounts, distinctValues, shares } from './drift-tests/distributions.js'
+import { hellinger } from './drift-tests/hellinger.js'
+import { jensenShannon } from './drift-tests/jensen-shannon.js'
+import { klDiv } from './drift-tests/kl-div.js'
+import { ks } from './drift-tests/ks.js'
+import { psi } from './drift-tests/psi.js'
+import { verdict, type DriftTestRegistry } from './drift-tests/registry.js'
+import { resolveChoice, type DriftSettings } from './drift-tests/thresholds.js'
+import type { DriftTest, TestScore } from './drift-tests/types.js'
+import { wassersteinDistance, wassersteinNormed } from './drift-tests/wasserstein.js'
+import { zTest } from './drift-tests/z-test.js'
+import type { DatasetProfile } from './profile/dataset.js'
+import type { FeatureProfile } from './profile/index.js'
+import { mean, std, type NumericalProfile } from './profile/numerical.js'
+import type { CategoricalProfile } from './profile/categorical.js'
+import type { DistributionBin, DriftReport, FeatureMetrics, FeatureResult } from './report.js'
+
+export interface EvaluateOptions {
+  readonly settings: DriftSettings
+  readonly registry: DriftTestRegistry
+  /** Evaluate only these features (all of the reference's when absent). */
+  readonly features?: readonly string[]
+}
+
+export function evaluateDrift(reference: DatasetProfile, current: DatasetProfile, options: EvaluateOptions): DriftReport {
+  const names = options.features ?? [...reference.features.keys()]
+  const features: FeatureResult[] = []
+  for (const name of names) {
+    const ref = reference.features.get(name)
+    const cur = current.features.get(name)
+    if (ref === undefined || cur === undefined) continue
+    features.push(evaluateFeature(name, ref, cur, options))
+  }
+  const evaluated = features.filter((f) => f.insufficientData === undefined)
+  const nDrifted = evaluated.filter((f) => f.drifted).length
+  const driftShare = evaluated.length === 0 ? 0 : nDrifted / evaluated.length
+  return {
+    datasetDrift: evaluated.length > 0 && driftShare >= options.settings.driftShare,
+    driftShare,
+    driftShareThreshold: options.settings.driftShare,
+    nDrifted,
+    nFeatures: features.length,
+    nReference: reference.rows,
+    nCurrent: current.rows,
+    features,
+  }
+}
+
+export function evaluateFeature(
+  name: string,
+  reference: FeatureProfile,
+  current: FeatureProfile,
+  options: EvaluateOptions,
+): FeatureResult {
+  const choice = resolveChoice(name, reference.kind, options.settings)
+  const testName = choice.test === autoTestName ? autoTest(reference, current) : choice.test
+  const test = options.registry.get(testName)
+  const threshold = choice.threshold ?? test.defaults.threshold
+  const critical = choice.critical ?? test.defaults.critical
+  const score = test.featureKinds.includes(reference.kind)
+    ? test.score(reference, current)
+    : ({ status: 'insufficientData', reason: `${test.name} does not apply to ${reference.kind} features` } as const)
+  const { drifted, severity } = verdict(test, score, threshold, critical)
+  return {
+    name,
+    kind: reference.kind,
+    test: test.name,
+    statistic: score.status === 'ok' ? finiteOrNull(score.statistic) : null,
+    pValue: score.status === 'ok' ? score.pValue : null,
+    threshold,
+    drifted,
+    severity,
+    ...(score.status === 'insufficientData' ? { insufficientData: { reason: score.reason } } : {}),
+    nReference: rowsOf(reference),
+    nCurrent: rowsOf(current),
+    metrics:
+      reference.kind === 'numerical' && current.kind === 'numerical'
+        ? numericalMetrics(reference, current)
+        : categoricalMetrics(reference as CategoricalProfile, current as CategoricalProfile),
+    distribution: distribution(reference, current),
+  }
+}
+
+function numericalMetrics(reference: NumericalProfile, current: NumericalProfile): FeatureMetrics {
+  const both = reference.count > 0 && current.count > 0
+  const ksScore = both ? ks.score(reference, current) : undefined
+  const small = distinctValues(reference, current)
+  return compact({
+    missingShare: share(current.missing, rowsOf(current)),
+    referenceMissingShare: share(reference.missing, rowsOf(reference)),
+    nonFiniteShare: share(current.nonFinite, rowsOf(current)),
+    psi: statisticOf(psi, reference, current),
+    ks: ksScore?.status === 'ok' ? ksScore.statistic : undefined,
+    ksPValue: ksScore?.status === 'ok' ? (ksScore.pValue ?? undefined) : undefined,
+    wasserstein: both ? wassersteinDistance(reference, current) : undefined,
+    wassersteinNormed: both ? wassersteinNormed(reference, current) : undefined,
+    jensenShannon: statisticOf(jensenShannon, reference, current),
+    klDiv: statisticOf(klDiv, reference, current),
+    hellinger: statisticOf(hellinger, reference, current),
+    ...(small !== null ? chiSquareMetrics(reference, current) : {}),
+    zPValue: small !== null && small <= 2 ? pValueOf(zTest, reference, current) : undefined,
+    mean: mean(current),
+    referenceMean: mean(reference),
+    std: std(current),
+    p05: current.count > 0 ? current.digest.quantile(0.05) : undefined,
+    p50: current.count > 0 ? current.digest.quantile(0.5) : undefined,
+    p95: current.count > 0 ? current.digest.quantile(0.95) : undefined,
+    min: current.count > 0 ? current.min : undefined,
+    max: current.count > 0 ? current.max : undefined,
+  })
+}
+
+function categoricalMetrics(reference: CategoricalProfile, current: CategoricalProfile): FeatureMetrics {
+  const unseen = [...current.counts].filter(([category, n]) => n > 0 && (reference.counts.get(category) ?? 0) === 0)
+  const unseenCount = unseen.reduce((sum, [, n]) => sum + n, 0)
+  const distinct = distinctValues(reference, current)
+  return compact({
+    missingShare: share(current.missing, rowsOf(current)),
+    referenceMissingShare: share(reference.missing, rowsOf(reference)),
+    psi: statisticOf(psi, reference, current),
+    jensenShannon: statisticOf(jensenShannon, reference, current),
+    klDiv: statisticOf(klDiv, reference, current),
+    hellinger: statisticOf(hellinger, reference, current),
+    ...chiSquareMetrics(reference, current),
+    zPValue: distinct !== null && distinct <= 2 ? pValueOf(zTest, reference, current) : undefined,
+    newCategoryShare: share(unseenCount, current.count),
+    newCategories: unseen.map(([category]) => category).sort(),
+  })
+}
+
+function chiSquareMetrics(reference: FeatureProfile, current: FeatureProfile): Partial<FeatureMetrics> {
+  const score = chiSquare.score(reference, current)
+  if (score.status !== 'ok') return {}
+  return { chiSquare: score.statistic, ...(score.pValue === null ? {} : { chiSquarePValue: score.pValue }) }
+}
+
+function statisticOf(test: DriftTest, reference: FeatureProfile, current: FeatureProfile): number | undefined {
+  const score: TestScore = test.score(reference, current)
+  return score.status === 'ok' ? score.statistic : undefined
+}
+
+function pValueOf(test: DriftTest, reference: FeatureProfile, current: FeatureProfile): number | undefined {
+  const score = test.score(reference, current)
+  return score.status === 'ok' ? (score.pValue ?? undefined) : undefined
+}
+
+function distribution(reference: FeatureProfile, current: FeatureProfile): DistributionBin[] {
+  const counts = binnedCounts(reference, current)
+  const ref = shares(counts.reference)
+  const cur = shares(counts.current)
+  if (reference.kind === 'numerical') {
+    const { edges, decileEdges } = reference.binning
+    const bounds = [Number.NEGATIVE_INFINITY, ...Array.from(decileEdges, (i) => edges[i] as number), Number.POSITIVE_INFINITY]
+    return counts.keys.flatMap((_, i) => {
+      const lower = bounds[i] as number
+      const upper = bounds[i + 1] as number
+      // a zero-width bin between tied deciles holds nothing and would only confuse the picture
+      if (lower === upper) return []
+      return [{ label: binLabel(lower, upper), lower, upper, reference: ref[i] as number, current: cur[i] as number }]
+    })
+  }
+  return counts.keys.map((key, i) => ({ label: key, reference: ref[i] as number, current: cur[i] as number }))
+}
+
+function binLabel(lower: number, upper: number): string {
+  if (lower === Number.NEGATIVE_INFINITY) return `< ${formatEdge(upper)}`
+  if (upper === Number.POSITIVE_INFINITY) return `≥ ${formatEdge(lower)}`
+  return `[${formatEdge(lower)}, ${formatEdge(upper)})`
+}
+
+function formatEdge(x: number): string {
+  return Number.isInteger(x) ? String(x) : Number(x.toPrecision(4)).toString()
+}
+
+function rowsOf(profile: FeatureProfile): number {
+  return profile.kind === 'numerical' ? profile.count + profile.missing + profile.nonFinite : profile.count + profile.missing
+}
+
+function share(part: number, whole: number): number {
+  return whole === 0 ? 0 : part / whole
+}
+
+function finiteOrNull(x: number): number | null {
+  return Number.isFinite(x) ? x : null
+}
+
+/** Drops absent and non-finite metrics: JSON has no Infinity, and a missing number says "n/a". */
+function compact(metrics: Record<string, number | readonly string[] | undefined>): FeatureMetrics {
+  const out: Record<string, number | readonly string[]> = {}
+  for (const [key, value] of Object.entries(metrics)) {
+    if (value === undefined) continue
+    if (typeof value === 'number' && !Number.isFinite(value)) continue
+    out[key] = value
+  }
+  return out as unknown as FeatureMetrics
+}

@@ -1,0 +1,72 @@
+// The reference's breakpoints, shared by every profile compared with that reference.
+//
+// Inner edges are the reference percentiles q = k/100 (k = 1..99, numpy 'linear'), with repeated
+// values collapsed: data with ties yields repeated percentiles, and numpy's histogram gives a
+// zero-width bin [e, e) nothing, so dropping the repeats changes no count. The outer bins are open:
+// (-inf, e_1) and [e_m, +inf). Bins are half-open [e_i, e_{i+1}), as numpy.histogram's are.
+//
+// PSI, Jensen–Shannon, KL and Hellinger on numerical features use the reference DECILES
+// (k = 10, 20, …, 90), a subset of these edges; `decileEdges` indexes them, so there are always ten
+// decile bins, some empty when deciles tie, exactly as numpy.histogram counts them. Keeping the finer
+// percentile grid costs 99 counters and gives exact CDF anchors for KS and the report's pictures.
+
+import { quantileSorted } from '../stats/quantile.js'
+
+export interface Binning {
+  /** Sorted, distinct, finite inner edges. */
+  readonly edges: Float64Array
+  /** Indices into `edges` of the nine reference deciles, ascending; repeated when deciles tie. */
+  readonly decileEdges: Int32Array
+}
+
+export const percentileCount = 100
+
+export function binningFromSorted(sorted: ArrayLike<number>): Binning {
+  if (sorted.length === 0) return { edges: new Float64Array(0), decileEdges: new Int32Array(0) }
+  const edges: number[] = []
+  const deciles: number[] = []
+  for (let k = 1; k < percentileCount; k++) {
+    const value = quantileSorted(sorted, k / percentileCount)
+    if (edges.length === 0 || value > (edges[edges.length - 1] as number)) edges.push(value)
+    // Repeated deciles stay: each is a zero-width bin numpy would count, and KL's renormalization
+    // after clipping sees every bin.
+    if (k % 10 === 0) deciles.push(edges.length - 1)
+  }
+  return { edges: Float64Array.from(edges), decileEdges: Int32Array.from(deciles) }
+}
+
+/** Index of the bin holding x: the number of edges <= x. */
+export function binIndex(edges: Float64Array, x: number): number {
+  let lo = 0
+  let hi = edges.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((edges[mid] as number) <= x) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+export function sameBinning(a: Binning, b: Binning): boolean {
+  if (a === b) return true
+  if (a.edges.length !== b.edges.length || a.decileEdges.length !== b.decileEdges.length) return false
+  for (let i = 0; i < a.edges.length; i++) if (a.edges[i] !== b.edges[i]) return false
+  for (let i = 0; i < a.decileEdges.length; i++) if (a.decileEdges[i] !== b.decileEdges[i]) return false
+  return true
+}
+
+/**
+ * Sums fine-bin counts into the decile bins: bin j of the result spans from decile edge j-1
+ * (or -inf) to decile edge j (or +inf).
+ */
+export function decileCounts(binning: Binning, bins: Float64Array): Float64Array {
+  const out = new Float64Array(binning.decileEdges.length + 1)
+  let decile = 0
+  for (let i = 0; i < bins.length; i++) {
+    // fine bin i spans [edges[i-1], edges[i]); it belongs to the decile bin whose upper edge is
+    // the first decile edge at index >= i
+    while (decile < binning.decileEdges.length && (binning.decileEdges[decile] as number) < i) decile++
+    out[decile] = (out[decile] as number) + (bins[i] as number)
+  }
+  return out
+}

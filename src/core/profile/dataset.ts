@@ -1,0 +1,75 @@
+// A dataset profile: one feature profile per column, plus the row count. Building one from rows
+// is the same code for a file, a reference and a stream bucket.
+
+import type { FeatureKind } from '../report.js'
+import type { Binning } from './binning.js'
+import { addCategory, categoryOf, createCategoricalProfile, type CategoricalProfile } from './categorical.js'
+import { cloneProfile, mergeProfiles, type FeatureProfile } from './index.js'
+import { addNumber, createNumericalProfile } from './numerical.js'
+
+export type CellValue = number | string | boolean | null
+
+export interface DatasetProfile {
+  rows: number
+  readonly features: Map<string, FeatureProfile>
+}
+
+/** The shape of a reference that new profiles must follow: kinds, breakpoints, vocabularies. */
+export interface ProfileLayout {
+  readonly columns: ReadonlyArray<ColumnLayout>
+}
+
+export type ColumnLayout =
+  | { readonly name: string; readonly kind: 'numerical'; readonly binning: Binning }
+  | { readonly name: string; readonly kind: 'categorical'; readonly vocabulary: ReadonlySet<string> | null }
+
+export function layoutOf(reference: DatasetProfile): ProfileLayout {
+  return {
+    columns: [...reference.features].map(([name, profile]) =>
+      profile.kind === 'numerical'
+        ? { name, kind: 'numerical', binning: profile.binning }
+        : { name, kind: 'categorical', vocabulary: profile.vocabulary },
+    ),
+  }
+}
+
+export function createDatasetProfile(layout: ProfileLayout): DatasetProfile {
+  const features = new Map<string, FeatureProfile>()
+  for (const column of layout.columns) {
+    features.set(
+      column.name,
+      column.kind === 'numerical' ? createNumericalProfile(column.binning) : createCategoricalProfile(column.vocabulary),
+    )
+  }
+  return { rows: 0, features }
+}
+
+/**
+ * Adds one row. A value of the wrong type for its column (a string in a numerical column) counts
+ * as missing there, as pandas' to_numeric(errors='coerce') would make it.
+ */
+export function addRow(profile: DatasetProfile, row: Readonly<Record<string, CellValue | undefined>>): void {
+  profile.rows++
+  for (const [name, feature] of profile.features) addCell(feature, row[name])
+}
+
+export function addCell(feature: FeatureProfile, value: CellValue | undefined): void {
+  if (feature.kind === 'numerical') addNumber(feature, typeof value === 'number' ? value : null)
+  else addCategory(feature, value === null || value === undefined || Number.isNaN(value) ? null : categoryOf(value))
+}
+
+export function mergeDatasets(into: DatasetProfile, other: DatasetProfile): DatasetProfile {
+  into.rows += other.rows
+  for (const [name, feature] of other.features) {
+    const existing = into.features.get(name)
+    if (existing === undefined) into.features.set(name, cloneProfile(feature))
+    else mergeProfiles(existing, feature)
+  }
+  return into
+}
+
+export function kindOf(profile: FeatureProfile): FeatureKind {
+  return profile.kind
+}
+
+export type { CategoricalProfile }

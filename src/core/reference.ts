@@ -1,0 +1,208 @@
+// Reference snapshots: the reference's profiles with their breakpoints and metadata, so users
+// keep a few kilobytes next to the detector instead of their training data.
+//
+// Building one from rows takes the values of each numerical column once in memory (8 bytes per
+// value, up to `exactValueLimit`) to place the breakpoints exactly where numpy.quantile puts them;
+// ties then fall in the same bins as in scipy/numpy. Past the limit the breakpoints come from the
+// t-digest instead (rank error < 2e-3) and the caller adds the rows again (a second pass over the
+// file), so memory stays bounded on any input size.
+
+import { binningFromSorted } from './profile/binning.js'
+import {
+  addCategory,
+  categoryOf,
+  createCategoricalProfile,
+  finalizeReferenceCategorical,
+  type CategoricalProfile,
+} from './profile/categorical.js'
+import { addCell, createDatasetProfile, type CellValue, type ColumnLayout, type DatasetProfile, type ProfileLayout } from './profile/dataset.js'
+import { decodeProfile, encodeProfile, type FeatureProfileJSON } from './profile/index.js'
+import { TDigest } from './sketch/tdigest.js'
+import type { FeatureKind } from './report.js'
+
+export const referenceFormat = 'driftwatch.reference'
+export const referenceVersion = 1
+export const exactValueLimit = 5_000_000
+
+export interface ReferenceColumnJSON {
+  readonly name: string
+  readonly kind: FeatureKind
+  /** Why the column got its kind ('override', or the inference rule that decided). */
+  readonly kindReason: string
+  readonly profile: FeatureProfileJSON
+}
+
+export interface ReferenceSnapshotJSON {
+  readonly format: typeof referenceFormat
+  readonly version: typeof referenceVersion
+  readonly id: string
+  readonly createdAt: string
+  readonly source: Readonly<Record<string, string | number>>
+  readonly rows: number
+  /** False when a column exceeded exactValueLimit and its breakpoints came from the digest. */
+  readonly exactBreakpoints: boolean
+  readonly columns: readonly ReferenceColumnJSON[]
+}
+
+export interface ReferenceSnapshot {
+  readonly id: string
+  readonly createdAt: string
+  readonly source: Readonly<Record<string, string | number>>
+  readonly exactBreakpoints: boolean
+  readonly kindReasons: ReadonlyMap<string, string>
+  readonly profile: DatasetProfile
+}
+
+export function encodeReference(snapshot: Omit<ReferenceSnapshot, 'id'> & { id?: string }, makeId: (body: string) => string): ReferenceSnapshotJSON {
+  const columns = [...snapshot.profile.features].map(([name, profile]) => ({
+    name,
+    kind: profile.kind,
+    kindReason: snapshot.kindReasons.get(name) ?? 'unknown',
+    profile: encodeProfile(profile),
+  }))
+  const id = snapshot.id ?? makeId(JSON.stringify(columns))
+  return {
+    format: referenceFormat,
+    version: referenceVersion,
+    id,
+    createdAt: snapshot.createdAt,
+    source: snapshot.source,
+    rows: snapshot.profile.rows,
+    exactBreakpoints: snapshot.exactBreakpoints,
+    columns,
+  }
+}
+
+/** Rebuilds a snapshot from JSON that the caller has already validated against the schema. */
+export function decodeReference(json: ReferenceSnapshotJSON): ReferenceSnapshot {
+  const features = new Map(json.columns.map((column) => [column.name, decodeProfile(column.profile)] as const))
+  return {
+    id: json.id,
+    createdAt: json.createdAt,
+    source: json.source,
+    exactBreakpoints: json.exactBreakpoints,
+    kindReasons: new Map(json.columns.map((column) => [column.name, column.kindReason])),
+    profile: { rows: json.rows, features },
+  }
+}
+
+export interface ColumnKind {
+  readonly name: string
+  readonly kind: FeatureKind
+  readonly reason: string
+}
+
+/** Collects a reference's rows; see the file header for memory. */
+export class ReferenceBuilder {
+  readonly #columns: readonly ColumnKind[]
+  readonly #numeric = new Map<string, NumericCollector>()
+  readonly #categorical = new Map<string, CategoricalProfile>()
+  #rows = 0
+
+  constructor(columns: readonly ColumnKind[], private readonly limit = exactValueLimit) {
+    this.#columns = columns
+    for (const column of columns) {
+      if (column.kind === 'numerical') this.#numeric.set(column.name, new NumericCollector(limit))
+      else this.#categorical.set(column.name, createCategoricalProfile(null))
+    }
+  }
+
+  add(row: Readonly<Record<string, CellValue | undefined>>): void {
+    this.#rows++
+    for (const [name, collector] of this.#numeric) {
+      const value = row[name]
+      collector.add(typeof value === 'number' ? value : null)
+    }
+    for (const [name, profile] of this.#categorical) {
+      const value = row[name]
+      addCategory(profile, value === null || value === undefined ? null : categoryOf(value))
+    }
+  }
+
+  /** True when every numerical column fit in memory, so `build()` needs no second pass. */
+  get exact(): boolean {
+    return [...this.#numeric.values()].every((collector) => collector.values !== null)
+  }
+
+  layout(): ProfileLayout {
+    const columns: ColumnLayout[] = this.#columns.map((column) => {
+      if (column.kind === 'categorical') {
+        const profile = finalizeReferenceCategorical(this.#categorical.get(column.name) as CategoricalProfile)
+        return { name: column.name, kind: 'categorical', vocabulary: profile.vocabulary }
+      }
+      const collector = this.#numeric.get(column.name) as NumericCollector
+      return { name: column.name, kind: 'numerical', binning: binningFromSorted(collector.sortedOrQuantiles()) }
+    })
+    return { columns }
+  }
+
+  /**
+   * The reference profile from what is in memory. When `exact` is false the caller must instead
+   * create a profile from `layout()` and add every row again.
+   */
+  build(layout: ProfileLayout = this.layout()): DatasetProfile {
+    if (!this.exact) throw new Error('reference values exceeded the in-memory limit: add the rows again to a profile from layout()')
+    const profile = createDatasetProfile(layout)
+    profile.rows = this.#rows
+    for (const column of this.#columns) {
+      const feature = profile.features.get(column.name)
+      if (feature === undefined) continue
+      if (feature.kind === 'numerical') {
+        const collector = this.#numeric.get(column.name) as NumericCollector
+        for (const value of collector.valuesInOrder()) addCell(feature, value)
+        for (let i = 0; i < collector.missing; i++) addCell(feature, null)
+        for (let i = 0; i < collector.nonFinite; i++) addCell(feature, Number.POSITIVE_INFINITY)
+      } else {
+        const built = finalizeReferenceCategorical(this.#categorical.get(column.name) as CategoricalProfile)
+        profile.features.set(column.name, built)
+      }
+    }
+    return profile
+  }
+}
+
+/** The finite values of one numerical column, until the limit; a digest always. */
+class NumericCollector {
+  values: Float64Array | null = new Float64Array(1024)
+  length = 0
+  missing = 0
+  nonFinite = 0
+  readonly digest = new TDigest()
+
+  constructor(private readonly limit: number) {}
+
+  add(value: number | null): void {
+    if (value === null || Number.isNaN(value)) {
+      this.missing++
+      return
+    }
+    if (!Number.isFinite(value)) {
+      this.nonFinite++
+      return
+    }
+    this.digest.add(value)
+    if (this.values === null) return
+    if (this.length === this.limit) {
+      this.values = null
+      return
+    }
+    if (this.length === this.values.length) {
+      const grown = new Float64Array(Math.min(this.limit, this.values.length * 2))
+      grown.set(this.values)
+      this.values = grown
+    }
+    this.values[this.length++] = value
+  }
+
+  valuesInOrder(): Float64Array {
+    return (this.values ?? new Float64Array(0)).subarray(0, this.length)
+  }
+
+  sortedOrQuantiles(): Float64Array {
+    if (this.values !== null) return this.values.slice(0, this.length).sort()
+    // Past the limit: a dense grid of digest quantiles stands in for the sorted sample.
+    const grid = new Float64Array(10_001)
+    for (let i = 0; i < grid.length; i++) grid[i] = this.digest.quantile(i / (grid.length - 1))
+    return grid
+  }
+}

@@ -1,0 +1,76 @@
+// The drift report: what `driftwatch check --format json` prints and what the stream publishes
+// per window. Plain data, JSON-serializable, so every sink (file, Kafka, HTTP) shows the same thing.
+
+export const featureKinds = ['numerical', 'categorical'] as const
+export type FeatureKind = (typeof featureKinds)[number]
+
+export const severities = ['ok', 'warning', 'critical'] as const
+export type Severity = (typeof severities)[number]
+
+/** Every metric that applies to the feature's kind, whichever test decided the verdict. */
+export interface FeatureMetrics {
+  readonly missingShare: number
+  readonly referenceMissingShare: number
+  readonly psi?: number
+  readonly ks?: number
+  readonly ksPValue?: number
+  readonly wasserstein?: number
+  readonly wassersteinNormed?: number
+  readonly jensenShannon?: number
+  readonly chiSquare?: number
+  readonly chiSquarePValue?: number
+  readonly klDiv?: number
+  readonly hellinger?: number
+  readonly zPValue?: number
+  readonly mean?: number
+  readonly referenceMean?: number
+  readonly std?: number
+  readonly p05?: number
+  readonly p50?: number
+  readonly p95?: number
+  readonly min?: number
+  readonly max?: number
+  readonly nonFiniteShare?: number
+  readonly newCategoryShare?: number
+  readonly newCategories?: readonly string[]
+}
+
+/** One histogram bar pair for pictures: shares of reference and current in the same bin. */
+export interface DistributionBin {
+  readonly label: string
+  /** Numerical bins: [lower, upper) with ±Infinity for the open outer edges. */
+  readonly lower?: number
+  readonly upper?: number
+  readonly reference: number
+  readonly current: number
+}
+
+export interface FeatureResult {
+  readonly name: string
+  readonly kind: FeatureKind
+  readonly test: string
+  readonly statistic: number | null
+  readonly pValue: number | null
+  readonly threshold: number
+  readonly drifted: boolean
+  readonly severity: Severity
+  /** Present when the test could not be computed (e.g. no values on one side). */
+  readonly insufficientData?: { readonly reason: string }
+  readonly nReference: number
+  readonly nCurrent: number
+  readonly metrics: FeatureMetrics
+  readonly distribution: readonly DistributionBin[]
+}
+
+export interface DriftReport {
+  readonly datasetDrift: boolean
+  /** Share of features that drifted. */
+  readonly driftShare: number
+  /** The configured share at or above which the dataset counts as drifted. */
+  readonly driftShareThreshold: number
+  readonly nDrifted: number
+  readonly nFeatures: number
+  readonly nReference: number
+  readonly nCurrent: number
+  readonly features: readonly FeatureResult[]
+}
