@@ -1,0 +1,190 @@
+// SketchStore on Redis. A flush is one call of lua/apply-flush.lua, whose keys (the model's
+// checkpoints hash and the bucket hashes it writes) share the model's hash tag, so it is one
+// atomic step on a single server or a cluster alike.
+
+import { DriftwatchError } from '../../errors.js'
+import {
+  partitionId,
+  type Checkpoint,
+  type FlushBatch,
+  type FlushOutcome,
+  type PartitionRef,
+  type SketchStore,
+} from '../../ports/sketch-store.js'
+import { checkCheckpoint, validateFlushBatch } from '../store-arguments.js'
+import { withRedisErrors } from './errors.js'
+import { redisKeys, type RedisKeys } from './keys.js'
+import { scriptCodeName } from './script-codes.js'
+import { defineScripts, runScript, type RedisClient } from './scripts.js'
+
+// JSON has no -Infinity (the watermark of a partition with no event yet): it is stored as null.
+interface StoredCheckpoint {
+  readonly nextOffset: string
+  readonly watermark: number | null
+  readonly late: number
+}
+
+export function encodeCheckpoint(checkpoint: Checkpoint): string {
+  const stored: StoredCheckpoint = {
+    nextOffset: checkpoint.nextOffset,
+    watermark: Number.isFinite(checkpoint.watermark) ? checkpoint.watermark : null,
+    late: checkpoint.late,
+  }
+  return JSON.stringify(stored)
+}
+
+export function decodeCheckpoint(json: string, where: string): Checkpoint {
+  const corrupt = (detail: string): DriftwatchError =>
+    new DriftwatchError('REDIS_ERROR', `redis: checkpoint ${where} is corrupt: ${detail}`)
+  let value: unknown
+  try {
+    value = JSON.parse(json)
+  } catch (error) {
+    throw corrupt(error instanceof Error ? error.message : String(error))
+  }
+  const stored = value as Partial<StoredCheckpoint> | null
+  if (
+    typeof stored !== 'object' ||
+    stored === null ||
+    typeof stored.nextOffset !== 'string' ||
+    (stored.watermark !== null && typeof stored.watermark !== 'number') ||
+    typeof stored.late !== 'number'
+  ) {
+    throw corrupt(json.slice(0, 200))
+  }
+  const checkpoint: Checkpoint = {
+    nextOffset: stored.nextOffset,
+    watermark: stored.watermark ?? Number.NEGATIVE_INFINITY,
+    late: stored.late,
+  }
+  const problem = checkCheckpoint(checkpoint)
+  if (problem !== undefined) throw corrupt(problem)
+  return checkpoint
+}
+
+export class RedisSketchStore implements SketchStore {
+  readonly #client: RedisClient
+  readonly #keys: RedisKeys
+
+  /** `keyPrefix` is `redis.keyPrefix` from config, e.g. 'dw'. */
+  constructor(client: RedisClient, keyPrefix: string) {
+    this.#client = client
+    this.#keys = redisKeys(keyPrefix)
+    defineScripts(client)
+  }
+
+  async loadCheckpoints(
+    model: string,
+    refs: readonly PartitionRef[],
+  ): Promise<Map<string, Checkpoint>> {
+    const checkpoints = new Map<string, Checkpoint>()
+    if (refs.length === 0) return checkpoints
+    const key = this.#keys.checkpoints(model)
+    const ids = refs.map(partitionId)
+    const values = await withRedisErrors(
+      () => `load checkpoints of model ${model}`,
+      () => this.#client.hmget(key, ...ids),
+    )
+    ids.forEach((id, i) => {
+      const json = values[i]
+      if (typeof json === 'string') checkpoints.set(id, decodeCheckpoint(json, `${model}/${id}`))
+    })
+    return checkpoints
+  }
+
+  async loadBucket(model: string, bucketStart: number, ref: PartitionRef): Promise<string | null> {
+    const key = this.#keys.bucket(model, bucketStart)
+    return withRedisErrors(
+      () => `load bucket ${bucketStart} of model ${model}`,
+      () => this.#client.hget(key, partitionId(ref)),
+    )
+  }
+
+  async applyFlush(batch: FlushBatch): Promise<FlushOutcome> {
+    validateFlushBatch(batch)
+    const keys = [this.#keys.checkpoints(batch.model)]
+    const keyIndex = new Map<number, number>()
+    const args: (string | number)[] = [batch.retentionMs, batch.partitions.length]
+    for (const flush of batch.partitions) {
+      args.push(partitionId(flush.ref), flush.expected ?? '', encodeCheckpoint(flush.next))
+    }
+    for (const bucket of batch.buckets) {
+      let index = keyIndex.get(bucket.bucketStart)
+      if (index === undefined) {
+        keys.push(this.#keys.bucket(batch.model, bucket.bucketStart))
+        index = keys.length // Lua's KEYS is 1-based
+        keyIndex.set(bucket.bucketStart, index)
+      }
+      args.push(index, partitionId(bucket.ref), bucket.blob)
+    }
+    const reply = await withRedisErrors(
+      () => `apply flush of model ${batch.model}`,
+      () => runScript(this.#client, 'apply-flush', keys, args),
+    )
+    const [code, partition] = Array.isArray(reply) ? (reply as unknown[]) : [reply]
+    if (code === 1) return { status: 'applied' }
+    if (typeof code !== 'number' || typeof partition !== 'string') {
+      throw new DriftwatchError(
+        'REDIS_ERROR',
+        `redis script apply-flush returned ${JSON.stringify(reply)}`,
+      )
+    }
+    const name = scriptCodeName('apply-flush', code)
+    if (name !== 'staleCheckpoint') {
+      throw new DriftwatchError(
+        'REDIS_ERROR',
+        `redis script apply-flush returned ${name} (${code})`,
+      )
+    }
+    return { status: 'stale', partition }
+  }
+
+  async readBuckets(
+    model: string,
+    bucketStarts: readonly number[],
+  ): Promise<Map<number, Map<string, string>>> {
+    const buckets = new Map<number, Map<string, string>>()
+    const starts = [...new Set(bucketStarts)]
+    if (starts.length === 0) return buckets
+    // One MULTI (the keys share a slot): the buckets are read as of one moment, so a window never
+    // sees half of a flush that wrote two of them.
+    const replies = await withRedisErrors(
+      () => `read ${starts.length} buckets of model ${model}`,
+      async () => {
+        const multi = this.#client.multi()
+        for (const start of starts) multi.hgetall(this.#keys.bucket(model, start))
+        const results = await multi.exec()
+        if (results === null)
+          throw new DriftwatchError('REDIS_UNAVAILABLE', 'transaction aborted', { canRetry: true })
+        return results.map(([error, value]) => {
+          if (error !== null) throw error
+          return value
+        })
+      },
+    )
+    starts.forEach((start, i) => {
+      const fields = replies[i] as Record<string, string> | undefined
+      buckets.set(start, new Map(Object.entries(fields ?? {})))
+    })
+    return buckets
+  }
+
+  async modelWatermark(model: string): Promise<number | null> {
+    const key = this.#keys.checkpoints(model)
+    const all = await withRedisErrors(
+      () => `read watermark of model ${model}`,
+      () => this.#client.hgetall(key),
+    )
+    let watermark: number | null = null
+    for (const [id, json] of Object.entries(all)) {
+      const { watermark: partitionWatermark } = decodeCheckpoint(json, `${model}/${id}`)
+      if (
+        Number.isFinite(partitionWatermark) &&
+        (watermark === null || partitionWatermark > watermark)
+      ) {
+        watermark = partitionWatermark
+      }
+    }
+    return watermark
+  }
+}

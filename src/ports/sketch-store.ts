@@ -1,0 +1,83 @@
+// Where the stream's state lives (Redis in production). Spoken in the domain's words: Lua, keys and
+// Redis error codes are deliberately not part of this contract.
+//
+// State is kept per model and per input partition, so every piece has exactly one writer at a
+// time (the consumer that owns the partition) and every write is a full overwrite, never a delta:
+//   checkpoint(model, partition) = { offset of the next event to read, watermark }
+//   bucket(model, bucketStart)[partition] = the encoded profiles of that partition's events in it
+// A flush writes, in ONE atomic step per model, the touched buckets and the new checkpoints, and
+// only if each stored checkpoint still holds the offset this flush started from (else 'stale': a
+// newer owner has moved on, and this flush is dropped). Replaying from a checkpoint therefore
+// rebuilds exactly the stored state: every event counted once.
+
+export interface PartitionRef {
+  readonly topic: string
+  readonly partition: number
+}
+
+export function partitionId(ref: PartitionRef): string {
+  return `${ref.topic}:${ref.partition}`
+}
+
+export interface Checkpoint {
+  /** Kafka offset of the next event to read (a decimal string, as Kafka offsets are int64). */
+  readonly nextOffset: string
+  /** Largest event time (ms) seen on this partition for this model. */
+  readonly watermark: number
+  /** Events that arrived after their bucket closed, counted, not added. */
+  readonly late: number
+}
+
+export interface PartitionFlush {
+  readonly ref: PartitionRef
+  /** The checkpoint this flush started from; null when the store had none. */
+  readonly expected: string | null
+  readonly next: Checkpoint
+}
+
+export interface BucketWrite {
+  readonly bucketStart: number
+  readonly ref: PartitionRef
+  /** Encoded profiles of this partition's events in this bucket (all of them, not a delta). */
+  readonly blob: string
+}
+
+export interface FlushBatch {
+  readonly model: string
+  readonly partitions: readonly PartitionFlush[]
+  readonly buckets: readonly BucketWrite[]
+  /** How long bucket state lives after its last write. */
+  readonly retentionMs: number
+}
+
+export type FlushOutcome = { readonly status: 'applied' } | { readonly status: 'stale'; readonly partition: string }
+
+export interface SketchStore {
+  loadCheckpoints(model: string, refs: readonly PartitionRef[]): Promise<Map<string, Checkpoint>>
+  loadBucket(model: string, bucketStart: number, ref: PartitionRef): Promise<string | null>
+  applyFlush(batch: FlushBatch): Promise<FlushOutcome>
+  /** Every partition's blob for each bucket (absent buckets give an empty map). */
+  readBuckets(model: string, bucketStarts: readonly number[]): Promise<Map<number, Map<string, string>>>
+  /** The largest watermark over the model's partitions, or null with none. */
+  modelWatermark(model: string): Promise<number | null>
+}
+
+export interface LeaseStore {
+  /**
+   * Takes or renews the model's evaluator lease for `owner`. Returns the fencing token, which
+   * increases every time the lease changes hands, or null when another owner holds it.
+   */
+  acquire(model: string, owner: string, ttlMs: number): Promise<number | null>
+  release(model: string, owner: string): Promise<void>
+  /**
+   * Records that the window ending at `windowEnd` was evaluated, with `state` (alert state, last
+   * report), only if `token` is still current and the window was not recorded before.
+   */
+  commitEvaluation(model: string, token: number, windowEnd: number, state: string): Promise<'committed' | 'fenced' | 'duplicate'>
+  lastEvaluation(model: string): Promise<{ windowEnd: number; state: string } | null>
+}
+
+export interface ReferenceStore {
+  put(model: string, snapshotJson: string, id: string): Promise<void>
+  current(model: string): Promise<string | null>
+}
