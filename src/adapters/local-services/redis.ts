@@ -1,0 +1,184 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import { freePort } from './free-port.js'
+import {
+  describeExit,
+  isMissingExecutable,
+  spawnSupervised,
+  tailFile,
+  type SupervisedProcess,
+  waitForExitOrTimeout,
+} from './supervisor.js'
+
+export interface LocalRedis {
+  /** `redis://127.0.0.1:<port>` */
+  readonly url: string
+  readonly port: number
+  readonly pid: number
+  readonly logFile: string
+  stop(): Promise<void>
+}
+
+export interface StartRedisOptions {
+  /** Working directory of the server. Default: a fresh temp dir, removed by stop(). */
+  readonly dataDir?: string
+  readonly log?: (line: string) => void
+}
+
+const READY_TIMEOUT_MS = 30_000
+const SHUTDOWN_WAIT_MS = 5_000
+const STOP_GRACE_MS = 15_000
+const START_ATTEMPTS = 3
+const LOG_TAIL_LINES = 40
+
+class PortTakenError extends Error {}
+
+const noop = (): void => undefined
+
+function probeClient(port: number): Redis {
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    // One attempt per call: the caller's loop does the retrying, with a deadline.
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+  })
+  // ioredis prints unhandled 'error' events; refused connections are expected here.
+  client.on('error', noop)
+  return client
+}
+
+async function waitUntilReady(
+  port: number,
+  proc: SupervisedProcess,
+  logFile: string,
+): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS
+  for (;;) {
+    const exit = proc.exitInfo()
+    if (exit !== undefined) {
+      const tail = tailFile(logFile, LOG_TAIL_LINES)
+      const message = `local Redis: redis-server ${describeExit(exit)} before it was ready\n${tail}`
+      throw tail.includes('Address already in use')
+        ? new PortTakenError(message)
+        : new Error(message)
+    }
+    const client = probeClient(port)
+    try {
+      await client.connect()
+      if ((await client.ping()) === 'PONG') return
+    } catch {
+      // not listening yet
+    } finally {
+      client.disconnect()
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `local Redis: no PONG on port ${port} after ${READY_TIMEOUT_MS / 1000} s (pid ${proc.pid})\n` +
+          tailFile(logFile, LOG_TAIL_LINES),
+      )
+    }
+    await waitForExitOrTimeout(proc, 50)
+  }
+}
+
+async function shutdown(port: number, proc: SupervisedProcess): Promise<void> {
+  if (proc.exitInfo() === undefined) {
+    const client = probeClient(port)
+    try {
+      await client.connect()
+      // NOSAVE: nothing here is worth a dump, and a dump would only slow the stop.
+      await client.call('SHUTDOWN', 'NOSAVE')
+    } catch {
+      // The server closes the connection instead of replying; SIGTERM below covers the rest.
+    } finally {
+      client.disconnect()
+    }
+    await waitForExitOrTimeout(proc, SHUTDOWN_WAIT_MS)
+  }
+  await proc.terminate(STOP_GRACE_MS)
+}
+
+function serverArgs(port: number, workDir: string): string[] {
+  const settings = {
+    port: String(port),
+    bind: '127.0.0.1',
+    // No RDB snapshots and no AOF: test state is throwaway, and fsyncs only cost time.
+    save: '',
+    appendonly: 'no',
+    dir: workDir,
+    daemonize: 'no',
+    // '' = stdout, which spawnSupervised sends to the log file.
+    logfile: '',
+  }
+  return Object.entries(settings).flatMap(([name, value]) => [`--${name}`, value])
+}
+
+async function startOnce(
+  options: StartRedisOptions,
+  log: (line: string) => void,
+): Promise<LocalRedis> {
+  const ownsDir = options.dataDir === undefined
+  const workDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'driftwatch-redis-'))
+  const logFile = join(workDir, 'redis.log')
+  let proc: SupervisedProcess | undefined
+  try {
+    mkdirSync(workDir, { recursive: true })
+    const port = await freePort()
+    const spawned = performance.now()
+    try {
+      proc = await spawnSupervised('redis-server', serverArgs(port, workDir), {
+        outputFile: logFile,
+        ownedDir: ownsDir ? workDir : undefined,
+      })
+    } catch (error) {
+      throw isMissingExecutable(error)
+        ? new Error(
+            'local Redis: `redis-server` not found on PATH; install it with ' +
+              '`apt-get install -y redis-server` (Debian/Ubuntu)',
+          )
+        : error
+    }
+    await waitUntilReady(port, proc, logFile)
+    log(
+      `redis ready on 127.0.0.1:${port} in ${Math.round(performance.now() - spawned)} ms ` +
+        `after spawn (pid ${proc.pid})`,
+    )
+    const running = proc
+    let stopping: Promise<void> | undefined
+    return {
+      url: `redis://127.0.0.1:${port}`,
+      port,
+      pid: running.pid,
+      logFile,
+      stop: () =>
+        (stopping ??= (async () => {
+          const stopStarted = performance.now()
+          await shutdown(port, running)
+          log(`redis on port ${port} stopped in ${Math.round(performance.now() - stopStarted)} ms`)
+        })()),
+    }
+  } catch (error) {
+    if (proc !== undefined) await proc.terminate(STOP_GRACE_MS)
+    else if (ownsDir) rmSync(workDir, { recursive: true, force: true })
+    throw error
+  }
+}
+
+/** Starts a throwaway redis-server on 127.0.0.1 with persistence off. */
+export async function startRedis(options: StartRedisOptions = {}): Promise<LocalRedis> {
+  const log = options.log ?? noop
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options, log)
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt >= START_ATTEMPTS) throw error
+      log(`redis: port taken before redis-server bound it; retrying (${attempt}/${START_ATTEMPTS})`)
+    }
+  }
+}
