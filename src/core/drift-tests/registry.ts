@@ -70,3 +70,8 @@ export function verdict(test: DriftTest, score: TestScore, threshold: number, cr
         : score.statistic >= critical
   return { drifted, severity: isCritical ? 'critical' : 'warning' }
 }
+
+/** Fails early, before any data is read, on a test name the registry does not know. */
+export function assertKnownTests(registry: DriftTestRegistry, names: ReadonlyArray<string | undefined>): void {
+  for (const name of names) if (name !== undefined && name !== 'auto') registry.get(name)
+}

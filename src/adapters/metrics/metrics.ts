@@ -1,0 +1,355 @@
+// The service's Prometheus metrics on ONE Registry made here (never prom-client's global one,
+// so two services in one process, or two tests, never share series). Names follow STYLE.md §3:
+// `driftwatch_` prefix, base units, `_total` on counters; labels only from bounded sets.
+//
+// Verdict gauges are replaced per report, not accumulated: a feature that leaves the report, a
+// metric that no longer applies or a test the automatic choice swapped out has its old series
+// removed, so a dashboard never shows a stale value as if it were current.
+
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { severities, type DriftReport, type Severity } from '../../core/report.js'
+import {
+  flushOutcomes,
+  type AlertStatus,
+  type Dependency,
+  type FlushOutcomeKind,
+  type MetricsSink,
+} from '../../ports/metrics.js'
+
+type FeatureLabel = 'model' | 'version' | 'feature'
+type ModelLabel = 'model' | 'version'
+
+export interface Metrics extends MetricsSink {
+  readonly registry: Registry
+  readonly featurePsi: Gauge<FeatureLabel>
+  readonly featureKsStatistic: Gauge<FeatureLabel>
+  readonly featureWassersteinNormed: Gauge<FeatureLabel>
+  readonly featureJensenShannon: Gauge<FeatureLabel>
+  readonly featureDriftStatistic: Gauge<FeatureLabel | 'test'>
+  readonly featureDrifted: Gauge<FeatureLabel>
+  readonly featureSeverity: Gauge<FeatureLabel>
+  readonly featureMissingShare: Gauge<FeatureLabel>
+  readonly datasetDriftShare: Gauge<ModelLabel>
+  readonly datasetDrifted: Gauge<ModelLabel>
+  readonly windowEndTimestampSeconds: Gauge<ModelLabel>
+  readonly referenceInfo: Gauge<ModelLabel | 'reference_id'>
+  readonly eventsConsumedTotal: Counter<'model' | 'topic'>
+  readonly eventsInvalidTotal: Counter<'reason' | 'topic'>
+  readonly eventsLateTotal: Counter<'model'>
+  readonly reportsPublishedTotal: Counter<'model'>
+  readonly alertsPublishedTotal: Counter<'model' | 'status'>
+  readonly flushesTotal: Counter<'outcome'>
+  readonly flushDurationSeconds: Histogram<never>
+  readonly evaluationDurationSeconds: Histogram<'model'>
+  readonly consumerLag: Gauge<'topic' | 'partition'>
+  readonly redisUp: Gauge<never>
+  readonly kafkaUp: Gauge<never>
+  /** Sets the verdict gauges of `model`/`version` from a report (no counter moves). */
+  recordReport(model: string, version: string, report: DriftReport, windowEndMs: number): void
+}
+
+export interface CreateMetricsOptions {
+  /**
+   * Process and Node.js metrics (`driftwatch_process_*`, `driftwatch_nodejs_*`); default true.
+   * prom-client never stops their collectors, so short-lived instances (tests) may turn them off.
+   */
+  readonly defaultMetrics?: boolean
+}
+
+/** 0 ok, 1 warning, 2 critical: the order of `severities`, so `>= 1` means "at least warning". */
+export function severityValue(severity: Severity): number {
+  return severities.indexOf(severity)
+}
+
+// A flush is one Redis round trip with a Lua script: milliseconds, seconds when Redis struggles.
+const flushBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+// An evaluation merges a window of bucket sketches and runs every test: up to seconds.
+const evaluationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+
+const legacyTotalGauges = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+] as const
+
+export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
+  const registry = new Registry()
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: 'driftwatch_' })
+    // prom-client names these gauges `_total` (the sum over the `type` label of their
+    // unsuffixed siblings), which STYLE.md §3 and `promtool check metrics` reserve for
+    // counters; `sum(driftwatch_nodejs_active_handles)` gives the same number.
+    for (const name of legacyTotalGauges) registry.removeSingleMetric(`driftwatch_${name}`)
+  }
+  const registers = [registry]
+  const featureLabels = ['model', 'version', 'feature'] as const
+  const modelLabels = ['model', 'version'] as const
+
+  const featureGauge = (name: string, help: string): Gauge<FeatureLabel> =>
+    new Gauge({ name, help, labelNames: featureLabels, registers })
+
+  const featurePsi = featureGauge(
+    'driftwatch_feature_psi',
+    'Population stability index of the feature, latest window vs reference',
+  )
+  const featureKsStatistic = featureGauge(
+    'driftwatch_feature_ks_statistic',
+    'Kolmogorov-Smirnov statistic of the numerical feature, latest window vs reference',
+  )
+  const featureWassersteinNormed = featureGauge(
+    'driftwatch_feature_wasserstein_normed',
+    'Wasserstein distance of the numerical feature divided by the reference standard deviation',
+  )
+  const featureJensenShannon = featureGauge(
+    'driftwatch_feature_jensen_shannon',
+    'Jensen-Shannon distance of the feature, latest window vs reference',
+  )
+  const featureDriftStatistic = new Gauge({
+    name: 'driftwatch_feature_drift_statistic',
+    help: 'Statistic of the drift test that decides the feature verdict (a p-value or a distance)',
+    labelNames: [...featureLabels, 'test'] as const,
+    registers,
+  })
+  const featureDrifted = featureGauge(
+    'driftwatch_feature_drifted',
+    '1 when the feature drifted in the latest window, else 0',
+  )
+  const featureSeverity = featureGauge(
+    'driftwatch_feature_severity',
+    'Drift severity of the feature in the latest window: 0 ok, 1 warning, 2 critical',
+  )
+  const featureMissingShare = featureGauge(
+    'driftwatch_feature_missing_share',
+    'Share of events in the latest window without a value for the feature',
+  )
+  const datasetDriftShare = new Gauge({
+    name: 'driftwatch_dataset_drift_share',
+    help: 'Share of the model features that drifted in the latest window',
+    labelNames: modelLabels,
+    registers,
+  })
+  const datasetDrifted = new Gauge({
+    name: 'driftwatch_dataset_drifted',
+    help: '1 when the drift share reached the configured dataset drift share, else 0',
+    labelNames: modelLabels,
+    registers,
+  })
+  const windowEndTimestampSeconds = new Gauge({
+    name: 'driftwatch_window_end_timestamp_seconds',
+    help: 'End of the latest evaluated window, seconds since the Unix epoch',
+    labelNames: modelLabels,
+    registers,
+  })
+  const referenceInfo = new Gauge({
+    name: 'driftwatch_reference_info',
+    help: 'Always 1; reference_id names the reference snapshot the model is compared with',
+    labelNames: [...modelLabels, 'reference_id'] as const,
+    registers,
+  })
+  const eventsConsumedTotal = new Counter({
+    name: 'driftwatch_events_consumed_total',
+    help: 'Valid events read and routed to a model',
+    labelNames: ['model', 'topic'] as const,
+    registers,
+  })
+  const eventsInvalidTotal = new Counter({
+    name: 'driftwatch_events_invalid_total',
+    help: 'Events that could not be used and went to the dead-letter topic, by reason',
+    labelNames: ['reason', 'topic'] as const,
+    registers,
+  })
+  const eventsLateTotal = new Counter({
+    name: 'driftwatch_events_late_total',
+    help: 'Events that arrived after their bucket closed: counted, not added to the sketches',
+    labelNames: ['model'] as const,
+    registers,
+  })
+  const reportsPublishedTotal = new Counter({
+    name: 'driftwatch_reports_published_total',
+    help: 'Drift reports published',
+    labelNames: ['model'] as const,
+    registers,
+  })
+  const alertsPublishedTotal = new Counter({
+    name: 'driftwatch_alerts_published_total',
+    help: 'Alert transitions published, by status (firing or resolved)',
+    labelNames: ['model', 'status'] as const,
+    registers,
+  })
+  const flushesTotal = new Counter({
+    name: 'driftwatch_flushes_total',
+    help: 'Flushes to the sketch store, by outcome (applied, stale, error)',
+    labelNames: ['outcome'] as const,
+    registers,
+  })
+  const flushDurationSeconds = new Histogram({
+    name: 'driftwatch_flush_duration_seconds',
+    help: 'Duration of one flush to the sketch store',
+    buckets: flushBuckets,
+    registers,
+  })
+  const evaluationDurationSeconds = new Histogram({
+    name: 'driftwatch_evaluation_duration_seconds',
+    help: 'Duration of one window evaluation',
+    labelNames: ['model'] as const,
+    buckets: evaluationBuckets,
+    registers,
+  })
+  const consumerLag = new Gauge({
+    name: 'driftwatch_consumer_lag',
+    help: 'Messages between our position and the high watermark, per owned input partition',
+    labelNames: ['topic', 'partition'] as const,
+    registers,
+  })
+  const redisUp = new Gauge({
+    name: 'driftwatch_redis_up',
+    help: '1 when Redis answers, else 0',
+    registers,
+  })
+  const kafkaUp = new Gauge({
+    name: 'driftwatch_kafka_up',
+    help: '1 when Kafka answers, else 0',
+    registers,
+  })
+
+  // Every outcome shows from the start, so rate() and "== 0" alerts work before the first event.
+  for (const outcome of flushOutcomes) flushesTotal.inc({ outcome }, 0)
+  redisUp.set(0)
+  kafkaUp.set(0)
+
+  // Per model/version: each feature's current test, to remove series that stop applying.
+  const published = new Map<string, Map<string, string | null>>()
+  const references = new Map<string, string>()
+  const keyOf = (model: string, version: string): string => JSON.stringify([model, version])
+
+  const featureGauges = [
+    featurePsi,
+    featureKsStatistic,
+    featureWassersteinNormed,
+    featureJensenShannon,
+    featureDrifted,
+    featureSeverity,
+    featureMissingShare,
+  ]
+
+  function setOrRemove<T extends string>(
+    gauge: Gauge<T>,
+    labels: Partial<Record<T, string>>,
+    value: number | null | undefined,
+  ): void {
+    if (value === undefined || value === null || Number.isNaN(value)) gauge.remove(labels)
+    else gauge.set(labels, value)
+  }
+
+  function recordReport(
+    model: string,
+    version: string,
+    report: DriftReport,
+    windowEndMs: number,
+  ): void {
+    const key = keyOf(model, version)
+    const previous = published.get(key) ?? new Map<string, string | null>()
+    const current = new Map<string, string | null>()
+
+    for (const feature of report.features) {
+      const labels = { model, version, feature: feature.name }
+      const { metrics } = feature
+      setOrRemove(featurePsi, labels, metrics.psi)
+      setOrRemove(featureKsStatistic, labels, metrics.ks)
+      setOrRemove(featureWassersteinNormed, labels, metrics.wassersteinNormed)
+      setOrRemove(featureJensenShannon, labels, metrics.jensenShannon)
+      featureDrifted.set(labels, feature.drifted ? 1 : 0)
+      featureSeverity.set(labels, severityValue(feature.severity))
+      setOrRemove(featureMissingShare, labels, metrics.missingShare)
+
+      const oldTest = previous.get(feature.name)
+      if (oldTest !== undefined && oldTest !== null && oldTest !== feature.test) {
+        featureDriftStatistic.remove({ ...labels, test: oldTest })
+      }
+      setOrRemove(featureDriftStatistic, { ...labels, test: feature.test }, feature.statistic)
+      current.set(feature.name, feature.test)
+    }
+
+    for (const [feature, oldTest] of previous) {
+      if (current.has(feature)) continue
+      const labels = { model, version, feature }
+      for (const gauge of featureGauges) gauge.remove(labels)
+      if (oldTest !== null) featureDriftStatistic.remove({ ...labels, test: oldTest })
+    }
+    published.set(key, current)
+
+    const modelLabels = { model, version }
+    datasetDriftShare.set(modelLabels, report.driftShare)
+    datasetDrifted.set(modelLabels, report.datasetDrift ? 1 : 0)
+    windowEndTimestampSeconds.set(modelLabels, windowEndMs / 1000)
+  }
+
+  return {
+    registry,
+    featurePsi,
+    featureKsStatistic,
+    featureWassersteinNormed,
+    featureJensenShannon,
+    featureDriftStatistic,
+    featureDrifted,
+    featureSeverity,
+    featureMissingShare,
+    datasetDriftShare,
+    datasetDrifted,
+    windowEndTimestampSeconds,
+    referenceInfo,
+    eventsConsumedTotal,
+    eventsInvalidTotal,
+    eventsLateTotal,
+    reportsPublishedTotal,
+    alertsPublishedTotal,
+    flushesTotal,
+    flushDurationSeconds,
+    evaluationDurationSeconds,
+    consumerLag,
+    redisUp,
+    kafkaUp,
+    recordReport,
+
+    eventsConsumed(model: string, topic: string, n: number): void {
+      if (n > 0) eventsConsumedTotal.inc({ model, topic }, n)
+    },
+    invalidEvent(reason: string, topic: string): void {
+      eventsInvalidTotal.inc({ reason, topic })
+    },
+    lateEvents(model: string, n: number): void {
+      if (n > 0) eventsLateTotal.inc({ model }, n)
+    },
+    flush(outcome: FlushOutcomeKind, seconds: number): void {
+      flushesTotal.inc({ outcome })
+      flushDurationSeconds.observe(seconds)
+    },
+    evaluation(model: string, seconds: number): void {
+      evaluationDurationSeconds.observe({ model }, seconds)
+    },
+    report(model: string, version: string, report: DriftReport, windowEndMs: number): void {
+      recordReport(model, version, report, windowEndMs)
+      reportsPublishedTotal.inc({ model })
+    },
+    reference(model: string, version: string, referenceId: string): void {
+      const key = keyOf(model, version)
+      const old = references.get(key)
+      if (old !== undefined && old !== referenceId)
+        referenceInfo.remove({ model, version, reference_id: old })
+      references.set(key, referenceId)
+      referenceInfo.set({ model, version, reference_id: referenceId }, 1)
+    },
+    alert(model: string, status: AlertStatus): void {
+      alertsPublishedTotal.inc({ model, status })
+    },
+    lag(topic: string, partition: number, messages: number | null): void {
+      const labels = { topic, partition: String(partition) }
+      if (messages === null) consumerLag.remove(labels)
+      else consumerLag.set(labels, messages)
+    },
+    up(dependency: Dependency, up: boolean): void {
+      const gauge = dependency === 'kafka' ? kafkaUp : redisUp
+      gauge.set(up ? 1 : 0)
+    },
+  }
+}

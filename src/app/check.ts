@@ -1,0 +1,132 @@
+// `driftwatch check` and `driftwatch reference build` as functions: files in, profiles and a
+// report out. Reading is streamed; see core/reference.ts for what the reference holds in memory.
+
+import { basename } from 'node:path'
+import { openTable, type TableSource } from '../adapters/files/table-source.js'
+import { isReferenceSnapshotFile, readReferenceFile } from '../adapters/files/reference-file.js'
+import { ColumnKindObserver, inferColumnKinds } from '../core/column-kinds.js'
+import { assertKnownTests, createDefaultRegistry } from '../core/drift-tests/registry.js'
+import type { DriftSettings } from '../core/drift-tests/thresholds.js'
+import { evaluateDrift } from '../core/evaluate.js'
+import { addRow, createDatasetProfile, layoutOf, type DatasetProfile } from '../core/profile/dataset.js'
+import { ReferenceBuilder, type ColumnKind, type ReferenceSnapshot } from '../core/reference.js'
+import type { DriftReport, FeatureKind } from '../core/report.js'
+import { UnknownColumnError } from '../errors.js'
+
+export interface Progress {
+  (event: { file: string; phase: string; bytesRead: number; totalBytes: number }): void
+}
+
+export interface BuildReferenceOptions {
+  readonly columns?: readonly string[] | undefined
+  readonly kindOverrides?: Readonly<Record<string, FeatureKind>> | undefined
+  readonly onProgress?: Progress | undefined
+  readonly now: () => Date
+}
+
+export async function buildReferenceFromFile(path: string, options: BuildReferenceOptions): Promise<ReferenceSnapshot> {
+  const table = openTable(path)
+  const available = await table.columns()
+  const columns = selectColumns(available, options.columns, path)
+  for (const name of Object.keys(options.kindOverrides ?? {})) {
+    if (!available.includes(name)) throw new UnknownColumnError(name, available, `${path} (kind override)`)
+  }
+  const kinds = await inferKinds(table, columns, options)
+  const builder = new ReferenceBuilder(kinds)
+  await readAll(table, columns, 'reference: profiling', options.onProgress, (values) => builder.add(values))
+  let profile: DatasetProfile
+  if (builder.exact) {
+    profile = builder.build()
+  } else {
+    profile = createDatasetProfile(builder.layout())
+    await readAll(table, columns, 'reference: binning', options.onProgress, (values) => addRow(profile, values))
+  }
+  return {
+    id: '',
+    createdAt: options.now().toISOString(),
+    source: { kind: 'file', file: basename(path), format: table.format },
+    exactBreakpoints: builder.exact,
+    kindReasons: new Map(kinds.map((k) => [k.name, k.reason])),
+    profile,
+  }
+}
+
+async function inferKinds(table: TableSource, columns: readonly string[], options: BuildReferenceOptions): Promise<ColumnKind[]> {
+  const overrides = options.kindOverrides ?? {}
+  const pending = columns.filter((name) => overrides[name] === undefined)
+  const observers = new Map(pending.map((name) => [name, new ColumnKindObserver()]))
+  if (pending.length > 0) {
+    await readAll(table, pending, 'reference: inferring column kinds', options.onProgress, (values) => {
+      for (const [name, observer] of observers) observer.observe(values[name] ?? null)
+    })
+  }
+  const inferred = inferColumnKinds(observers, overrides)
+  return columns.map((name) => {
+    const decided = inferred.get(name)
+    if (decided === undefined) throw new Error(`no kind decided for column '${name}'`)
+    return { name, kind: decided.kind, reason: decided.reason }
+  })
+}
+
+export interface CheckOptions {
+  readonly reference: string
+  readonly current: string
+  readonly columns?: readonly string[] | undefined
+  readonly kindOverrides?: Readonly<Record<string, FeatureKind>> | undefined
+  readonly settings: DriftSettings
+  readonly onProgress?: Progress | undefined
+  readonly now: () => Date
+}
+
+export interface CheckResult {
+  readonly report: DriftReport
+  readonly reference: ReferenceSnapshot
+}
+
+export async function runCheck(options: CheckOptions): Promise<CheckResult> {
+  const registry = createDefaultRegistry()
+  const { global, byKind, byFeature } = options.settings
+  assertKnownTests(registry, [global, ...Object.values(byKind ?? {}), ...Object.values(byFeature ?? {})].map((c) => c?.test))
+  const reference = (await isReferenceSnapshotFile(options.reference))
+    ? await readReferenceFile(options.reference)
+    : await buildReferenceFromFile(options.reference, options)
+  const referenceColumns = [...reference.profile.features.keys()]
+  const columns = selectColumns(referenceColumns, options.columns, options.reference)
+  const table = openTable(options.current)
+  const currentColumns = await table.columns()
+  for (const name of columns) {
+    if (!currentColumns.includes(name)) throw new UnknownColumnError(name, currentColumns, options.current)
+  }
+  const layout = layoutOf(reference.profile)
+  const current = createDatasetProfile({ columns: layout.columns.filter((c) => columns.includes(c.name)) })
+  await readAll(table, columns, 'current', options.onProgress, (values) => addRow(current, values))
+  const report = evaluateDrift(reference.profile, current, {
+    settings: options.settings,
+    registry,
+    features: columns,
+  })
+  return { report, reference }
+}
+
+function selectColumns(available: readonly string[], wanted: readonly string[] | undefined, where: string): string[] {
+  if (wanted === undefined || wanted.length === 0) return [...available]
+  for (const name of wanted) if (!available.includes(name)) throw new UnknownColumnError(name, available, where)
+  return [...wanted]
+}
+
+async function readAll(
+  table: TableSource,
+  columns: readonly string[],
+  phase: string,
+  onProgress: Progress | undefined,
+  onRow: (values: Readonly<Record<string, import('../core/profile/dataset.js').CellValue>>) => void,
+): Promise<void> {
+  const totalBytes = onProgress === undefined ? 0 : await table.sizeBytes()
+  const progress =
+    onProgress === undefined
+      ? undefined
+      : (bytesRead: number): void => onProgress({ file: table.path, phase, bytesRead, totalBytes })
+  for await (const row of table.rows({ columns, ...(progress === undefined ? {} : { onProgress: progress }) })) {
+    onRow(row.values)
+  }
+}

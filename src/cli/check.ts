@@ -1,0 +1,63 @@
+// driftwatch check --reference <file|snapshot> --current <file> [--columns a,b] [--config f.yaml]
+//                  [--format text|json|html] [--out path]
+// Exit 0: no dataset drift; 1: dataset drift; 2: error.
+
+import { writeFile } from 'node:fs/promises'
+import { basename } from 'node:path'
+import { Option, type Command } from 'commander'
+import { runCheck } from '../app/check.js'
+import { defaultDriftSection, driftSectionSchema, driftSettingsOf } from '../config/drift.js'
+import { loadConfigFile } from '../config/load.js'
+import { renderHtmlReport } from '../report/html.js'
+import { renderTextReport } from '../report/text.js'
+import { terminalProgress } from './progress.js'
+import { version } from './version.js'
+
+export const reportFormats = ['text', 'json', 'html'] as const
+
+interface CheckFlags {
+  reference: string
+  current: string
+  columns?: string
+  config?: string
+  format: (typeof reportFormats)[number]
+  out?: string
+}
+
+export function registerCheck(program: Command, setExitCode: (code: number) => void): void {
+  program
+    .command('check')
+    .description('compare a current data file with a reference (file or snapshot); exit 1 on dataset drift')
+    .requiredOption('-r, --reference <path>', 'reference data (CSV, JSONL, Parquet) or a snapshot from `reference build`')
+    .requiredOption('-c, --current <path>', 'current data (CSV, JSONL, Parquet)')
+    .option('--columns <names>', 'comma-separated columns to compare (default: all reference columns)')
+    .option('--config <path>', 'YAML drift settings: tests, thresholds, kinds, driftShare')
+    .addOption(new Option('-f, --format <format>', 'report format').choices(reportFormats).default('text'))
+    .option('-o, --out <path>', 'write the report to this file instead of stdout')
+    .action(async (flags: CheckFlags) => {
+      const section = flags.config === undefined ? defaultDriftSection() : await loadConfigFile(flags.config, driftSectionSchema)
+      const { report } = await runCheck({
+        reference: flags.reference,
+        current: flags.current,
+        columns: flags.columns?.split(',').map((c) => c.trim()).filter((c) => c.length > 0),
+        kindOverrides: section.columns,
+        settings: driftSettingsOf(section),
+        onProgress: terminalProgress(),
+        now: () => new Date(),
+      })
+      const text =
+        flags.format === 'json'
+          ? JSON.stringify(report, null, 2) + '\n'
+          : flags.format === 'html'
+            ? renderHtmlReport(report, {
+                referenceLabel: basename(flags.reference),
+                currentLabel: basename(flags.current),
+                generatedAt: new Date().toISOString(),
+                version,
+              })
+            : renderTextReport(report)
+      if (flags.out === undefined) process.stdout.write(text)
+      else await writeFile(flags.out, text)
+      setExitCode(report.datasetDrift ? 1 : 0)
+    })
+}

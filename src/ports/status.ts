@@ -1,0 +1,123 @@
+// What the HTTP API and the dashboard read about the running service, and the admin actions
+// they may take, in the domain's words. The app implements both over its live state and the
+// sketch store; src/adapters/http only renders them. Times are ms since epoch.
+
+import type { DistributionBin, DriftReport, FeatureKind, Severity } from '../core/report.js'
+
+export interface Health {
+  /** False only when the process should be restarted (a loop died, a fatal error). */
+  readonly live: boolean
+}
+
+export interface ReadinessCheck {
+  readonly ok: boolean
+  /** Why not, for operators; never a secret (no URLs with passwords, no tokens). */
+  readonly detail?: string
+}
+
+export interface Readiness {
+  readonly ready: boolean
+  /** By name: 'kafka', 'redis', and 'reference:<model>' for each model's loaded reference. */
+  readonly checks: Readonly<Record<string, ReadinessCheck>>
+}
+
+export interface WindowBounds {
+  readonly startMs: number
+  readonly endMs: number
+}
+
+/** One feature's latest verdict, small enough for the model list and the dashboard. */
+export interface FeatureVerdict {
+  readonly name: string
+  readonly kind: FeatureKind
+  readonly test: string
+  readonly statistic: number | null
+  readonly pValue: number | null
+  readonly threshold: number
+  readonly drifted: boolean
+  readonly severity: Severity
+  readonly missingShare: number
+}
+
+export interface ModelSummary {
+  readonly model: string
+  /** null for a model without versions. */
+  readonly version: string | null
+  readonly referenceId: string | null
+  /** The latest evaluated window; null (and no verdicts) before the first evaluation. */
+  readonly window: WindowBounds | null
+  readonly datasetDrift: boolean | null
+  readonly driftShare: number | null
+  /** The worst feature severity of the latest window. */
+  readonly severity: Severity | null
+  readonly features: readonly FeatureVerdict[]
+}
+
+export interface ModelStatus {
+  readonly model: string
+  readonly version: string | null
+  readonly referenceId: string | null
+  readonly window: WindowBounds | null
+  readonly evaluatedAtMs: number | null
+  /** The latest window's report; null before the first evaluation. */
+  readonly report: DriftReport | null
+}
+
+/** Reference vs current shares of one feature over the latest window's bins. */
+export interface FeatureDistribution {
+  readonly model: string
+  readonly feature: string
+  readonly kind: FeatureKind
+  readonly referenceId: string | null
+  readonly window: WindowBounds | null
+  readonly bins: readonly DistributionBin[]
+}
+
+/** A published report document, as sent to the report topic (JSON-serializable). */
+export type PublishedReport = Readonly<Record<string, unknown>>
+
+export interface StatusSource {
+  health(): Health
+  /** Ready when Kafka and Redis answer and every model has its reference loaded. */
+  readiness(): Promise<Readiness>
+  models(): Promise<readonly ModelSummary[]>
+  /** null for a model that is not configured. */
+  modelStatus(model: string): Promise<ModelStatus | null>
+  /** The latest published report of `model`; null when unknown or none yet. */
+  report(model: string): Promise<PublishedReport | null>
+  /** null when the model or the feature is unknown, or nothing was evaluated yet. */
+  distributions(model: string, feature: string): Promise<FeatureDistribution | null>
+}
+
+export interface AdminActions {
+  /**
+   * Validates `snapshot` (parsed JSON, any shape) as a reference snapshot for `model` and
+   * makes it the one windows are compared with. Throws DriftwatchError REFERENCE_INVALID for
+   * bad input and NOT_FOUND for a model that is not configured.
+   */
+  replaceReference(model: string, snapshot: unknown): Promise<{ readonly id: string }>
+}
+
+const severityRank: Readonly<Record<Severity, number>> = { ok: 0, warning: 1, critical: 2 }
+
+/** The verdict part of a ModelSummary, taken from a report (for StatusSource implementers). */
+export function summarizeReport(
+  report: DriftReport,
+): Pick<ModelSummary, 'datasetDrift' | 'driftShare' | 'severity' | 'features'> {
+  let severity: Severity = 'ok'
+  const features = report.features.map((feature): FeatureVerdict => {
+    if (severityRank[feature.severity] > severityRank[severity]) severity = feature.severity
+    return {
+      name: feature.name,
+      kind: feature.kind,
+      test: feature.test,
+      statistic: feature.statistic,
+      pValue: feature.pValue,
+      threshold: feature.threshold,
+      drifted: feature.drifted,
+      severity: feature.severity,
+      missingShare: feature.metrics.missingShare,
+    }
+  })
+  return { datasetDrift: report.datasetDrift, driftShare: report.driftShare, severity, features }
+}

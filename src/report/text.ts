@@ -1,0 +1,45 @@
+// The terminal form of a drift report: verdict first, then one line per feature, drifted first.
+
+import type { DriftReport, FeatureResult } from '../core/report.js'
+
+export function renderTextReport(report: DriftReport): string {
+  const lines: string[] = []
+  const verdict = report.datasetDrift ? 'DATASET DRIFT' : 'no dataset drift'
+  lines.push(
+    `${verdict}: ${report.nDrifted} of ${report.nFeatures} features drifted ` +
+      `(share ${formatNumber(report.driftShare)}, threshold ${formatNumber(report.driftShareThreshold)}); ` +
+      `reference ${report.nReference} rows, current ${report.nCurrent} rows`,
+  )
+  lines.push('')
+  const header = ['feature', 'kind', 'test', 'statistic', 'p-value', 'threshold', 'drift', 'severity', 'missing']
+  const rows = sortForDisplay(report.features).map((f) => [
+    f.name,
+    f.kind,
+    f.test,
+    formatNumber(f.statistic),
+    formatNumber(f.pValue),
+    formatNumber(f.threshold),
+    f.insufficientData === undefined ? (f.drifted ? 'DRIFT' : '-') : `n/a (${f.insufficientData.reason})`,
+    f.severity,
+    formatNumber(f.metrics.missingShare),
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const format = (cells: readonly string[]): string =>
+    cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()
+  lines.push(format(header), format(widths.map((w) => '-'.repeat(w))), ...rows.map(format))
+  return lines.join('\n') + '\n'
+}
+
+const severityRank = { critical: 0, warning: 1, ok: 2 } as const
+
+export function sortForDisplay(features: readonly FeatureResult[]): FeatureResult[] {
+  return [...features].sort((a, b) => severityRank[a.severity] - severityRank[b.severity] || a.name.localeCompare(b.name))
+}
+
+export function formatNumber(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—'
+  if (x === 0) return '0'
+  const abs = Math.abs(x)
+  if (abs >= 1e6 || abs < 1e-4) return x.toExponential(2)
+  return Number(x.toPrecision(4)).toString()
+}

@@ -1,0 +1,155 @@
+// `driftwatch check` end to end, through the built binary, on the Evidently-checked dataset
+// (test/fixtures/drift/dataset, made by test/fixtures/drift/generate.py).
+
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DriftReport } from '../../src/core/report.js'
+import { runCli } from '../helpers/cli.js'
+
+const dir = fileURLToPath(new URL('../fixtures/drift/dataset/', import.meta.url))
+const reference = join(dir, 'reference.csv')
+const current = join(dir, 'current.csv')
+interface GoldenColumn {
+  readonly kind: 'numerical' | 'categorical'
+  readonly psi: number
+  readonly ks?: number
+  readonly wassersteinNormed?: number
+  readonly evidently: { readonly autoTest: string; readonly autoDrifted: boolean; readonly autoScore: number }
+}
+const golden = JSON.parse(await readFile(join(dir, 'golden.json'), 'utf8')) as {
+  columns: Record<string, GoldenColumn>
+  datasetDrift: { datasetDrift: boolean; shareOfDriftedColumns: number }
+}
+
+let work: string
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'driftwatch-check-'))
+})
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true })
+})
+
+describe('driftwatch check on the Evidently dataset', () => {
+  let report: DriftReport
+  let code: number | null
+
+  beforeAll(async () => {
+    const result = await runCli(['check', '--reference', reference, '--current', current, '--format', 'json'])
+    code = result.code
+    expect(result.stderr).toBe('')
+    report = JSON.parse(result.stdout) as DriftReport
+  })
+
+  it('reaches Evidently’s dataset verdict and exits 1 on dataset drift', () => {
+    expect(report.datasetDrift).toBe(golden.datasetDrift.datasetDrift)
+    expect(report.driftShare).toBeCloseTo(golden.datasetDrift.shareOfDriftedColumns, 12)
+    expect(code).toBe(1)
+    expect(report.nReference).toBe(3000)
+    expect(report.nCurrent).toBe(2500)
+  })
+
+  it('gives every column Evidently’s test and verdict, with scipy’s numbers', () => {
+    expect(report.features.map((f) => f.name).sort()).toEqual(Object.keys(golden.columns).sort())
+    for (const feature of report.features) {
+      const g = golden.columns[feature.name] as GoldenColumn
+      expect(feature.test, feature.name).toBe(g.evidently.autoTest)
+      expect(feature.drifted, feature.name).toBe(g.evidently.autoDrifted)
+      // scipy's numbers follow the column's pandas dtype; Evidently (and we) may call an integer
+      // column with few values categorical, and then bin by category instead of decile
+      if (feature.kind === g.kind) expect(feature.metrics.psi, feature.name).toBeCloseTo(g.psi, 9)
+      if (g.ks !== undefined && feature.kind === 'numerical') expect(Math.abs((feature.metrics.ks ?? NaN) - g.ks)).toBeLessThanOrEqual(0.01)
+      if (g.wassersteinNormed !== undefined && feature.kind === 'numerical') {
+        expect(Math.abs((feature.metrics.wassersteinNormed ?? NaN) - g.wassersteinNormed)).toBeLessThanOrEqual(0.02 * g.wassersteinNormed + 1e-9)
+      }
+    }
+  })
+
+  it('prints every metric that applies to each kind', () => {
+    for (const f of report.features) {
+      expect(Object.keys(f).sort()).toEqual(
+        expect.arrayContaining(['name', 'kind', 'test', 'statistic', 'pValue', 'threshold', 'drifted', 'severity', 'metrics']),
+      )
+      const keys = Object.keys(f.metrics)
+      const expected = f.kind === 'numerical'
+        ? ['psi', 'ks', 'ksPValue', 'wasserstein', 'wassersteinNormed', 'jensenShannon', 'missingShare', 'mean', 'p50', 'p95']
+        : ['psi', 'jensenShannon', 'chiSquarePValue', 'missingShare', 'newCategoryShare']
+      expect(keys, f.name).toEqual(expect.arrayContaining(expected))
+    }
+  })
+
+  it('gives the same report from a reference snapshot as from the raw file', async () => {
+    const snapshot = join(work, 'ref.json')
+    const built = await runCli(['reference', 'build', '--input', reference, '--out', snapshot])
+    expect(built.code).toBe(0)
+    const fromSnapshot = await runCli(['check', '--reference', snapshot, '--current', current, '--format', 'json'])
+    expect(fromSnapshot.code).toBe(1)
+    expect(JSON.parse(fromSnapshot.stdout)).toEqual(report)
+  })
+
+  it('writes text and a self-contained HTML report', async () => {
+    const text = await runCli(['check', '-r', reference, '-c', current])
+    expect(text.stdout).toMatch(/^DATASET DRIFT: 5 of 9 features drifted/)
+    const html = join(work, 'report.html')
+    const written = await runCli(['check', '-r', reference, '-c', current, '--format', 'html', '--out', html])
+    expect(written.code).toBe(1)
+    const page = await readFile(html, 'utf8')
+    expect(page).toMatch(/^<!doctype html>/i)
+    expect(page).not.toMatch(/(src|href)=["']https?:/)
+  })
+
+  it('exits 0 when nothing drifted', async () => {
+    const same = await runCli(['check', '-r', reference, '-c', reference, '--format', 'json'])
+    expect(same.code).toBe(0)
+    expect((JSON.parse(same.stdout) as DriftReport).nDrifted).toBe(0)
+  })
+
+  it('honours --columns and per-feature tests from --config', async () => {
+    const config = join(work, 'drift.yaml')
+    await writeFile(config, 'driftShare: 0.5\nfeatures:\n  age:\n    test: ks\n    threshold: 0.01\nkinds:\n  categorical:\n    test: psi\n')
+    const result = await runCli(['check', '-r', reference, '-c', current, '--columns', 'age,region', '--config', config, '--format', 'json'])
+    const r = JSON.parse(result.stdout) as DriftReport
+    expect(r.features.map((f) => [f.name, f.test, f.threshold])).toEqual([
+      ['age', 'ks', 0.01],
+      ['region', 'psi', 0.1],
+    ])
+  })
+})
+
+describe('driftwatch check errors (exit 2, one clear line)', () => {
+  it.each([
+    [['check', '-r', 'nope.csv', '-c', current], /nope\.csv/],
+    [['check', '-r', reference, '-c', current, '--columns', 'agee'], /unknown column 'agee'.*age, income/],
+  ])('%j', async (args, message) => {
+    const result = await runCli(args)
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(message)
+    expect(result.stdout).toBe('')
+  })
+
+  it('names the valid tests for an unknown one', async () => {
+    const config = join(work, 'bad-test.yaml')
+    await writeFile(config, 'test: psii\n')
+    const result = await runCli(['check', '-r', reference, '-c', current, '--config', config])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("unknown drift test 'psii'; available: ks, chisquare, z, psi, wasserstein, jensenshannon, kl_div, hellinger")
+  })
+
+  it('names the config field that is wrong', async () => {
+    const config = join(work, 'bad-field.yaml')
+    await writeFile(config, 'kinds:\n  numerical:\n    threshold: high\n')
+    const result = await runCli(['check', '-r', reference, '-c', current, '--config', config])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/bad-field\.yaml: kinds\.numerical\.threshold: /)
+  })
+
+  it('gives the line number of an unreadable row', async () => {
+    const broken = join(work, 'broken.csv')
+    await writeFile(broken, 'age,income\n1,2\n3,4,5\n')
+    const result = await runCli(['check', '-r', reference, '-c', broken, '--columns', 'age,income'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/broken\.csv:3/)
+  })
+})

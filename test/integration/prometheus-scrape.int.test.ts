@@ -1,0 +1,261 @@
+// A real Prometheus scrapes a real driftwatch HTTP server: our /metrics passes
+// `promtool check metrics`, parses in Prometheus, carries the values we set, and the alerting
+// rules in deploy/prometheus/rules.yml load and evaluate against it.
+//
+// Needs Debian's `prometheus` and `promtool` on PATH (scripts/ci/install-prometheus.sh);
+// installs nothing itself and fails with that hint when they are missing.
+
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startHttpServer, type HttpServer } from '../../src/adapters/http/server.js'
+import { freePort } from '../../src/adapters/local-services/free-port.js'
+import {
+  describeExit,
+  spawnSupervised,
+  tailFile,
+  waitForExitOrTimeout,
+  type SupervisedProcess,
+} from '../../src/adapters/local-services/supervisor.js'
+import { createMetrics } from '../../src/adapters/metrics/metrics.js'
+import type { StatusSource } from '../../src/ports/status.js'
+import { sampleReport } from '../helpers/reports.js'
+
+const rulesFile = resolve(import.meta.dirname, '../../deploy/prometheus/rules.yml')
+const installHint =
+  'install it with scripts/ci/install-prometheus.sh (Debian: apt-get install -y prometheus)'
+
+/**
+ * Problems `promtool check metrics` may report that we accept, each with its reason. Empty:
+ * the three prom-client defaults it flagged (`nodejs_active_{handles,requests,resources}_total`,
+ * gauges with a counter's suffix) are removed in createMetrics instead.
+ */
+const acceptedLintProblems: readonly RegExp[] = []
+
+function requireTool(name: string): string {
+  const result = spawnSync(name, ['--version'], { encoding: 'utf8' })
+  if (result.error !== undefined || result.status !== 0) {
+    throw new Error(`this test needs \`${name}\` on PATH; ${installHint}`)
+  }
+  return `${result.stdout}${result.stderr}`.split('\n')[0] ?? ''
+}
+
+async function until<T>(
+  what: string,
+  ms: number,
+  probe: () => Promise<T | undefined>,
+  diagnose: () => string,
+): Promise<T> {
+  const deadline = Date.now() + ms
+  let last: unknown
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe()
+      if (value !== undefined) return value
+    } catch (error: unknown) {
+      last = error
+    }
+    await new Promise((done) => setTimeout(done, 250))
+  }
+  throw new Error(
+    `timed out after ${ms} ms waiting for ${what} (last error: ${String(last)})\n${diagnose()}`,
+  )
+}
+
+const statusStub: StatusSource = {
+  health: () => ({ live: true }),
+  readiness: () => Promise.resolve({ ready: true, checks: {} }),
+  models: () => Promise.resolve([]),
+  modelStatus: () => Promise.resolve(null),
+  report: () => Promise.resolve(null),
+  distributions: () => Promise.resolve(null),
+}
+
+interface PrometheusVector {
+  status: string
+  data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> }
+}
+
+describe('Prometheus scrapes driftwatch', () => {
+  const metrics = createMetrics()
+  let server: HttpServer
+  let version = ''
+
+  beforeAll(async () => {
+    version = requireTool('prometheus')
+    requireTool('promtool')
+    metrics.recordReport('fraud', 'v3', sampleReport(), Date.UTC(2025, 0, 1, 12))
+    metrics.reference('fraud', 'v3', 'ref-1')
+    metrics.eventsConsumed('fraud', 'predictions', 1000)
+    metrics.invalidEvent('json', 'predictions')
+    metrics.lateEvents('fraud', 2)
+    metrics.flush('applied', 0.004)
+    metrics.evaluation('fraud', 0.12)
+    metrics.alert('fraud', 'firing')
+    metrics.lag('predictions', 0, 12)
+    metrics.up('kafka', true)
+    metrics.up('redis', true)
+    server = await startHttpServer({
+      host: '127.0.0.1',
+      port: 0,
+      maxBodyBytes: 1024,
+      registry: metrics.registry,
+      status: statusStub,
+      admin: { replaceReference: () => Promise.reject(new Error('not in this test')) },
+    })
+  })
+
+  afterAll(async () => {
+    await server?.close()
+  })
+
+  it('passes promtool check metrics', async () => {
+    const text = await (await fetch(new URL('/metrics', server.url))).text()
+    const result = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })
+    const problems = `${result.stdout}${result.stderr}`
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .filter((line) => !acceptedLintProblems.some((accepted) => accepted.test(line)))
+    expect(problems).toEqual([])
+    if (acceptedLintProblems.length === 0) expect(result.status).toBe(0)
+  })
+
+  it('is scraped by a real Prometheus, which also loads and evaluates our alerting rules', async () => {
+    const { prometheus, url } = await startPrometheus(new URL(server.url).host)
+    const log = (): string =>
+      `${version}; prometheus log tail:\n${tailFile(prometheus.logFile, 30)}`
+    try {
+      const query = async (promql: string): Promise<PrometheusVector['data']['result']> => {
+        const response = await fetch(`${url}api/v1/query?query=${encodeURIComponent(promql)}`)
+        const body = (await response.json()) as PrometheusVector
+        if (body.status !== 'success') throw new Error(`query ${promql}: ${JSON.stringify(body)}`)
+        return body.data.result
+      }
+
+      const psi = await until(
+        'driftwatch_feature_psi in Prometheus',
+        30_000,
+        async () => {
+          const result = await query('driftwatch_feature_psi')
+          return result.find((s) => s.metric['feature'] === 'amount')
+        },
+        log,
+      )
+      expect(psi.metric).toMatchObject({
+        job: 'driftwatch',
+        model: 'fraud',
+        version: 'v3',
+        feature: 'amount',
+      })
+      expect(Number(psi.value[1])).toBe(0.2345)
+
+      const severity = await query('driftwatch_feature_severity{feature="amount"}')
+      expect(severity.map((s) => s.value[1])).toEqual(['2'])
+      const info = await query('driftwatch_reference_info')
+      expect(info.map((s) => s.metric['reference_id'])).toEqual(['ref-1'])
+      const up = await query('up{job="driftwatch"}')
+      expect(up.map((s) => s.value[1])).toEqual(['1'])
+
+      // severity 2 puts the critical-drift alert in pending (its `for` is 5 minutes)
+      const alert = await until(
+        'DriftwatchFeatureDriftCritical pending',
+        30_000,
+        async () => {
+          const response = await fetch(`${url}api/v1/alerts`)
+          const body = (await response.json()) as {
+            data: { alerts: Array<{ labels: Record<string, string>; state: string }> }
+          }
+          return body.data.alerts.find(
+            (a) => a.labels['alertname'] === 'DriftwatchFeatureDriftCritical',
+          )
+        },
+        log,
+      )
+      expect(alert).toMatchObject({
+        state: 'pending',
+        labels: { model: 'fraud', feature: 'amount', severity: 'critical' },
+      })
+
+      const rules = (await (await fetch(`${url}api/v1/rules`)).json()) as {
+        data: {
+          groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }>
+        }
+      }
+      const all = rules.data.groups.flatMap((g) => g.rules)
+      expect(all.map((r) => r.name).sort()).toEqual([
+        'DriftwatchConsumerLagHigh',
+        'DriftwatchDatasetDrift',
+        'DriftwatchDown',
+        'DriftwatchFeatureDriftCritical',
+        'DriftwatchInvalidEventsHigh',
+      ])
+      expect(all.filter((r) => r.health === 'err')).toEqual([])
+    } finally {
+      await prometheus.proc.terminate(10_000)
+      expect(prometheus.proc.exitInfo()).toBeDefined()
+    }
+  })
+})
+
+interface RunningPrometheus {
+  readonly proc: SupervisedProcess
+  readonly logFile: string
+}
+
+/** Starts Prometheus on a free port, retrying when another process takes the port first. */
+async function startPrometheus(
+  target: string,
+): Promise<{ prometheus: RunningPrometheus; url: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), 'driftwatch-prometheus-'))
+    const config = join(dir, 'prometheus.yml')
+    const logFile = join(dir, 'prometheus.log')
+    writeFileSync(
+      config,
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  scrape_timeout: 1s',
+        '  evaluation_interval: 1s',
+        'rule_files:',
+        `  - ${JSON.stringify(rulesFile)}`,
+        'scrape_configs:',
+        '  - job_name: driftwatch',
+        '    static_configs:',
+        `      - targets: [${JSON.stringify(target)}]`,
+        '',
+      ].join('\n'),
+    )
+    const port = await freePort()
+    const proc = await spawnSupervised(
+      'prometheus',
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      { outputFile: logFile, ownedDir: dir },
+    )
+    const prometheus = { proc, logFile }
+    const url = `http://127.0.0.1:${port}/`
+    const deadline = Date.now() + 30_000
+    while (Date.now() < deadline && proc.exitInfo() === undefined) {
+      const ready = await fetch(`${url}-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      )
+      if (ready) return { prometheus, url }
+      await waitForExitOrTimeout(proc, 200)
+    }
+    const tail = tailFile(logFile, 30)
+    const exit = proc.exitInfo()
+    await proc.terminate(5_000)
+    if (exit !== undefined && /address already in use/.test(tail) && attempt < 3) continue
+    throw new Error(
+      `prometheus did not become ready (${exit === undefined ? 'timed out' : describeExit(exit)}):\n${tail}`,
+    )
+  }
+}
