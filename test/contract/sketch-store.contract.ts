@@ -359,7 +359,7 @@ export function describeSketchStoreContract(
       expect(await store().modelWatermark(model)).toBeNull()
     })
 
-    it("gives the largest watermark over the model's partitions, or null with none", async () => {
+    it("gives the smallest watermark over the model's partitions, or null with none", async () => {
       const model = newModel()
       expect(await store().modelWatermark(model)).toBeNull()
       await store().applyFlush(
@@ -370,7 +370,7 @@ export function describeSketchStoreContract(
         ),
       )
       await store().applyFlush(batch(model, [flush(other, null, checkpoint('1', T0 + 100))], []))
-      expect(await store().modelWatermark(model)).toBe(T0 + 900)
+      expect(await store().modelWatermark(model)).toBe(T0 + 100)
       expect(await store().modelWatermark(newModel())).toBeNull()
     })
 

@@ -120,7 +120,7 @@ export class MemorySketchStore implements SketchStore {
     for (const checkpoint of this.#models.get(model)?.checkpoints.values() ?? []) {
       if (
         Number.isFinite(checkpoint.watermark) &&
-        (watermark === null || checkpoint.watermark > watermark)
+        (watermark === null || checkpoint.watermark < watermark)
       ) {
         watermark = checkpoint.watermark
       }

@@ -180,7 +180,7 @@ export class RedisSketchStore implements SketchStore {
       const { watermark: partitionWatermark } = decodeCheckpoint(json, `${model}/${id}`)
       if (
         Number.isFinite(partitionWatermark) &&
-        (watermark === null || partitionWatermark > watermark)
+        (watermark === null || partitionWatermark < watermark)
       ) {
         watermark = partitionWatermark
       }

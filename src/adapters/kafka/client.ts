@@ -1,0 +1,40 @@
+// Building the kafkajs client from our config, with security, and kafkajs' logs routed into ours.
+
+import { readFileSync } from 'node:fs'
+import { Kafka, logLevel, type KafkaConfig, type logCreator, type SASLOptions } from 'kafkajs'
+import type { Logger } from 'pino'
+import type { ServiceConfig } from '../../config/service.js'
+
+export function createKafka(config: ServiceConfig['kafka'], logger: Logger, secrets: { kafkaPassword?: string | undefined }): Kafka {
+  const kafkaConfig: KafkaConfig = {
+    clientId: config.clientId,
+    brokers: config.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator(logger.child({ component: 'kafkajs' })),
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
+    connectionTimeout: 5000,
+  }
+  if (config.ssl !== undefined) {
+    kafkaConfig.ssl = {
+      rejectUnauthorized: config.ssl.rejectUnauthorized,
+      ...(config.ssl.ca === undefined ? {} : { ca: [readFileSync(config.ssl.ca, 'utf8')] }),
+    }
+  }
+  if (config.sasl !== undefined) {
+    const password = secrets.kafkaPassword ?? config.sasl.password
+    if (password === undefined) throw new Error('kafka.sasl: no password (set DRIFTWATCH_KAFKA_PASSWORD)')
+    kafkaConfig.sasl = { mechanism: config.sasl.mechanism, username: config.sasl.username, password } as SASLOptions
+  }
+  return new Kafka(kafkaConfig)
+}
+
+function kafkaLogCreator(logger: Logger): logCreator {
+  return () => ({ level, log }) => {
+    const { message, ...extra } = log
+    // kafkajs puts broker addresses and errors in `extra`, never credentials
+    const payload = { ...extra, namespace: log['namespace'] as unknown }
+    if (level === logLevel.ERROR) logger.error(payload, message)
+    else if (level === logLevel.WARN) logger.warn(payload, message)
+    else logger.debug(payload, message)
+  }
+}

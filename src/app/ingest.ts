@@ -1,0 +1,331 @@
+// The ingest loop: Kafka batches in, per-model partition state in memory, one atomic flush per
+// model into the store every `flushInterval`. See ports/sketch-store.ts for why this counts every
+// valid event exactly once, and DESIGN.md invariants 1, 3 and 5.
+//
+// Order inside a flush matters: dead letters are written to Kafka first, then each model's state
+// and checkpoints go to Redis, and only then is the Kafka offset committed (a hint). A failure at
+// any step pauses consumption and retries; nothing is acknowledged before Redis holds it.
+
+import type { Logger } from 'pino'
+import { classifyModel, decodePredictionEvent, type PredictionEvent } from '../core/events.js'
+import type { CellValue, ProfileLayout } from '../core/profile/dataset.js'
+import { decodeBucket, encodeBucket, seriesKey } from '../core/stream/bucket-codec.js'
+import {
+  advanceTo,
+  applyEvent,
+  bucketFor,
+  evictClosed,
+  newPartitionState,
+  type PartitionModelState,
+  type RoutedEvent,
+} from '../core/stream/partition-state.js'
+import type { WindowSpec } from '../core/stream/windows.js'
+import type { FeatureKind } from '../core/report.js'
+import { DriftwatchError, errorMessage } from '../errors.js'
+import type { BatchControl, DeadLetter, EventSink, EventSource, SourceBatch } from '../ports/event-source.js'
+import type { MetricsSink } from '../ports/metrics.js'
+import { partitionId, type PartitionRef, type SketchStore } from '../ports/sketch-store.js'
+import { Mutex } from './mutex.js'
+
+export interface ModelRuntime {
+  readonly name: string
+  readonly spec: WindowSpec
+  readonly retentionMs: number
+  /** The reference in force; events are profiled on its layout. */
+  referenceId: string
+  layout: ProfileLayout
+  kinds: Map<string, FeatureKind>
+}
+
+export interface IngestOptions {
+  readonly store: SketchStore
+  readonly sink: EventSink
+  readonly source: EventSource
+  readonly metrics: MetricsSink
+  readonly logger: Logger
+  readonly models: ReadonlyMap<string, ModelRuntime>
+  readonly maxEventBytes: number
+  readonly flushIntervalMs: number
+  readonly now: () => number
+}
+
+interface PartitionEntry {
+  readonly ref: PartitionRef
+  readonly models: Map<string, PartitionModelState>
+  /** Offset the next batch must start at (the smallest checkpoint over models), if known. */
+  startOffset: bigint | null
+  /** Highest offset written to the partition, for lag. */
+  highWatermark: bigint
+}
+
+export class Ingestor {
+  readonly #options: IngestOptions
+  readonly #partitions = new Map<string, PartitionEntry>()
+  readonly #mutex = new Mutex()
+  #deadLetters: DeadLetter[] = []
+  #lastFlush = 0
+  #paused = false
+  #retryTimer: NodeJS.Timeout | undefined
+  #flushTimer: NodeJS.Timeout | undefined
+  #stopped = false
+  #storeHealthy = true
+
+  constructor(options: IngestOptions) {
+    this.#options = options
+  }
+
+  /** Flushes on a timer too, so a quiet stream still moves its checkpoints and closes buckets. */
+  startTimer(): void {
+    this.#flushTimer = setInterval(() => {
+      if (this.#options.now() - this.#lastFlush >= this.#options.flushIntervalMs) void this.flushSafely()
+    }, Math.max(50, Math.floor(this.#options.flushIntervalMs / 2)))
+  }
+
+  storeHealthy(): boolean {
+    return this.#storeHealthy
+  }
+
+  onAssigned(refs: readonly PartitionRef[]): void {
+    for (const ref of refs) this.#partitions.delete(partitionId(ref))
+  }
+
+  onRevoked(refs: readonly PartitionRef[]): void {
+    // Unflushed events of a revoked partition are not lost: its checkpoint did not move, so the
+    // new owner reads them again.
+    for (const ref of refs) this.#partitions.delete(partitionId(ref))
+  }
+
+  async onBatch(batch: SourceBatch, control: BatchControl): Promise<void> {
+    await this.#mutex.run(async () => {
+      const entry = await this.#ensureLoaded(batch.ref)
+      const first = batch.messages[0]
+      if (first === undefined) return
+      entry.highWatermark = BigInt(batch.highWatermark)
+      if (entry.startOffset !== null && BigInt(first.offset) !== entry.startOffset) {
+        if (BigInt(first.offset) > entry.startOffset) {
+          this.#options.logger.warn({ partition: partitionId(batch.ref), first: first.offset, checkpoint: entry.startOffset.toString() }, 'batch starts past the checkpoint: seeking back')
+        }
+        this.#options.source.seek(batch.ref, entry.startOffset.toString())
+        return
+      }
+      entry.startOffset = null
+      await this.#process(entry, batch)
+    })
+    if (!control.isRunning()) return
+    if (this.#options.now() - this.#lastFlush >= this.#options.flushIntervalMs) await this.flushSafely()
+  }
+
+  async #ensureLoaded(ref: PartitionRef): Promise<PartitionEntry> {
+    const id = partitionId(ref)
+    const existing = this.#partitions.get(id)
+    if (existing !== undefined) return existing
+    const entry: PartitionEntry = { ref, models: new Map(), startOffset: null, highWatermark: 0n }
+    let smallest: bigint | null = null
+    for (const model of this.#options.models.keys()) {
+      const checkpoint = (await this.#options.store.loadCheckpoints(model, [ref])).get(id) ?? null
+      entry.models.set(model, newPartitionState(checkpoint))
+      if (checkpoint !== null) {
+        const offset = BigInt(checkpoint.nextOffset)
+        if (smallest === null || offset < smallest) smallest = offset
+      }
+    }
+    // A model that has never stored this partition would need everything from the start; only
+    // when every model has a checkpoint do we know where to resume.
+    const allKnown = [...entry.models.values()].every((state) => state.nextOffset !== null)
+    entry.startOffset = allKnown ? smallest : null
+    this.#partitions.set(id, entry)
+    return entry
+  }
+
+  async #process(entry: PartitionEntry, batch: SourceBatch): Promise<void> {
+    const { models, metrics } = { models: this.#options.models, metrics: this.#options.metrics }
+    const routed: Array<{ offset: bigint; model: string | null; event: RoutedEvent | null }> = []
+    const consumed = new Map<string, number>()
+    for (const message of batch.messages) {
+      const offset = BigInt(message.offset)
+      const result = this.#route(message.value, message.timestamp)
+      if (!result.ok) {
+        this.#deadLetters.push({ value: message.value, reason: result.reason, detail: result.detail, source: { ...batch.ref, offset: message.offset } })
+        metrics.invalidEvent(result.reason, batch.ref.topic)
+        routed.push({ offset, model: null, event: null })
+        continue
+      }
+      routed.push({ offset, model: result.model, event: result.event })
+      consumed.set(result.model, (consumed.get(result.model) ?? 0) + 1)
+    }
+    await this.#loadBuckets(entry, routed)
+    const late = new Map<string, number>()
+    for (const { offset, model, event } of routed) {
+      for (const [name, state] of entry.models) {
+        const runtime = models.get(name) as ModelRuntime
+        if (name === model && event !== null) {
+          const outcome = applyEvent(state, offset, event, runtime.spec, runtime.layout)
+          if (outcome === 'late') late.set(name, (late.get(name) ?? 0) + 1)
+        } else {
+          advanceTo(state, offset + 1n)
+        }
+      }
+    }
+    for (const [model, n] of consumed) metrics.eventsConsumed(model, batch.ref.topic, n)
+    for (const [model, n] of late) metrics.lateEvents(model, n)
+    const last = routed[routed.length - 1]
+    if (last !== undefined) metrics.lag(batch.ref.topic, batch.ref.partition, Number(entry.highWatermark - last.offset - 1n))
+  }
+
+  /** Loads, in one pass, every stored bucket the batch touches that is not in memory yet. */
+  async #loadBuckets(entry: PartitionEntry, routed: ReadonlyArray<{ offset: bigint; model: string | null; event: RoutedEvent | null }>): Promise<void> {
+    const wanted = new Map<string, Set<number>>()
+    for (const { offset, model, event } of routed) {
+      if (model === null || event === null) continue
+      const state = entry.models.get(model) as PartitionModelState
+      const runtime = this.#options.models.get(model) as ModelRuntime
+      const bucket = bucketFor(state, offset, event, runtime.spec)
+      if (bucket === null || state.buckets.has(bucket)) continue
+      let set = wanted.get(model)
+      if (set === undefined) wanted.set(model, (set = new Set()))
+      set.add(bucket)
+    }
+    for (const [model, buckets] of wanted) {
+      const state = entry.models.get(model) as PartitionModelState
+      for (const bucket of buckets) {
+        const blob = await this.#options.store.loadBucket(model, bucket, entry.ref)
+        state.buckets.set(bucket, blob === null ? new Map() : decodeBucket(blob))
+      }
+    }
+  }
+
+  #route(value: Buffer | null, kafkaTimestamp: number): { ok: true; model: string; event: RoutedEvent } | { ok: false; reason: string; detail: string } {
+    const decoded = decodePredictionEvent(value, { maxBytes: this.#options.maxEventBytes, now: this.#options.now() })
+    if (!decoded.ok) return decoded
+    const event: PredictionEvent = decoded.event
+    const known = new Map([...this.#options.models.keys()].map((name) => [name, null] as const))
+    const unknown = classifyModel(event, known)
+    if (unknown !== null) return { ok: false, reason: unknown, detail: `model '${event.model.slice(0, 100)}' is not configured` }
+    const runtime = this.#options.models.get(event.model) as ModelRuntime
+    const features: Record<string, CellValue> = {}
+    for (const [name, kind] of runtime.kinds) {
+      const value = event.features[name]
+      if (value === undefined || value === null) continue
+      if (kind === 'numerical' && typeof value !== 'number') {
+        return { ok: false, reason: 'feature_kind_mismatch', detail: `feature '${name}' is numerical, got ${typeof value}` }
+      }
+      features[name] = value
+    }
+    return {
+      ok: true,
+      model: event.model,
+      event: { series: seriesKey(runtime.referenceId, event.modelVersion ?? ''), eventTime: event.timestamp ?? kafkaTimestamp, features },
+    }
+  }
+
+  /** Flushes; on failure pauses consumption and retries until it succeeds. Never throws. */
+  async flushSafely(): Promise<void> {
+    try {
+      await this.flush()
+      this.#storeHealthy = true
+      if (this.#paused) {
+        this.#paused = false
+        this.#options.source.resume()
+        this.#options.logger.info('flush succeeded again: resuming consumption')
+      }
+    } catch (error: unknown) {
+      this.#storeHealthy = false
+      this.#options.metrics.flush('error', 0)
+      if (!this.#paused) {
+        this.#paused = true
+        this.#options.source.pause()
+        this.#options.logger.error({ err: errorMessage(error) }, 'flush failed: pausing consumption until it succeeds')
+      }
+      if (!this.#stopped && this.#retryTimer === undefined) {
+        this.#retryTimer = setTimeout(() => {
+          this.#retryTimer = undefined
+          void this.flushSafely()
+        }, 1000)
+      }
+    }
+  }
+
+  async flush(): Promise<void> {
+    await this.#mutex.run(async () => {
+      const started = performance.now()
+      this.#lastFlush = this.#options.now()
+      if (this.#deadLetters.length > 0) {
+        await this.#options.sink.deadLetters(this.#deadLetters)
+        this.#deadLetters = []
+      }
+      const commits = new Map<string, { ref: PartitionRef; nextOffset: bigint }>()
+      for (const [model, runtime] of this.#options.models) {
+        const outcome = await this.#flushModel(model, runtime)
+        if (outcome === 'stale') continue
+      }
+      for (const entry of this.#partitions.values()) {
+        let smallest: bigint | null = null
+        for (const state of entry.models.values()) {
+          if (state.expected === null) {
+            smallest = null
+            break
+          }
+          const offset = BigInt(state.expected)
+          if (smallest === null || offset < smallest) smallest = offset
+        }
+        if (smallest !== null) commits.set(partitionId(entry.ref), { ref: entry.ref, nextOffset: smallest })
+      }
+      try {
+        await this.#options.source.commit([...commits.values()].map((c) => ({ ref: c.ref, nextOffset: c.nextOffset.toString() })))
+      } catch (error: unknown) {
+        // Only a hint: Redis holds the truth, and the next flush commits again.
+        this.#options.logger.warn({ err: errorMessage(error) }, 'offset commit to Kafka failed')
+      }
+      this.#options.metrics.flush('applied', (performance.now() - started) / 1000)
+    })
+  }
+
+  async #flushModel(model: string, runtime: ModelRuntime): Promise<'applied' | 'stale' | 'idle'> {
+    const partitions = []
+    const buckets = []
+    const touched: Array<{ entry: PartitionEntry; state: PartitionModelState }> = []
+    for (const entry of this.#partitions.values()) {
+      const state = entry.models.get(model)
+      if (state === undefined || state.nextOffset === null) continue
+      const next = state.nextOffset.toString()
+      if (next === state.expected && state.dirty.size === 0) continue
+      partitions.push({ ref: entry.ref, expected: state.expected, next: { nextOffset: next, watermark: state.watermark, late: state.late } })
+      for (const bucket of state.dirty) {
+        const profiles = state.buckets.get(bucket)
+        if (profiles !== undefined) buckets.push({ bucketStart: bucket, ref: entry.ref, blob: encodeBucket(profiles) })
+      }
+      touched.push({ entry, state })
+    }
+    if (partitions.length === 0) return 'idle'
+    const outcome = await this.#options.store.applyFlush({ model, partitions, buckets, retentionMs: runtime.retentionMs })
+    if (outcome.status === 'stale') {
+      // Another owner moved this model's checkpoint: forget our view of that partition and resume
+      // from the store's.
+      this.#options.logger.warn({ model, partition: outcome.partition }, 'stale flush dropped: reloading the partition from the store')
+      for (const { entry } of touched) {
+        if (partitionId(entry.ref) !== outcome.partition) continue
+        this.#partitions.delete(partitionId(entry.ref))
+        const reloaded = await this.#ensureLoaded(entry.ref)
+        if (reloaded.startOffset !== null) this.#options.source.seek(entry.ref, reloaded.startOffset.toString())
+      }
+      return 'stale'
+    }
+    for (const { state } of touched) {
+      state.expected = (state.nextOffset as bigint).toString()
+      state.dirty.clear()
+      evictClosed(state, runtime.spec)
+    }
+    return 'applied'
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    if (this.#flushTimer !== undefined) clearInterval(this.#flushTimer)
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer)
+    await this.flush()
+  }
+}
+
+export function isRetryable(error: unknown): boolean {
+  return error instanceof DriftwatchError && error.canRetry
+}

@@ -1,0 +1,247 @@
+// The composition root: the only place that builds Kafka, Redis and HTTP clients. It keeps a
+// stack of releasers and runs them in reverse on stop (graphile-worker's withReleasers):
+// stop consuming → flush → commit → stop evaluating → close producer → quit Redis → close HTTP.
+
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
+import { pino, type Logger } from 'pino'
+import { readReferenceFile, parseReferenceJSON, snapshotToJSON } from '../adapters/files/reference-file.js'
+import { startHttpServer } from '../adapters/http/server.js'
+import { createKafka } from '../adapters/kafka/client.js'
+import { KafkaSink } from '../adapters/kafka/sink.js'
+import { KafkaSource } from '../adapters/kafka/source.js'
+import { ensureTopics } from '../adapters/kafka/topics.js'
+import { createMetrics } from '../adapters/metrics/metrics.js'
+import { createRedisClient } from '../adapters/redis/client.js'
+import { RedisLeaseStore } from '../adapters/redis/lease-store.js'
+import { RedisReferenceStore } from '../adapters/redis/reference-store.js'
+import { RedisSketchStore } from '../adapters/redis/sketch-store.js'
+import { driftSettingsOf } from '../config/drift.js'
+import type { Secrets } from '../config/env.js'
+import type { ModelConfig, ServiceConfig } from '../config/service.js'
+import { createDefaultRegistry } from '../core/drift-tests/registry.js'
+import { layoutOf } from '../core/profile/dataset.js'
+import type { ReferenceSnapshot } from '../core/reference.js'
+import type { FeatureKind } from '../core/report.js'
+import { DriftwatchError, errorMessage } from '../errors.js'
+import { Evaluator, type EvaluatedModel } from './evaluator.js'
+import { Ingestor, type ModelRuntime } from './ingest.js'
+import { LiveStatus } from './status.js'
+
+export interface App {
+  /** Base URL of the HTTP server. */
+  readonly httpUrl: string
+  readonly instanceId: string
+  stop(): Promise<void>
+}
+
+export interface CreateAppOptions {
+  readonly secrets: Secrets
+  readonly logger?: Logger
+  readonly now?: () => number
+  /** Read input topics from the beginning when the group has no committed offset. */
+  readonly fromBeginning?: boolean
+}
+
+export async function startApp(config: ServiceConfig, options: CreateAppOptions): Promise<App> {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'driftwatch' } })
+  const now = options.now ?? Date.now
+  const instanceId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
+  const releasers: Array<{ name: string; release: () => Promise<void> }> = []
+  const release = async (): Promise<void> => {
+    while (releasers.length > 0) {
+      const next = releasers.pop()
+      if (next === undefined) break
+      try {
+        await next.release()
+      } catch (error: unknown) {
+        logger.warn({ step: next.name, err: errorMessage(error) }, 'error while stopping')
+      }
+    }
+  }
+
+  try {
+    const metrics = createMetrics()
+    const redis = await createRedisClient(
+      {
+        url: config.redis.url,
+        password: options.secrets.redisPassword ?? config.redis.password,
+        cluster: config.redis.cluster,
+        tls: config.redis.tls,
+        keyPrefix: config.redis.keyPrefix,
+      },
+      { onError: () => metrics.up('redis', false) },
+    )
+    releasers.push({ name: 'redis', release: async () => void (await redis.quit()) })
+    const store = new RedisSketchStore(redis, config.redis.keyPrefix)
+    const leases = new RedisLeaseStore(redis, config.redis.keyPrefix)
+    const references = new RedisReferenceStore(redis, config.redis.keyPrefix)
+
+    const runtimes = new Map<string, ModelRuntime & { snapshot: ReferenceSnapshot; config: ModelConfig }>()
+    for (const model of config.models) {
+      const snapshot = await loadReference(model, references)
+      runtimes.set(model.name, { ...runtimeOf(model, snapshot), snapshot, config: model })
+      metrics.reference(model.name, '', snapshot.id)
+    }
+
+    const kafka = createKafka(config.kafka, logger, options.secrets)
+    const topics = config.kafka.topics
+    await ensureTopics(kafka, [topics.deadLetter, topics.reports, topics.alerts, topics.retrain].map((topic) => ({ topic })))
+    const sink = new KafkaSink(kafka, topics)
+    await sink.connect()
+    releasers.push({ name: 'kafka producer', release: () => sink.disconnect() })
+    const source = new KafkaSource(kafka, {
+      groupId: config.kafka.groupId,
+      topics: topics.predictions,
+      fromBeginning: options.fromBeginning ?? false,
+    })
+
+    const ingestor = new Ingestor({
+      store,
+      sink,
+      source,
+      metrics,
+      logger: logger.child({ component: 'ingest' }),
+      models: runtimes,
+      maxEventBytes: config.kafka.maxEventBytes,
+      flushIntervalMs: config.flushInterval,
+      now,
+    })
+    const evaluatedModels: EvaluatedModel[] = config.models.map((model) => ({
+      name: model.name,
+      spec: specOf(model),
+      settings: driftSettingsOf(model.drift),
+      features: model.features,
+      alertPolicy: model.alerts,
+      minCriticalFeatures: model.retrain.minCriticalFeatures,
+      reference: () => (runtimes.get(model.name) as { snapshot: ReferenceSnapshot }).snapshot,
+    }))
+    const evaluator = new Evaluator({
+      owner: instanceId,
+      store,
+      leases,
+      sink,
+      metrics,
+      logger: logger.child({ component: 'evaluator' }),
+      registry: createDefaultRegistry(),
+      models: evaluatedModels,
+      intervalMs: config.evaluateInterval,
+      leaseTtlMs: Math.max(10_000, config.evaluateInterval * 5),
+      now,
+    })
+
+    const replaceReference = async (model: string, raw: unknown): Promise<{ id: string }> => {
+      const runtime = runtimes.get(model)
+      if (runtime === undefined) throw new DriftwatchError('NOT_FOUND', `model '${model}' is not configured`)
+      const snapshot = parseReferenceJSON(raw, 'request body')
+      const json = snapshotToJSON(snapshot)
+      await references.put(model, JSON.stringify(json), json.id)
+      applyReference(runtime, { ...snapshot, id: json.id })
+      metrics.reference(model, '', json.id)
+      logger.info({ model, referenceId: json.id }, 'reference replaced')
+      return { id: json.id }
+    }
+    // Other instances learn of a replaced reference from Redis.
+    const refresh = setInterval(() => {
+      void (async () => {
+        for (const [model, runtime] of runtimes) {
+          try {
+            const stored = await references.current(model)
+            if (stored === null) continue
+            const snapshot = parseReferenceJSON(JSON.parse(stored), `redis reference of ${model}`)
+            if (snapshot.id !== runtime.referenceId) applyReference(runtime, snapshot)
+          } catch (error: unknown) {
+            logger.debug({ model, err: errorMessage(error) }, 'reference refresh failed')
+          }
+        }
+      })()
+    }, 5000)
+    releasers.push({ name: 'reference refresh', release: () => Promise.resolve(clearInterval(refresh)) })
+
+    const status = new LiveStatus({
+      leases,
+      runtimes,
+      redisUp: async () => {
+        try {
+          await redis.ping()
+          return true
+        } catch {
+          return false
+        }
+      },
+      kafkaUp: () => source.connected() && sink.connected(),
+      storeHealthy: () => ingestor.storeHealthy(),
+    })
+    const http = await startHttpServer({
+      host: config.http.host,
+      port: config.http.port,
+      adminToken: options.secrets.adminToken ?? config.http.adminToken,
+      maxBodyBytes: config.http.maxBodyBytes,
+      registry: metrics.registry,
+      status,
+      admin: { replaceReference },
+      logger: logger.child({ component: 'http' }),
+    })
+    releasers.push({ name: 'http', release: () => http.close() })
+
+    evaluator.start()
+    releasers.push({ name: 'evaluator', release: () => evaluator.stop() })
+    await source.start({
+      onBatch: (batch, control) => ingestor.onBatch(batch, control),
+      onAssigned: (refs) => ingestor.onAssigned(refs),
+      onRevoked: (refs) => ingestor.onRevoked(refs),
+    })
+    ingestor.startTimer()
+    releasers.push({ name: 'final flush', release: () => ingestor.stop() })
+    releasers.push({ name: 'kafka consumer', release: () => source.stop() })
+    logger.info({ instanceId, http: http.url, models: [...runtimes.keys()] }, 'driftwatch running')
+    return { httpUrl: http.url, instanceId, stop: release }
+  } catch (error: unknown) {
+    await release()
+    throw error
+  }
+}
+
+async function loadReference(model: ModelConfig, references: RedisReferenceStore): Promise<ReferenceSnapshot> {
+  if (model.reference !== undefined) {
+    const snapshot = await readReferenceFile(model.reference.file)
+    const json = snapshotToJSON(snapshot)
+    await references.put(model.name, JSON.stringify(json), json.id)
+    return { ...snapshot, id: json.id }
+  }
+  const stored = await references.current(model.name)
+  if (stored === null) {
+    throw new DriftwatchError(
+      'REFERENCE_INVALID',
+      `model '${model.name}' has no reference: set models[].reference.file, or store one with PUT /admin/models/${model.name}/reference`,
+    )
+  }
+  return parseReferenceJSON(JSON.parse(stored), `redis reference of ${model.name}`)
+}
+
+function specOf(model: ModelConfig): ModelRuntime['spec'] {
+  const { bucket, size, hop, allowedLateness } = model.window
+  return { bucket, size, hop, allowedLateness }
+}
+
+function runtimeOf(model: ModelConfig, snapshot: ReferenceSnapshot): ModelRuntime {
+  const runtime: ModelRuntime = {
+    name: model.name,
+    spec: specOf(model),
+    retentionMs: model.window.retention,
+    referenceId: snapshot.id,
+    layout: { columns: [] },
+    kinds: new Map(),
+  }
+  applyReference(runtime, snapshot, model.features)
+  return runtime
+}
+
+function applyReference(runtime: ModelRuntime & { snapshot?: ReferenceSnapshot }, snapshot: ReferenceSnapshot, features?: readonly string[]): void {
+  const layout = layoutOf(snapshot.profile)
+  const watched = features === undefined ? layout.columns : layout.columns.filter((c) => features.includes(c.name))
+  runtime.layout = { columns: watched }
+  runtime.kinds = new Map<string, FeatureKind>(watched.map((c) => [c.name, c.kind]))
+  runtime.referenceId = snapshot.id
+  runtime.snapshot = snapshot
+}

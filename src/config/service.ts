@@ -1,0 +1,111 @@
+// The service's configuration (`driftwatch run --config driftwatch.yaml`): one schema gives the
+// TypeScript type, the validation with errors that name the field, and the JSON Schema for editors
+// (`driftwatch config schema`). Secrets may come from the environment: DRIFTWATCH_KAFKA_PASSWORD,
+// DRIFTWATCH_REDIS_PASSWORD, DRIFTWATCH_ADMIN_TOKEN (see config/env.ts).
+
+import { z } from 'zod'
+import { driftSectionSchema } from './drift.js'
+import { durationSchema } from './duration.js'
+
+const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name (letters, digits, . _ -)')
+
+export const kafkaSchema = z.strictObject({
+  brokers: z.array(z.string().min(1)).min(1),
+  clientId: z.string().default('driftwatch'),
+  groupId: z.string().default('driftwatch'),
+  ssl: z
+    .strictObject({
+      ca: z.string().optional().describe('path to a CA bundle (PEM)'),
+      rejectUnauthorized: z.boolean().default(true),
+    })
+    .optional(),
+  sasl: z
+    .strictObject({
+      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+      username: z.string().min(1),
+      password: z.string().optional().describe('prefer DRIFTWATCH_KAFKA_PASSWORD'),
+    })
+    .optional(),
+  topics: z
+    .strictObject({
+      predictions: z.array(topicName).min(1).default(['predictions']),
+      deadLetter: topicName.default('driftwatch.dead-letter'),
+      reports: topicName.default('driftwatch.drift-reports'),
+      alerts: topicName.default('driftwatch.alerts'),
+      retrain: topicName.default('driftwatch.retrain'),
+    })
+    .prefault({}),
+  /** Largest accepted event, bytes; larger ones go to the dead-letter topic. */
+  maxEventBytes: z.number().int().positive().default(1_048_576),
+})
+
+export const redisSchema = z.strictObject({
+  url: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port or rediss://host:port'),
+  password: z.string().optional().describe('prefer DRIFTWATCH_REDIS_PASSWORD'),
+  keyPrefix: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('dw'),
+  cluster: z.boolean().default(false),
+  tls: z.strictObject({ ca: z.string().optional(), rejectUnauthorized: z.boolean().default(true) }).optional(),
+})
+
+export const windowSchema = z
+  .strictObject({
+    bucket: durationSchema.default(60_000),
+    size: durationSchema.default(3_600_000),
+    hop: durationSchema.default(300_000),
+    allowedLateness: durationSchema.default(60_000),
+    retention: durationSchema.default(26 * 3_600_000),
+  })
+  .refine((w) => w.size % w.bucket === 0, { message: 'size must be a whole number of buckets', path: ['size'] })
+  .refine((w) => w.hop % w.bucket === 0, { message: 'hop must be a whole number of buckets', path: ['hop'] })
+  .refine((w) => w.retention >= w.size + w.allowedLateness, {
+    message: 'retention must cover the window size plus the allowed lateness',
+    path: ['retention'],
+  })
+
+export const alertPolicySchema = z.strictObject({
+  fireAfter: z.number().int().positive().default(2).describe('consecutive drifted evaluations before firing'),
+  resolveAfter: z.number().int().positive().default(2).describe('consecutive clean evaluations before resolving'),
+  cooldown: durationSchema.default(0).describe('minimum time between a resolve and the next firing'),
+})
+
+export const modelSchema = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/, 'expected a model name (letters, digits, . _ -)'),
+  reference: z
+    .strictObject({ file: z.string().min(1) })
+    .optional()
+    .describe('a snapshot from `driftwatch reference build`; else the one stored in Redis'),
+  features: z.array(z.string().min(1)).optional().describe('features to watch (default: every reference column)'),
+  window: windowSchema.prefault({}),
+  drift: driftSectionSchema.prefault({}),
+  alerts: alertPolicySchema.prefault({}),
+  retrain: z
+    .strictObject({ minCriticalFeatures: z.number().int().positive().default(3) })
+    .prefault({})
+    .describe('ask for retraining when at least this many features are critical'),
+})
+
+export const serviceConfigSchema = z.strictObject({
+  kafka: kafkaSchema,
+  redis: redisSchema,
+  http: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(9464),
+      adminToken: z.string().min(16).optional().describe('prefer DRIFTWATCH_ADMIN_TOKEN; admin routes are off without one'),
+      maxBodyBytes: z.number().int().positive().default(10 * 1_048_576),
+    })
+    .prefault({}),
+  flushInterval: durationSchema.default(1000),
+  evaluateInterval: durationSchema.default(1000).describe('how often the evaluator checks for due windows'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  models: z.array(modelSchema).min(1),
+})
+
+export type ServiceConfig = z.output<typeof serviceConfigSchema>
+export type ModelConfig = z.output<typeof modelSchema>
+export type WindowConfig = z.output<typeof windowSchema>
+
+/** The JSON Schema of the config file, for editors (`driftwatch config schema`). */
+export function serviceConfigJsonSchema(): unknown {
+  return z.toJSONSchema(serviceConfigSchema, { io: 'input', unrepresentable: 'any' })
+}

@@ -1,0 +1,55 @@
+// What one partition's share of one time bucket looks like in the store: the dataset profile of
+// each model version seen in it. JSON, via the same profile encoding as reference snapshots.
+
+import { mergeDatasets, type DatasetProfile } from '../profile/dataset.js'
+import { decodeProfile, encodeProfile, type FeatureProfile, type FeatureProfileJSON } from '../profile/index.js'
+
+/** Series (`${referenceId}|${modelVersion}`) → profile of its events; see RoutedEvent. */
+export type BucketProfiles = Map<string, DatasetProfile>
+
+interface BucketJSON {
+  readonly v: 1
+  readonly versions: ReadonlyArray<readonly [string, { readonly rows: number; readonly features: ReadonlyArray<readonly [string, FeatureProfileJSON]> }]>
+}
+
+export function encodeBucket(bucket: BucketProfiles): string {
+  const json: BucketJSON = {
+    v: 1,
+    versions: [...bucket].map(([version, profile]) => [
+      version,
+      { rows: profile.rows, features: [...profile.features].map(([name, p]) => [name, encodeProfile(p)] as const) },
+    ]),
+  }
+  return JSON.stringify(json)
+}
+
+export function decodeBucket(text: string): BucketProfiles {
+  const json = JSON.parse(text) as BucketJSON
+  if (json.v !== 1 || !Array.isArray(json.versions)) throw new TypeError('not a driftwatch bucket (version 1)')
+  const bucket: BucketProfiles = new Map()
+  for (const [version, body] of json.versions) {
+    const features = new Map<string, FeatureProfile>()
+    for (const [name, profile] of body.features) features.set(name, decodeProfile(profile))
+    bucket.set(version, { rows: body.rows, features })
+  }
+  return bucket
+}
+
+/** Folds `other` into `into`, version by version. */
+export function mergeBuckets(into: BucketProfiles, other: BucketProfiles): BucketProfiles {
+  for (const [version, profile] of other) {
+    const existing = into.get(version)
+    if (existing === undefined) into.set(version, mergeDatasets({ rows: 0, features: new Map() }, profile))
+    else mergeDatasets(existing, profile)
+  }
+  return into
+}
+
+export function seriesKey(referenceId: string, modelVersion: string): string {
+  return `${referenceId}|${modelVersion}`
+}
+
+export function parseSeriesKey(key: string): { referenceId: string; modelVersion: string } {
+  const bar = key.indexOf('|')
+  return { referenceId: key.slice(0, bar), modelVersion: key.slice(bar + 1) }
+}

@@ -1,0 +1,161 @@
+// One window's evaluation as a pure step: merged bucket profiles and the previous alert state in,
+// reports, alert transitions, retrain requests and the next state out. The evaluator loop (app/)
+// does the reading, fencing and publishing around it.
+
+import { createHash } from 'node:crypto'
+import type { DriftTestRegistry } from '../drift-tests/registry.js'
+import type { DriftSettings } from '../drift-tests/thresholds.js'
+import { evaluateDrift } from '../evaluate.js'
+import type { DatasetProfile } from '../profile/dataset.js'
+import type { DriftReport } from '../report.js'
+import { initialAlertState, stepAlert, type AlertEvent, type AlertPolicy, type AlertState } from './alerts.js'
+
+export interface WindowReport extends DriftReport {
+  readonly reportId: string
+  readonly model: string
+  readonly modelVersion: string | null
+  readonly window: { readonly start: string; readonly end: string }
+  readonly referenceId: string
+  readonly generatedAt: string
+  readonly criticalFeatures: readonly string[]
+}
+
+export interface RetrainRequest {
+  readonly model: string
+  readonly modelVersion: string | null
+  readonly reportId: string
+  readonly windowEnd: string
+  readonly criticalFeatures: readonly string[]
+  readonly reason: string
+}
+
+export interface EvaluationState {
+  readonly alerts: Readonly<Record<string, AlertState>>
+  /** Versions whose retrain request was sent and whose critical count has not dropped since. */
+  readonly retrainRequested: readonly string[]
+  readonly lastReports: Readonly<Record<string, WindowReport>>
+}
+
+export const initialEvaluationState: EvaluationState = { alerts: {}, retrainRequested: [], lastReports: {} }
+
+export interface WindowInput {
+  readonly model: string
+  readonly windowStart: number
+  readonly windowEnd: number
+  readonly referenceId: string
+  readonly reference: DatasetProfile
+  /** Model version ('' for none) → the window's merged profile. */
+  readonly current: ReadonlyMap<string, DatasetProfile>
+  readonly features: readonly string[]
+  readonly settings: DriftSettings
+  readonly registry: DriftTestRegistry
+  readonly alertPolicy: AlertPolicy
+  readonly minCriticalFeatures: number
+  readonly generatedAt: string
+  readonly statusUrl: string
+}
+
+export interface WindowOutcome {
+  readonly reports: readonly WindowReport[]
+  readonly alerts: ReadonlyArray<{ readonly key: string; readonly alert: AlertEvent }>
+  readonly retrain: readonly RetrainRequest[]
+  readonly state: EvaluationState
+}
+
+export function evaluateWindow(input: WindowInput, previous: EvaluationState): WindowOutcome {
+  const alerts: Array<{ key: string; alert: AlertEvent }> = []
+  const retrain: RetrainRequest[] = []
+  const nextAlerts: Record<string, AlertState> = { ...previous.alerts }
+  const retrainRequested = new Set(previous.retrainRequested)
+  const lastReports: Record<string, WindowReport> = { ...previous.lastReports }
+  const reports: WindowReport[] = []
+  const at = input.windowEnd
+  for (const [version, current] of [...input.current].sort(([a], [b]) => a.localeCompare(b))) {
+    if (current.rows === 0) continue
+    const drift = evaluateDrift(input.reference, current, { settings: input.settings, registry: input.registry, features: input.features })
+    const reportId = `${input.model}:${version}:${at}`
+    const criticalFeatures = drift.features.filter((f) => f.severity === 'critical').map((f) => f.name)
+    const report: WindowReport = {
+      reportId,
+      model: input.model,
+      modelVersion: version === '' ? null : version,
+      window: { start: new Date(input.windowStart).toISOString(), end: new Date(at).toISOString() },
+      referenceId: input.referenceId,
+      generatedAt: input.generatedAt,
+      criticalFeatures,
+      ...drift,
+    }
+    reports.push(report)
+    lastReports[version] = report
+    const observations = [
+      ...drift.features.map((f) => ({
+        kind: 'feature_drift',
+        feature: f.name,
+        drifted: f.drifted,
+        severity: f.severity,
+        summary: `${f.name} drifted: ${f.test} ${formatStat(f.statistic)} (threshold ${f.threshold})`,
+      })),
+      {
+        kind: 'dataset_drift',
+        feature: '',
+        drifted: drift.datasetDrift,
+        severity: drift.datasetDrift ? ('critical' as const) : ('ok' as const),
+        summary: `${drift.nDrifted} of ${drift.nFeatures} features drifted (share ${drift.driftShare.toFixed(2)})`,
+      },
+    ]
+    for (const o of observations) {
+      const key = [input.model, version, o.kind, o.feature].join('|')
+      const before = nextAlerts[key] ?? initialAlertState
+      const { state, transition } = stepAlert(before, { drifted: o.drifted, severity: o.severity, at }, input.alertPolicy)
+      nextAlerts[key] = state
+      if (transition === null) continue
+      const labels: Record<string, string> = {
+        alertname: o.kind === 'dataset_drift' ? 'DriftwatchDatasetDrift' : 'DriftwatchFeatureDrift',
+        model: input.model,
+        model_version: version,
+        ...(o.feature === '' ? {} : { feature: o.feature }),
+      }
+      const startsAt = transition === 'firing' ? at : (before.since ?? at)
+      alerts.push({
+        key,
+        alert: {
+          status: transition,
+          labels: { ...labels, severity: transition === 'firing' ? state.severity : before.severity },
+          annotations: { summary: o.summary, report_id: reportId, reference_id: input.referenceId },
+          startsAt: new Date(startsAt).toISOString(),
+          endsAt: transition === 'resolved' ? new Date(at).toISOString() : '0001-01-01T00:00:00Z',
+          generatorURL: input.statusUrl,
+          fingerprint: fingerprint(labels),
+        },
+      })
+    }
+    if (criticalFeatures.length >= input.minCriticalFeatures) {
+      if (!retrainRequested.has(version)) {
+        retrainRequested.add(version)
+        retrain.push({
+          model: input.model,
+          modelVersion: version === '' ? null : version,
+          reportId,
+          windowEnd: report.window.end,
+          criticalFeatures,
+          reason: `${criticalFeatures.length} critical features (policy: at least ${input.minCriticalFeatures})`,
+        })
+      }
+    } else {
+      retrainRequested.delete(version)
+    }
+  }
+  return { reports, alerts, retrain, state: { alerts: nextAlerts, retrainRequested: [...retrainRequested], lastReports } }
+}
+
+function formatStat(x: number | null): string {
+  return x === null ? 'n/a' : Number(x.toPrecision(4)).toString()
+}
+
+function fingerprint(labels: Readonly<Record<string, string>>): string {
+  const canonical = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(',')
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 16)
+}

@@ -1,0 +1,93 @@
+// One model's view of one input partition: where it is in the partition, its watermark, and the
+// profiles of its open buckets. Pure; the ingest loop does the loading and flushing around it.
+//
+// Exactly-once hinges on two rules here: an event at an offset below `nextOffset` was already
+// counted (it is skipped), and the late/on-time decision depends only on the partition's own
+// watermark, which is stored with the offset — so a replay after a crash makes the same decisions.
+
+import { addRow, createDatasetProfile, type CellValue, type ProfileLayout } from '../profile/dataset.js'
+import type { BucketProfiles } from './bucket-codec.js'
+import { bucketStart, isClosed, isLate, type WindowSpec } from './windows.js'
+
+export interface PartitionModelState {
+  /** The checkpoint offset as stored when last loaded or flushed (the flush's precondition). */
+  expected: string | null
+  /** Next offset to count; events below it are replays of counted ones. */
+  nextOffset: bigint | null
+  watermark: number
+  late: number
+  readonly buckets: Map<number, BucketProfiles>
+  readonly dirty: Set<number>
+}
+
+export function newPartitionState(checkpoint: { nextOffset: string; watermark: number; late: number } | null): PartitionModelState {
+  return {
+    expected: checkpoint?.nextOffset ?? null,
+    nextOffset: checkpoint === null ? null : BigInt(checkpoint.nextOffset),
+    watermark: checkpoint?.watermark ?? Number.NEGATIVE_INFINITY,
+    late: checkpoint?.late ?? 0,
+    buckets: new Map(),
+    dirty: new Set(),
+  }
+}
+
+export type ApplyOutcome = 'counted' | 'late' | 'replayed'
+
+export interface RoutedEvent {
+  /**
+   * Which series the event feeds: `${referenceId}|${modelVersion}`. Profiles binned on different
+   * references cannot merge, so a replaced reference starts new series.
+   */
+  readonly series: string
+  readonly eventTime: number
+  readonly features: Readonly<Record<string, CellValue>>
+}
+
+/** Which bucket an event would go to, so the caller can load it from the store first. */
+export function bucketFor(state: PartitionModelState, offset: bigint, event: RoutedEvent, spec: WindowSpec): number | null {
+  if (state.nextOffset !== null && offset < state.nextOffset) return null
+  const bucket = bucketStart(event.eventTime, spec)
+  return isLate(bucket, state.watermark, spec) ? null : bucket
+}
+
+export function applyEvent(
+  state: PartitionModelState,
+  offset: bigint,
+  event: RoutedEvent,
+  spec: WindowSpec,
+  layout: ProfileLayout,
+): ApplyOutcome {
+  if (state.nextOffset !== null && offset < state.nextOffset) return 'replayed'
+  state.nextOffset = offset + 1n
+  const bucket = bucketStart(event.eventTime, spec)
+  if (isLate(bucket, state.watermark, spec)) {
+    state.late++
+    return 'late'
+  }
+  if (event.eventTime > state.watermark) state.watermark = event.eventTime
+  let profiles = state.buckets.get(bucket)
+  if (profiles === undefined) {
+    profiles = new Map()
+    state.buckets.set(bucket, profiles)
+  }
+  let profile = profiles.get(event.series)
+  if (profile === undefined) {
+    profile = createDatasetProfile(layout)
+    profiles.set(event.series, profile)
+  }
+  addRow(profile, event.features)
+  state.dirty.add(bucket)
+  return 'counted'
+}
+
+/** Marks the partition as read up to `offset` (exclusive) without an event for this model. */
+export function advanceTo(state: PartitionModelState, nextOffset: bigint): void {
+  if (state.nextOffset === null || nextOffset > state.nextOffset) state.nextOffset = nextOffset
+}
+
+/** Drops closed, already-flushed buckets from memory. */
+export function evictClosed(state: PartitionModelState, spec: WindowSpec): void {
+  for (const bucket of state.buckets.keys()) {
+    if (!state.dirty.has(bucket) && isClosed(bucket, state.watermark, spec)) state.buckets.delete(bucket)
+  }
+}
