@@ -58,7 +58,12 @@ export interface SketchStore {
   applyFlush(batch: FlushBatch): Promise<FlushOutcome>
   /** Every partition's blob for each bucket (absent buckets give an empty map). */
   readBuckets(model: string, bucketStarts: readonly number[]): Promise<Map<number, Map<string, string>>>
-  /** The largest watermark over the model's partitions, or null with none. */
+  /**
+   * The smallest watermark over the model's partitions that have seen an event, or null with
+   * none: event time is complete only up to the slowest partition, so a window is evaluated
+   * once every partition has passed it. (A partition that stops receiving events holds windows
+   * back; see the closing notes on idle partitions.)
+   */
   modelWatermark(model: string): Promise<number | null>
 }
 
