@@ -6,6 +6,8 @@ import { DriftwatchError, errorMessage } from '../errors.js'
 import { registerCheck } from './check.js'
 import { registerReference } from './reference.js'
 import { registerRun } from './run.js'
+import { registerSimulate } from './simulate.js'
+import { registerDemo } from './demo.js'
 import { version } from './version.js'
 
 export const exitCodes = { ok: 0, drift: 1, error: 2 } as const
@@ -23,6 +25,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerCheck(program, setExitCode)
   registerReference(program)
   registerRun(program)
+  registerSimulate(program)
+  registerDemo(program)
   try {
     await program.parseAsync([...argv], { from: 'user' })
   } catch (error: unknown) {

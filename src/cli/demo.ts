@@ -1,0 +1,195 @@
+// driftwatch demo: the whole thing on one machine, no Docker. It starts a local Kafka and Redis
+// (or uses KAFKA_BROKERS / REDIS_URL), builds a reference from the simulator's stable
+// distribution, runs the detector, and produces events that turn from stable to drifted after
+// `--drift-after`. The terminal shows a live table of features and each alert as it fires.
+// Ctrl-C stops everything it started.
+//
+// `--speed N` runs event time N times faster than the wall clock (synthetic timestamps), so the
+// windows of a minute's traffic pass in seconds; the test suite uses it.
+
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Option, type Command } from 'commander'
+import { Kafka, logLevel } from 'kafkajs'
+import { pino } from 'pino'
+import { startLocalServices } from '../adapters/local-services/index.js'
+import { startApp } from '../app/service.js'
+import { buildSimulationReference, openSimulationProducer, runSimulation } from '../app/simulate.js'
+import { parseDuration } from '../config/duration.js'
+import { serviceConfigSchema } from '../config/service.js'
+import type { AlertEvent } from '../core/stream/alerts.js'
+import type { WindowReport } from '../core/stream/evaluation.js'
+import { scenarioNames, type ScenarioName } from '../core/simulate/scenarios.js'
+import { sortForDisplay, formatNumber } from '../report/text.js'
+
+interface DemoFlags {
+  rate: number
+  speed: number
+  driftAfter: string
+  duration?: string
+  scenario: ScenarioName
+  features?: string
+  port: number
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('run local Kafka + Redis, the detector and a simulated stream that drifts (Ctrl-C stops all)')
+    .option('--rate <events/s>', 'events per second', Number, 500)
+    .option('--speed <factor>', 'event time runs this many times faster than the wall clock', Number, 1)
+    .option('--drift-after <duration>', 'event time before the drift starts', '60s')
+    .option('--duration <duration>', 'stop after this much event time (default: until Ctrl-C)')
+    .addOption(new Option('--scenario <name>', 'drift scenario').choices(scenarioNames).default('sudden-shift'))
+    .option('--features <names>', 'features that drift (default: f01,f05,f12)')
+    .option('--port <port>', 'HTTP port for /metrics, /api and the dashboard', Number, 9464)
+    .action(async (flags: DemoFlags) => {
+      await runDemo(flags)
+    })
+}
+
+async function runDemo(flags: DemoFlags): Promise<void> {
+  const driftAfterMs = requireDuration('--drift-after', flags.driftAfter)
+  const durationMs = flags.duration === undefined ? undefined : requireDuration('--duration', flags.duration)
+  const say = (line: string): void => void process.stdout.write(line + '\n')
+  const dir = await mkdtemp(join(tmpdir(), 'driftwatch-demo-'))
+  const abort = new AbortController()
+  const onSignal = (): void => {
+    if (abort.signal.aborted) process.exit(130)
+    say('\nstopping…')
+    abort.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  const cleanup: Array<() => Promise<void>> = [() => rm(dir, { recursive: true, force: true })]
+  try {
+    say('starting Kafka and Redis (the first run downloads the Kafka jars from Maven Central)…')
+    const services = await startLocalServices({ kafka: true, redis: true })
+    cleanup.push(() => services.stop())
+    const topic = 'predictions'
+    const reference = await buildSimulationReference({ rowsPath: join(dir, 'reference.csv'), snapshotPath: join(dir, 'reference.json'), rows: 20_000, seed: 1 })
+    say(`reference ${reference.id}: ${reference.rows} stable rows`)
+    const producer = await openSimulationProducer({ brokers: services.brokers.split(','), topic, partitions: 3 })
+    cleanup.push(() => producer.close())
+    const run = randomUUID().slice(0, 8)
+    const config = serviceConfigSchema.parse({
+      kafka: {
+        brokers: services.brokers.split(','),
+        groupId: `driftwatch-demo-${run}`,
+        topics: { predictions: [topic], reports: `driftwatch.drift-reports`, alerts: `driftwatch.alerts`, retrain: `driftwatch.retrain`, deadLetter: `driftwatch.dead-letter` },
+      },
+      redis: { url: services.redisUrl, keyPrefix: `demo${run}` },
+      http: { port: flags.port },
+      flushInterval: '500ms',
+      evaluateInterval: '500ms',
+      logLevel: 'warn',
+      models: [
+        {
+          name: 'fraud',
+          reference: { file: join(dir, 'reference.json') },
+          window: { bucket: '5s', size: '30s', hop: '10s', allowedLateness: '2s', retention: '1h' },
+          alerts: { fireAfter: 2, resolveAfter: 2 },
+        },
+      ],
+    })
+    const logFile = join(dir, 'driftwatch.log')
+    const app = await startApp(config, { secrets: {}, fromBeginning: false, logger: pino({ level: 'info' }, pino.destination({ dest: logFile, sync: false })) })
+    cleanup.push(() => app.stop())
+    say(`detector running: ${app.httpUrl} (dashboard), ${app.httpUrl}metrics, logs in ${logFile}`)
+
+    const watcher = await watchOutputs(services.brokers, config.kafka.topics.reports, config.kafka.topics.alerts, run, say)
+    cleanup.push(() => watcher.stop())
+
+    say(`producing ${flags.rate} events/s; ${flags.scenario} in ${flags.features ?? 'f01,f05,f12'} after ${flags.driftAfter} of event time`)
+    const step = flags.speed === 1 ? undefined : (1000 * flags.speed) / flags.rate
+    await runSimulation(
+      {
+        topic,
+        model: 'fraud',
+        scenario: flags.scenario,
+        seed: 1,
+        rate: flags.rate,
+        driftAfterMs,
+        ...(flags.features === undefined ? {} : { driftFeatures: flags.features.split(',') }),
+        ...(durationMs === undefined ? {} : { durationMs }),
+        ...(step === undefined ? {} : { eventTimeStepMs: step, startTime: Math.floor(Date.now() / 10_000) * 10_000 }),
+        idPrefix: `demo-${run}`,
+        signal: abort.signal,
+      },
+      { producer: producer.producer },
+    )
+    if (!abort.signal.aborted) {
+      // Let the last windows close and be reported.
+      await new Promise((resolve) => setTimeout(resolve, 3000))
+      say(`done: ${watcher.reports()} reports, ${watcher.alerts()} alerts`)
+    }
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    for (const step of cleanup.reverse()) await step().catch(() => undefined)
+  }
+}
+
+function requireDuration(flag: string, text: string): number {
+  const ms = parseDuration(text)
+  if (ms === null) throw new Error(`${flag}: expected a duration like 60s or 5m, got '${text}'`)
+  return ms
+}
+
+const colors = { ok: '\x1b[32m', warning: '\x1b[33m', critical: '\x1b[31m', reset: '\x1b[0m' } as const
+
+async function watchOutputs(
+  brokers: string,
+  reportsTopic: string,
+  alertsTopic: string,
+  run: string,
+  say: (line: string) => void,
+): Promise<{ stop(): Promise<void>; reports(): number; alerts(): number }> {
+  const kafka = new Kafka({ clientId: 'driftwatch-demo-watch', brokers: brokers.split(','), logLevel: logLevel.NOTHING })
+  const consumer = kafka.consumer({ groupId: `driftwatch-demo-watch-${run}` })
+  await consumer.connect()
+  await consumer.subscribe({ topics: [reportsTopic, alertsTopic], fromBeginning: false })
+  const tty = process.stdout.isTTY
+  const recentAlerts: string[] = []
+  let reports = 0
+  let alerts = 0
+  await consumer.run({
+    eachMessage: async ({ topic, message }) => {
+      const text = message.value?.toString() ?? '{}'
+      if (topic === alertsTopic) {
+        const alert = JSON.parse(text) as AlertEvent
+        alerts++
+        const line = `${alert.status === 'firing' ? 'FIRING  ' : 'RESOLVED'} ${alert.labels['alertname'] ?? ''} ${alert.labels['feature'] ?? ''} severity=${alert.labels['severity'] ?? ''} — ${alert.annotations['summary'] ?? ''}`
+        recentAlerts.push(line)
+        if (recentAlerts.length > 8) recentAlerts.shift()
+        if (!tty) say(line)
+        return
+      }
+      const report = JSON.parse(text) as WindowReport
+      reports++
+      if (!tty) {
+        const critical = report.features.filter((f) => f.severity === 'critical').map((f) => f.name)
+        say(`report ${report.window.end}: ${report.nCurrent} events, ${report.nDrifted}/${report.nFeatures} drifted${critical.length > 0 ? `, critical: ${critical.join(', ')}` : ''}`)
+        return
+      }
+      const lines = [
+        `\x1b[2J\x1b[H driftwatch demo — model fraud, window ${report.window.start} → ${report.window.end}`,
+        ` ${report.nCurrent} events; ${report.nDrifted} of ${report.nFeatures} features drifted (dataset drift: ${report.datasetDrift ? 'YES' : 'no'})`,
+        '',
+        ` ${'feature'.padEnd(10)} ${'test'.padEnd(14)} ${'statistic'.padStart(10)}  severity`,
+        ...sortForDisplay(report.features).map(
+          (f) => ` ${f.name.padEnd(10)} ${f.test.padEnd(14)} ${formatNumber(f.statistic).padStart(10)}  ${colors[f.severity]}${f.severity}${colors.reset}`,
+        ),
+        '',
+        ' alerts:',
+        ...(recentAlerts.length === 0 ? ['  (none yet)'] : recentAlerts.map((l) => `  ${l}`)),
+        '',
+        ' Ctrl-C stops everything.',
+      ]
+      process.stdout.write(lines.join('\n') + '\n')
+    },
+  })
+  return { stop: () => consumer.disconnect(), reports: () => reports, alerts: () => alerts }
+}
