@@ -11,7 +11,7 @@ describe('driftwatch demo', () => {
       env: { KAFKA_BROKERS: kafkaBrokers(), REDIS_URL: redisUrl() },
       timeoutMs: 150_000,
     })
-    expect(result.stderr).not.toMatch(/error/i)
+    expect(result.stderr).not.toMatch(/^driftwatch: error/m)
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('detector running')
     const firing = [...result.stdout.matchAll(/^FIRING\s+DriftwatchFeatureDrift (\S+) severity=critical/gm)].map((m) => m[1])

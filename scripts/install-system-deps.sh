@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# System packages driftwatch's tests and demo need, from Debian: redis-server, a JDK and Maven
+# (the local Kafka broker), Chromium (HTML report checks) and Prometheus/promtool (scrape and
+# rule tests). Idempotent and quiet: installs only what is missing. Run as root (CI does).
+set -Eeuo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export DEBIAN_FRONTEND=noninteractive
+
+missing=()
+command -v redis-server > /dev/null || missing+=(redis-server)
+command -v java > /dev/null || missing+=(openjdk-17-jre-headless)
+command -v mvn > /dev/null || missing+=(maven)
+command -v openssl > /dev/null || missing+=(openssl)
+if [[ ${#missing[@]} -gt 0 ]]; then
+  log="$(mktemp)"
+  echo "apt-get install ${missing[*]}"
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } > "$log" 2>&1 || { cat "$log" >&2; exit 1; }
+  rm -f "$log"
+else
+  echo 'redis-server, java, mvn and openssl already installed'
+fi
+bash scripts/ci/install-chromium.sh
+bash scripts/ci/install-prometheus.sh
+if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
+  echo 'node and npm (Node 20+) are required and not installed' >&2
+  exit 1
+fi
+echo "node $(node --version), $(java -version 2>&1 | head -n 1), $(redis-server --version | cut -d ' ' -f 1-3)"
