@@ -60,8 +60,11 @@ async function inferKinds(table: TableSource, columns: readonly string[], option
       for (const [name, observer] of observers) observer.observe(values[name] ?? null)
     })
   }
-  const inferred = inferColumnKinds(observers, overrides)
+  // Overridden columns were not observed; their kind is the override.
+  const inferred = inferColumnKinds(observers)
   return columns.map((name) => {
+    const override = overrides[name]
+    if (override !== undefined) return { name, kind: override, reason: 'override' }
     const decided = inferred.get(name)
     if (decided === undefined) throw new Error(`no kind decided for column '${name}'`)
     return { name, kind: decided.kind, reason: decided.reason }

@@ -153,3 +153,16 @@ describe('driftwatch check errors (exit 2, one clear line)', () => {
     expect(result.stderr).toMatch(/broken\.csv:3/)
   })
 })
+
+describe('column kind overrides', () => {
+  it('profiles an overridden column with the given kind', async () => {
+    const snapshot = join(work, 'ref-kinds.json')
+    const built = await runCli(['reference', 'build', '-i', reference, '-o', snapshot, '--kind', 'n_products=numerical', '--kind', 'age=categorical'])
+    expect(built.code, built.stderr).toBe(0)
+    const json = JSON.parse(await readFile(snapshot, 'utf8')) as { columns: Array<{ name: string; kind: string; kindReason: string }> }
+    const byName = new Map(json.columns.map((c) => [c.name, c]))
+    expect(byName.get('n_products')).toMatchObject({ kind: 'numerical', kindReason: 'override' })
+    expect(byName.get('age')).toMatchObject({ kind: 'categorical', kindReason: 'override' })
+    expect(byName.get('income')?.kind).toBe('numerical')
+  })
+})
