@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bin/**', 'test/fixtures/**', '.cache/**', '*.config.*'] },
+  { ignores: ['dist/**', 'node_modules/**', 'bin/**', 'test/fixtures/**', '.cache/**', '*.config.*', 'benchmarks/**/*.js'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

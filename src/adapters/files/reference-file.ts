@@ -17,7 +17,7 @@ import { DriftwatchError, errorMessage } from '../../errors.js'
 
 const count = z.number().nonnegative()
 const digestSchema = z.strictObject({
-  compression: z.number().positive(),
+  compression: z.number().min(10).max(100_000),
   min: z.number(),
   max: z.number(),
   means: z.array(z.number()),

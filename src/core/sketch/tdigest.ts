@@ -69,6 +69,7 @@ const U32_LIMIT = 0x1_0000_0000
 
 const HALF_PI = Math.PI / 2
 const EMPTY = new Float64Array(0)
+const EMPTY_WORDS = new Int32Array(0)
 // Index of a float64's high 32-bit word within its pair of Int32 words (1 on little-endian).
 const HI_WORD = new Uint8Array(new Float64Array([-0]).buffer)[7] === 0x80 ? 1 : 0
 
@@ -76,7 +77,7 @@ const HI_WORD = new Uint8Array(new Float64Array([-0]).buffer)[7] === 0x80 ? 1 : 
 // synchronous and never re-entered, and sharing keeps each digest down to its buffer and
 // centroids (about 18 KB at δ = 100) instead of three more buffer-sized arrays.
 let sortScratch = EMPTY
-let sortScratchHi = new Int32Array(0)
+let sortScratchHi = EMPTY_WORDS
 let mergeMeans = EMPTY
 let mergeWeights = EMPTY
 
@@ -96,7 +97,7 @@ function scratchWeights(n: number): Float64Array {
   return mergeWeights
 }
 
-/** Quantile sketch; see the header for the algorithm and its accuracy. Not thread-safe. */
+/** Quantile sketch; see the header for the algorithm, its accuracy and its limits. */
 export class TDigest {
   private readonly delta: number
   // One unit of k, in the radians of asin(2q − 1).
@@ -110,8 +111,10 @@ export class TDigest {
   private lo = Number.POSITIVE_INFINITY
   private hi = Number.NEGATIVE_INFINITY
 
-  private readonly bufValues: Float64Array
-  private readonly bufWords: Int32Array
+  // The buffer is allocated on the first add, so digests that are only read (restored from
+  // JSON or bytes, or merge results) cost just their centroids.
+  private bufValues: Float64Array = EMPTY
+  private bufWords: Int32Array = EMPTY_WORDS
   // Allocated on the first weighted add; unit weights are never written, so the common add()
   // is a single store.
   private bufWeights: Float64Array = EMPTY
@@ -135,7 +138,7 @@ export class TDigest {
   private segMass: Float64Array = EMPTY
   private segCum: Float64Array = EMPTY
 
-  /** @param compression δ in [10, 100000]; the digest keeps between δ/2 and about δ centroids. */
+  /** @param compression δ in [10, 100000]; typically δ/2 to δ centroids are kept. */
   constructor(compression: number = DEFAULT_COMPRESSION) {
     if (
       typeof compression !== 'number' ||
@@ -155,8 +158,6 @@ export class TDigest {
     const cap = Math.ceil(compression) + 16
     this.means = new Float64Array(cap)
     this.weights = new Float64Array(cap)
-    this.bufValues = new Float64Array(this.bufferSize)
-    this.bufWords = new Int32Array(this.bufValues.buffer)
   }
 
   get compression(): number {
@@ -190,9 +191,9 @@ export class TDigest {
       this.addWeighted(value, weight)
       return
     }
+    if (this.bufLen === this.bufValues.length) this.makeRoom()
     if (this.bufWeighted) this.bufWeights[this.bufLen] = 1
     this.bufValues[this.bufLen++] = value
-    if (this.bufLen === this.bufferSize) this.flush()
   }
 
   /** Merges the others into this digest (they are left as they were) and returns it. */
@@ -253,8 +254,11 @@ export class TDigest {
     copy.total = this.total
     copy.lo = this.lo
     copy.hi = this.hi
-    copy.bufValues.set(this.bufValues.subarray(0, this.bufLen))
-    if (this.bufWeighted) copy.bufWeights = this.bufWeights.slice()
+    if (this.bufLen > 0) {
+      copy.makeRoom()
+      copy.bufValues.set(this.bufValues.subarray(0, this.bufLen))
+      if (this.bufWeighted) copy.bufWeights = this.bufWeights.slice()
+    }
     copy.bufLen = this.bufLen
     copy.bufWeighted = this.bufWeighted
     copy.reverseNext = this.reverseNext
@@ -495,7 +499,7 @@ export class TDigest {
     if (!(weight > 0 && weight < Number.POSITIVE_INFINITY)) {
       throw new RangeError(`TDigest.add: weight must be finite and > 0, got ${String(weight)}`)
     }
-    if (this.bufLen + 2 > this.bufferSize) this.flush()
+    if (this.bufLen + 2 > this.bufValues.length) this.makeRoom()
     if (!this.bufWeighted) {
       if (this.bufWeights.length === 0) this.bufWeights = new Float64Array(this.bufferSize)
       this.bufWeights.fill(1, 0, this.bufLen)
@@ -508,7 +512,15 @@ export class TDigest {
     this.bufWeights[this.bufLen++] = first
     this.bufValues[this.bufLen] = value
     this.bufWeights[this.bufLen++] = weight - first
-    if (this.bufLen === this.bufferSize) this.flush()
+  }
+
+  private makeRoom(): void {
+    if (this.bufValues.length === 0) {
+      this.bufValues = new Float64Array(this.bufferSize)
+      this.bufWords = new Int32Array(this.bufValues.buffer)
+    } else {
+      this.flush()
+    }
   }
 
   private flush(): void {

@@ -372,7 +372,7 @@ describe('values of any magnitude', () => {
     const values = sample(n, () => normal(rng))
     const weights = sample(n, () => (rng() < 0.5 ? 1 : 0.25 + 10 * rng()))
     const d = new TDigest()
-    for (let i = 0; i < n; i++) d.add(values[i]!, weights[i]!)
+    for (let i = 0; i < n; i++) d.add(values[i]!, weights[i])
     const order = Array.from(values.keys()).sort((a, b) => values[a]! - values[b]!)
     let total = 0
     const cumulative = order.map((i) => (total += weights[i]!))
@@ -613,6 +613,16 @@ describe('serialization', () => {
       expect(back.quantile(i / 100)).toBe(d.quantile(i / 100))
       expect(back.cdf(i / 10)).toBe(d.cdf(i / 10))
     }
+  })
+
+  it('keeps accepting values after a round trip', () => {
+    const rng = mulberry32(13)
+    const values = sample(20_000, () => normal(rng))
+    const restored = TDigest.decode(digestOf(values.subarray(0, 10_000)).encode())
+    for (let i = 10_000; i < 20_000; i++) restored.add(values[i]!)
+    const sorted = values.slice().sort()
+    expect(restored.count).toBe(20_000)
+    expect(maxRankError(restored, sorted, evaluationGrid(sorted, 500))).toBeLessThan(RANK_BOUND)
   })
 
   it('stores integer weights as u32 and others as f64', () => {
