@@ -7,6 +7,15 @@ import { buildReferenceFromFile } from '../app/check.js'
 import { driftSectionSchema } from '../config/drift.js'
 import { loadConfigFile } from '../config/load.js'
 import type { FeatureKind } from '../core/report.js'
+import { captureReference } from '../app/capture.js'
+import { createKafka } from '../adapters/kafka/client.js'
+import { createRedisClient } from '../adapters/redis/client.js'
+import { RedisReferenceStore } from '../adapters/redis/reference-store.js'
+import { readSecrets } from '../config/env.js'
+import { parseIsoTimestamp } from '../core/events.js'
+import { DriftwatchError } from '../errors.js'
+import { pino } from 'pino'
+import { loadServiceConfig } from './run.js'
 import { terminalProgress } from './progress.js'
 
 interface BuildFlags {
@@ -45,6 +54,65 @@ export function registerReference(program: Command): void {
         process.stderr.write(`wrote reference ${json.id} (${json.rows} rows, ${json.columns.length} columns) to ${flags.out}\n`)
       }
     })
+  registerCapture(reference)
+}
+
+interface CaptureFlags {
+  config: string
+  model: string
+  from: string
+  to: string
+  out?: string
+  store: boolean
+  kind?: string[]
+}
+
+function registerCapture(reference: Command): void {
+  reference
+    .command('capture')
+    .description("profile a model's events from a Kafka time range into a snapshot")
+    .requiredOption('--config <path>', 'driftwatch.yaml (Kafka, topics, Redis)')
+    .requiredOption('--model <name>', 'the model whose events to capture')
+    .requiredOption('--from <time>', 'start of the range (ISO-8601 or ms since epoch), inclusive')
+    .requiredOption('--to <time>', 'end of the range, exclusive')
+    .option('-o, --out <path>', 'snapshot file to write (default: stdout unless --store)')
+    .option('--store', "also store it in Redis as the model's current reference", false)
+    .option('--kind <column=kind...>', 'override a column kind (repeatable)')
+    .action(async (flags: CaptureFlags) => {
+      const config = await loadServiceConfig(flags.config)
+      const secrets = readSecrets(process.env)
+      const kafka = createKafka(config.kafka, pino({ level: 'warn' }), secrets)
+      const { snapshot, read, kept, invalid } = await captureReference({
+        kafka,
+        topics: config.kafka.topics.predictions,
+        model: flags.model,
+        from: timeOf('--from', flags.from),
+        to: timeOf('--to', flags.to),
+        maxEventBytes: config.kafka.maxEventBytes,
+        kindOverrides: parseKinds(flags.kind ?? []),
+        now: () => new Date(),
+      })
+      const { id: _unset, ...rest } = snapshot
+      const json = snapshotToJSON(rest)
+      const text = JSON.stringify(json) + '\n'
+      if (flags.out !== undefined) await writeFile(flags.out, text)
+      else if (!flags.store) process.stdout.write(text)
+      if (flags.store) {
+        const redis = await createRedisClient({ ...config.redis, password: secrets.redisPassword ?? config.redis.password })
+        try {
+          await new RedisReferenceStore(redis, config.redis.keyPrefix).put(flags.model, JSON.stringify(json), json.id)
+        } finally {
+          await redis.quit()
+        }
+      }
+      process.stderr.write(`captured reference ${json.id}: ${kept} events of ${flags.model} (${read} read, ${invalid} invalid)${flags.store ? ', stored in Redis' : ''}\n`)
+    })
+}
+
+function timeOf(flag: string, text: string): number {
+  const ms = /^\d+$/.test(text) ? Number(text) : parseIsoTimestamp(text)
+  if (ms === null || !Number.isFinite(ms)) throw new DriftwatchError('CONFIG_INVALID', `${flag}: expected an ISO-8601 time or ms since epoch, got '${text}'`)
+  return ms
 }
 
 function parseKinds(pairs: readonly string[]): Record<string, FeatureKind> {

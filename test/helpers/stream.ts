@@ -25,8 +25,8 @@ export async function createTopics(kafka: Kafka, topics: ReadonlyArray<{ topic: 
   }
 }
 
-export async function produceAll(producer: Producer, topic: string, messages: Iterable<{ key: string; value: string }>, batchSize = 2000): Promise<number> {
-  let batch: Array<{ key: string; value: string }> = []
+export async function produceAll(producer: Producer, topic: string, messages: Iterable<{ key: string; value: string; timestamp?: string }>, batchSize = 2000): Promise<number> {
+  let batch: Array<{ key: string; value: string; timestamp?: string }> = []
   let sent = 0
   for (const message of messages) {
     batch.push(message)

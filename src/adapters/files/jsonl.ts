@@ -42,7 +42,9 @@ async function* jsonLines(
   const split = (bytes: Buffer): Line[] => {
     const lines: Line[] = []
     for (const raw of bytes.toString('utf8').split('\n')) {
-      const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw
+      let text = raw.endsWith('\r') ? raw.slice(0, -1) : raw
+      // Editors on Windows like to start UTF-8 files with a BOM, which JSON.parse rejects.
+      if (line === 1 && text.startsWith('\ufeff')) text = text.slice(1)
       if (text.trim() !== '') lines.push({ text, line })
       line++
     }
