@@ -58,9 +58,10 @@ export async function captureReference(options: CaptureOptions): Promise<Capture
         })
         consumer.on(consumer.events.CRASH, (event) => reject(event.payload.error))
         void consumer.run({
-          eachBatch: async ({ batch, resolveOffset }) => {
+          eachBatch: (payload) => {
+            const { batch } = payload
             const range = ranges.find((r) => r.topic === batch.topic && r.partition === batch.partition)
-            if (range === undefined) return
+            if (range === undefined) return Promise.resolve()
             for (const message of batch.messages) {
               const offset = Number(message.offset)
               if (offset < range.start) continue
@@ -85,11 +86,12 @@ export async function captureReference(options: CaptureOptions): Promise<Capture
                   rows.push(row)
                 }
               }
-              resolveOffset(message.offset)
+              payload.resolveOffset(message.offset)
               if (offset === range.end - 1) pending.delete(`${batch.topic}:${batch.partition}`)
             }
             options.onProgress?.(read, rows.length)
             if (pending.size === 0) resolve()
+            return Promise.resolve()
           },
         })
       })

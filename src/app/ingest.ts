@@ -8,7 +8,7 @@
 
 import type { Logger } from 'pino'
 import { classifyModel, decodePredictionEvent, type PredictionEvent } from '../core/events.js'
-import type { CellValue, ProfileLayout } from '../core/profile/dataset.js'
+import type { CellValue, DatasetProfile, ProfileLayout } from '../core/profile/dataset.js'
 import { decodeBucket, encodeBucket, seriesKey } from '../core/stream/bucket-codec.js'
 import {
   advanceTo,
@@ -60,6 +60,8 @@ interface PartitionEntry {
 
 export class Ingestor {
   readonly #options: IngestOptions
+  /** The configured models, any version accepted: classifyModel's view of `options.models`. */
+  readonly #knownModels: ReadonlyMap<string, null>
   readonly #partitions = new Map<string, PartitionEntry>()
   readonly #mutex = new Mutex()
   #deadLetters: DeadLetter[] = []
@@ -72,6 +74,7 @@ export class Ingestor {
 
   constructor(options: IngestOptions) {
     this.#options = options
+    this.#knownModels = new Map([...options.models.keys()].map((name) => [name, null] as const))
   }
 
   /** Flushes on a timer too, so a quiet stream still moves its checkpoints and closes buckets. */
@@ -141,19 +144,29 @@ export class Ingestor {
     const { models, metrics } = { models: this.#options.models, metrics: this.#options.metrics }
     const routed: Array<{ offset: bigint; model: string | null; event: RoutedEvent | null }> = []
     const consumed = new Map<string, number>()
+    const letters: DeadLetter[] = []
+    // Offsets every model has passed were handled already: this is a batch delivered again (the
+    // consumer restarted from the committed offset, a hint that lags Redis). Their events are
+    // counted, and their dead letters queued, or sent before the flush that stored the checkpoint.
+    const handled = handledBelow(entry)
     for (const message of batch.messages) {
       const offset = BigInt(message.offset)
+      if (handled !== null && offset < handled) continue
       const result = this.#route(message.value, message.timestamp)
       if (!result.ok) {
-        this.#deadLetters.push({ value: message.value, reason: result.reason, detail: result.detail, source: { ...batch.ref, offset: message.offset } })
-        metrics.invalidEvent(result.reason, batch.ref.topic)
+        letters.push({ value: message.value, reason: result.reason, detail: result.detail, source: { ...batch.ref, offset: message.offset } })
         routed.push({ offset, model: null, event: null })
         continue
       }
       routed.push({ offset, model: result.model, event: result.event })
-      consumed.set(result.model, (consumed.get(result.model) ?? 0) + 1)
     }
+    // May throw (Redis down): kafkajs then delivers the batch again, so nothing of it may be
+    // queued or counted before this point.
     await this.#loadBuckets(entry, routed)
+    for (const letter of letters) {
+      this.#deadLetters.push(letter)
+      metrics.invalidEvent(letter.reason, batch.ref.topic)
+    }
     const late = new Map<string, number>()
     for (const { offset, model, event } of routed) {
       for (const [name, state] of entry.models) {
@@ -161,6 +174,7 @@ export class Ingestor {
         if (name === model && event !== null) {
           const outcome = applyEvent(state, offset, event, runtime.spec, runtime.layout)
           if (outcome === 'late') late.set(name, (late.get(name) ?? 0) + 1)
+          if (outcome !== 'replayed') consumed.set(name, (consumed.get(name) ?? 0) + 1)
         } else {
           advanceTo(state, offset + 1n)
         }
@@ -189,7 +203,7 @@ export class Ingestor {
       const state = entry.models.get(model) as PartitionModelState
       for (const bucket of buckets) {
         const blob = await this.#options.store.loadBucket(model, bucket, entry.ref)
-        state.buckets.set(bucket, blob === null ? new Map() : decodeBucket(blob))
+        state.buckets.set(bucket, blob === null ? new Map<string, DatasetProfile>() : decodeBucket(blob))
       }
     }
   }
@@ -198,18 +212,20 @@ export class Ingestor {
     const decoded = decodePredictionEvent(value, { maxBytes: this.#options.maxEventBytes, now: this.#options.now() })
     if (!decoded.ok) return decoded
     const event: PredictionEvent = decoded.event
-    const known = new Map([...this.#options.models.keys()].map((name) => [name, null] as const))
-    const unknown = classifyModel(event, known)
+    const unknown = classifyModel(event, this.#knownModels)
     if (unknown !== null) return { ok: false, reason: unknown, detail: `model '${event.model.slice(0, 100)}' is not configured` }
     const runtime = this.#options.models.get(event.model) as ModelRuntime
-    const features: Record<string, CellValue> = {}
+    // The decoded features go to the profiles as they are: addRow reads only the layout's columns
+    // and takes an absent feature as missing, like null. Copying the watched ones into a new
+    // object cost about as much as JSON.parse (a keyed store per feature that changes the
+    // object's shape each time); see BENCHMARKS.md, ingest.
+    const features: Readonly<Record<string, CellValue>> = event.features
     for (const [name, kind] of runtime.kinds) {
-      const value = event.features[name]
-      if (value === undefined || value === null) continue
-      if (kind === 'numerical' && typeof value !== 'number') {
+      if (kind !== 'numerical') continue
+      const value = features[name]
+      if (value !== undefined && value !== null && typeof value !== 'number') {
         return { ok: false, reason: 'feature_kind_mismatch', detail: `feature '${name}' is numerical, got ${typeof value}` }
       }
-      features[name] = value
     }
     return {
       ok: true,
@@ -324,6 +340,16 @@ export class Ingestor {
     if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer)
     await this.flush()
   }
+}
+
+/** The smallest next offset over the partition's models, or null while one of them has none. */
+function handledBelow(entry: PartitionEntry): bigint | null {
+  let smallest: bigint | null = null
+  for (const state of entry.models.values()) {
+    if (state.nextOffset === null) return null
+    if (smallest === null || state.nextOffset < smallest) smallest = state.nextOffset
+  }
+  return smallest
 }
 
 export function isRetryable(error: unknown): boolean {

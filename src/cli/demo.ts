@@ -156,7 +156,7 @@ async function watchOutputs(
   let reports = 0
   let alerts = 0
   await consumer.run({
-    eachMessage: async ({ topic, message }) => {
+    eachMessage: ({ topic, message }) => {
       const text = message.value?.toString() ?? '{}'
       if (topic === alertsTopic) {
         const alert = JSON.parse(text) as AlertEvent
@@ -165,14 +165,14 @@ async function watchOutputs(
         recentAlerts.push(line)
         if (recentAlerts.length > 8) recentAlerts.shift()
         if (!tty) say(line)
-        return
+        return Promise.resolve()
       }
       const report = JSON.parse(text) as WindowReport
       reports++
       if (!tty) {
         const critical = report.features.filter((f) => f.severity === 'critical').map((f) => f.name)
         say(`report ${report.window.end}: ${report.nCurrent} events, ${report.nDrifted}/${report.nFeatures} drifted${critical.length > 0 ? `, critical: ${critical.join(', ')}` : ''}`)
-        return
+        return Promise.resolve()
       }
       const lines = [
         `\x1b[2J\x1b[H driftwatch demo — model fraud, window ${report.window.start} → ${report.window.end}`,
@@ -189,6 +189,7 @@ async function watchOutputs(
         ' Ctrl-C stops everything.',
       ]
       process.stdout.write(lines.join('\n') + '\n')
+      return Promise.resolve()
     },
   })
   return { stop: () => consumer.disconnect(), reports: () => reports, alerts: () => alerts }

@@ -50,7 +50,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (error: unknown) {
       last = error
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`)
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${last instanceof Error ? last.message : JSON.stringify(last)}`}`)
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
 }

@@ -34,17 +34,17 @@ export class KafkaSource implements EventSource {
   }
 
   async start(handlers: EventSourceHandlers): Promise<void> {
-    const { CONNECT, DISCONNECT, GROUP_JOIN, CRASH } = this.#consumer.events
-    this.#consumer.on(CONNECT, () => {
+    const events = this.#consumer.events
+    this.#consumer.on(events.CONNECT, () => {
       this.#connected = true
     })
-    this.#consumer.on(DISCONNECT, () => {
+    this.#consumer.on(events.DISCONNECT, () => {
       this.#connected = false
     })
-    this.#consumer.on(CRASH, () => {
+    this.#consumer.on(events.CRASH, () => {
       this.#connected = false
     })
-    this.#consumer.on(GROUP_JOIN, (event) => {
+    this.#consumer.on(events.GROUP_JOIN, (event) => {
       const assignment = event.payload.memberAssignment
       const next: PartitionRef[] = Object.entries(assignment).flatMap(([topic, partitions]) =>
         partitions.map((partition) => ({ topic, partition })),
@@ -65,7 +65,13 @@ export class KafkaSource implements EventSource {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      eachBatch: async (payload) => {
+        const { batch } = payload
+        // kafkajs binds these to the batch; wrapped so they are never called detached
+        const isRunning = (): boolean => payload.isRunning()
+        const isStale = (): boolean => payload.isStale()
+        const heartbeat = (): Promise<void> => payload.heartbeat()
+        const resolveOffset = (offset: string): void => payload.resolveOffset(offset)
         const ref = { topic: batch.topic, partition: batch.partition }
         const id = `${ref.topic}:${ref.partition}`
         this.#seeked.delete(id)

@@ -25,7 +25,8 @@ export function encodeBucket(bucket: BucketProfiles): string {
 
 export function decodeBucket(text: string): BucketProfiles {
   const json = JSON.parse(text) as BucketJSON
-  if (json.v !== 1 || !Array.isArray(json.versions)) throw new TypeError('not a driftwatch bucket (version 1)')
+  const versions = json.versions as unknown
+  if (json.v !== 1 || !Array.isArray(versions)) throw new TypeError('not a driftwatch bucket (version 1)')
   const bucket: BucketProfiles = new Map()
   for (const [version, body] of json.versions) {
     const features = new Map<string, FeatureProfile>()
