@@ -7,6 +7,7 @@ import { decileCounts } from '../profile/binning.js'
 import { otherCategory } from '../profile/categorical.js'
 import type { FeatureProfile } from '../profile/index.js'
 import type { NumericalProfile } from '../profile/numerical.js'
+import { insufficient, type DriftTest, type DriftTestDefaults } from './types.js'
 
 export interface PairedCounts {
   readonly keys: readonly string[]
@@ -70,4 +71,30 @@ export function shares(counts: Float64Array): Float64Array {
   let total = 0
   for (const n of counts) total += n
   return counts.map((n) => (total === 0 ? 0 : n / total))
+}
+
+/**
+ * A distance test on the binned distributions (PSI, Jensen–Shannon, KL, Hellinger): the shape all
+ * of them share, so each test file holds only its formula.
+ */
+export function binnedDistanceTest(spec: {
+  readonly name: string
+  readonly description: string
+  readonly defaults: DriftTestDefaults
+  /** The distance between the reference's and the current bin counts (not yet normalized). */
+  readonly distance: (reference: Float64Array, current: Float64Array) => number
+}): DriftTest {
+  return {
+    name: spec.name,
+    description: spec.description,
+    featureKinds: ['numerical', 'categorical'],
+    scoreKind: 'distance',
+    severityOn: 'verdict',
+    defaults: spec.defaults,
+    score(reference, current) {
+      const counts = binnedCounts(reference, current)
+      if (counts.referenceTotal === 0 || counts.currentTotal === 0) return insufficient('no values on one side')
+      return { status: 'ok', statistic: spec.distance(counts.reference, counts.current), pValue: null }
+    },
+  }
 }

@@ -8,26 +8,15 @@
 //   JS     = sqrt( (Σ p·ln(p/m) + Σ q·ln(q/m)) / 2 ),  0·ln 0 = 0
 // Direction: larger is more drift. Distance test, default threshold 0.1 (Evidently's), critical 0.2.
 
-import { binnedCounts, shares } from './distributions.js'
-import { insufficient, type DriftTest } from './types.js'
+import { binnedDistanceTest, shares } from './distributions.js'
+import type { DriftTest } from './types.js'
 
-export const jensenShannon: DriftTest = {
+export const jensenShannon: DriftTest = binnedDistanceTest({
   name: 'jensenshannon',
   description: 'Jensen–Shannon distance (natural log) on reference deciles or categories',
-  featureKinds: ['numerical', 'categorical'],
-  scoreKind: 'distance',
-  severityOn: 'verdict',
   defaults: { threshold: 0.1, critical: 0.2 },
-  score(reference, current) {
-    const counts = binnedCounts(reference, current)
-    if (counts.referenceTotal === 0 || counts.currentTotal === 0) return insufficient('no values on one side')
-    return {
-      status: 'ok',
-      statistic: jensenShannonDistance(shares(counts.reference), shares(counts.current)),
-      pValue: null,
-    }
-  },
-}
+  distance: (reference, current) => jensenShannonDistance(shares(reference), shares(current)),
+})
 
 export function jensenShannonDistance(p: Float64Array, q: Float64Array): number {
   let divergence = 0

@@ -6,26 +6,23 @@
 // (Evidently fills zero bins with a tiny value instead of clipping; on bins without empty cells
 // the two agree.)
 
-import { binnedCounts, shares } from './distributions.js'
+import { binnedDistanceTest, shares } from './distributions.js'
 import { psiShareFloor } from './psi.js'
-import { insufficient, type DriftTest } from './types.js'
+import type { DriftTest } from './types.js'
 
-export const klDiv: DriftTest = {
+export const klDiv: DriftTest = binnedDistanceTest({
   name: 'kl_div',
   description: 'Kullback–Leibler divergence KL(reference‖current), natural log',
-  featureKinds: ['numerical', 'categorical'],
-  scoreKind: 'distance',
-  severityOn: 'verdict',
   defaults: { threshold: 0.1, critical: 0.2 },
-  score(reference, current) {
-    const counts = binnedCounts(reference, current)
-    if (counts.referenceTotal === 0 || counts.currentTotal === 0) return insufficient('no values on one side')
-    const p = normalize(shares(counts.reference).map((s) => Math.max(s, psiShareFloor)))
-    const q = normalize(shares(counts.current).map((s) => Math.max(s, psiShareFloor)))
-    let kl = 0
-    for (let i = 0; i < p.length; i++) kl += (p[i] as number) * Math.log((p[i] as number) / (q[i] as number))
-    return { status: 'ok', statistic: kl, pValue: null }
-  },
+  distance: (reference, current) => klDivergence(shares(reference), shares(current)),
+})
+
+export function klDivergence(reference: Float64Array, current: Float64Array): number {
+  const p = normalize(reference.map((s) => Math.max(s, psiShareFloor)))
+  const q = normalize(current.map((s) => Math.max(s, psiShareFloor)))
+  let kl = 0
+  for (let i = 0; i < p.length; i++) kl += (p[i] as number) * Math.log((p[i] as number) / (q[i] as number))
+  return kl
 }
 
 function normalize(values: Float64Array): Float64Array {

@@ -6,24 +6,17 @@
 // Direction: larger is more drift. Distance test, default threshold 0.1 (warning), critical 0.2.
 // Exact from profiles: decile counts are exact counts on the reference's breakpoints.
 
-import { binnedCounts, shares } from './distributions.js'
-import { insufficient, type DriftTest } from './types.js'
+import { binnedDistanceTest, shares } from './distributions.js'
+import type { DriftTest } from './types.js'
 
 export const psiShareFloor = 1e-4
 
-export const psi: DriftTest = {
+export const psi: DriftTest = binnedDistanceTest({
   name: 'psi',
   description: 'Population Stability Index on reference deciles (numerical) or categories',
-  featureKinds: ['numerical', 'categorical'],
-  scoreKind: 'distance',
-  severityOn: 'verdict',
   defaults: { threshold: 0.1, critical: 0.2 },
-  score(reference, current) {
-    const counts = binnedCounts(reference, current)
-    if (counts.referenceTotal === 0 || counts.currentTotal === 0) return insufficient('no values on one side')
-    return { status: 'ok', statistic: psiOfShares(shares(counts.reference), shares(counts.current)), pValue: null }
-  },
-}
+  distance: (reference, current) => psiOfShares(shares(reference), shares(current)),
+})
 
 export function psiOfShares(reference: Float64Array, current: Float64Array): number {
   let sum = 0
