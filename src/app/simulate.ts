@@ -14,8 +14,15 @@ import { finished } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Kafka, logLevel, Partitioners, type Message, type Producer } from 'kafkajs'
 import { writeReferenceFile, snapshotToJSON } from '../adapters/files/reference-file.js'
-import { createEventGenerator, defaultFeatures, referenceRows, type DriftPoint, type DriftSpan, type FeatureSpec, type ScenarioName } from '../core/simulate/scenarios.js'
-import type { FeatureKind } from '../core/report.js'
+import {
+  createEventGenerator,
+  defaultFeatures,
+  referenceRows,
+  type DriftPoint,
+  type DriftSpan,
+  type FeatureSpec,
+  type ScenarioName,
+} from '../core/simulate/scenarios.js'
 import { ConfigError, DriftwatchError, errorMessage } from '../errors.js'
 import { buildReferenceFromFile } from './check.js'
 
@@ -90,13 +97,19 @@ export type SimulationProducer = Pick<Producer, 'sendBatch'>
 
 export const maxBatchSize = 500
 
-export async function runSimulation(options: SimulationOptions, deps: { producer: SimulationProducer }): Promise<SimulationResult> {
+export async function runSimulation(
+  options: SimulationOptions,
+  deps: { producer: SimulationProducer },
+): Promise<SimulationResult> {
   checkOptions(options)
   const clock = options.clock ?? systemClock
   const wallStart = clock.now()
   const step = options.eventTimeStepMs
   const eventStart = step === undefined ? wallStart : (options.startTime ?? wallStart)
-  const eventTime = step === undefined ? (): number => clock.now() : (index: number): number => eventStart + index * step
+  const eventTime =
+    step === undefined
+      ? (): number => clock.now()
+      : (index: number): number => eventStart + index * step
   const { count, durationMs, rate, signal } = options
 
   const driftStartsAt: DriftPoint =
@@ -128,7 +141,9 @@ export async function runSimulation(options: SimulationOptions, deps: { producer
     ...(options.features === undefined ? {} : { features: options.features }),
   })
 
-  const batchSize = options.batchSize ?? (rate > 0 ? Math.min(maxBatchSize, Math.max(1, Math.ceil(rate / 10))) : maxBatchSize)
+  const batchSize =
+    options.batchSize ??
+    (rate > 0 ? Math.min(maxBatchSize, Math.max(1, Math.ceil(rate / 10))) : maxBatchSize)
   const bucket = rate > 0 ? new TokenBucket(rate, batchSize, clock) : null
 
   let sent = 0
@@ -141,11 +156,18 @@ export async function runSimulation(options: SimulationOptions, deps: { producer
       : setInterval(() => {
           const now = clock.now()
           const dt = now - lastProgress.at
-          options.onProgress?.({ sent, elapsedMs: now - wallStart, rate: dt > 0 ? ((sent - lastProgress.sent) * 1000) / dt : 0 })
+          options.onProgress?.({
+            sent,
+            elapsedMs: now - wallStart,
+            rate: dt > 0 ? ((sent - lastProgress.sent) * 1000) / dt : 0,
+          })
           lastProgress = { at: now, sent }
         }, options.progressIntervalMs ?? 1000)
   progress?.unref()
 
+  // Sequential sends: overlapping the next batch's generation with the send in flight measured
+  // no faster here (the process is CPU-bound in kafkajs' encoding and our JSON), and one send at a
+  // time keeps the idempotent producer's ordering trivially.
   let stoppedBy: SimulationResult['stoppedBy']
   try {
     for (;;) {
@@ -194,7 +216,10 @@ function checkOptions(options: SimulationOptions): void {
   const nonNegative = (path: string, value: number | undefined, integer = false): void => {
     if (value === undefined) return
     if (!(Number.isFinite(value) && value >= 0) || (integer && !Number.isInteger(value))) {
-      throw new ConfigError(path, `expected a non-negative ${integer ? 'integer' : 'number'}, got ${value}`)
+      throw new ConfigError(
+        path,
+        `expected a non-negative ${integer ? 'integer' : 'number'}, got ${value}`,
+      )
     }
   }
   nonNegative('rate', options.rate)
@@ -202,29 +227,49 @@ function checkOptions(options: SimulationOptions): void {
   nonNegative('durationMs', options.durationMs)
   nonNegative('driftAfterMs', options.driftAfterMs)
   nonNegative('startTime', options.startTime)
-  if (options.eventTimeStepMs !== undefined && !(Number.isFinite(options.eventTimeStepMs) && options.eventTimeStepMs > 0)) {
-    throw new ConfigError('eventTimeStepMs', `expected a positive number of ms, got ${options.eventTimeStepMs}`)
+  if (
+    options.eventTimeStepMs !== undefined &&
+    !(Number.isFinite(options.eventTimeStepMs) && options.eventTimeStepMs > 0)
+  ) {
+    throw new ConfigError(
+      'eventTimeStepMs',
+      `expected a positive number of ms, got ${options.eventTimeStepMs}`,
+    )
   }
   if (options.driftDurationMs !== undefined && !(options.driftDurationMs > 0)) {
-    throw new ConfigError('driftDurationMs', `expected a positive duration, got ${options.driftDurationMs}`)
+    throw new ConfigError(
+      'driftDurationMs',
+      `expected a positive duration, got ${options.driftDurationMs}`,
+    )
   }
-  if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize >= 1)) {
+  if (
+    options.batchSize !== undefined &&
+    !(Number.isInteger(options.batchSize) && options.batchSize >= 1)
+  ) {
     throw new ConfigError('batchSize', `expected a positive integer, got ${options.batchSize}`)
   }
   if (options.topic === '') throw new ConfigError('topic', 'expected a topic name')
   if (options.model === '') throw new ConfigError('model', 'expected a model name')
 }
 
-async function send(producer: SimulationProducer, topic: string, messages: Message[]): Promise<void> {
+async function send(
+  producer: SimulationProducer,
+  topic: string,
+  messages: Message[],
+): Promise<void> {
   try {
     // acks -1 (all in-sync replicas) is what the idempotent producer requires anyway.
     await producer.sendBatch({ topicMessages: [{ topic, messages }], acks: -1 })
   } catch (error: unknown) {
     const retriable = error instanceof Error && 'retriable' in error && error.retriable === true
-    throw new DriftwatchError('KAFKA_UNAVAILABLE', `producing to topic '${topic}' failed: ${errorMessage(error)}`, {
-      cause: error,
-      canRetry: retriable,
-    })
+    throw new DriftwatchError(
+      'KAFKA_UNAVAILABLE',
+      `producing to topic '${topic}' failed: ${errorMessage(error)}`,
+      {
+        cause: error,
+        canRetry: retriable,
+      },
+    )
   }
 }
 
@@ -304,7 +349,10 @@ export async function openSimulationProducer(options: {
     try {
       const topics = await admin.listTopics()
       if (!topics.includes(options.topic)) {
-        await admin.createTopics({ topics: [{ topic: options.topic, numPartitions: options.partitions ?? 3 }], waitForLeaders: true })
+        await admin.createTopics({
+          topics: [{ topic: options.topic, numPartitions: options.partitions ?? 3 }],
+          waitForLeaders: true,
+        })
       }
     } finally {
       await admin.disconnect()
@@ -312,10 +360,14 @@ export async function openSimulationProducer(options: {
     await producer.connect()
   } catch (error: unknown) {
     await producer.disconnect().catch(() => undefined)
-    throw new DriftwatchError('KAFKA_UNAVAILABLE', `cannot reach Kafka at ${options.brokers.join(',')}: ${errorMessage(error)}`, {
-      cause: error,
-      canRetry: true,
-    })
+    throw new DriftwatchError(
+      'KAFKA_UNAVAILABLE',
+      `cannot reach Kafka at ${options.brokers.join(',')}: ${errorMessage(error)}`,
+      {
+        cause: error,
+        canRetry: true,
+      },
+    )
   }
   return { producer, close: () => producer.disconnect() }
 }
@@ -334,7 +386,11 @@ export function referenceSeedOf(seed: number): number {
 /** Writes `rows` stable rows (header: feature names; empty cell: missing) as CSV. */
 export async function writeReferenceRowsCsv(
   path: string,
-  options: { readonly rows: number; readonly seed: number; readonly features?: readonly FeatureSpec[] },
+  options: {
+    readonly rows: number
+    readonly seed: number
+    readonly features?: readonly FeatureSpec[]
+  },
 ): Promise<void> {
   const features = options.features ?? defaultFeatures
   const out = createWriteStream(path)
@@ -360,8 +416,10 @@ function csvCell(value: number | string | boolean | null): string {
 
 /**
  * What the demo needs in one call: the reference rows as CSV, then the snapshot built from them
- * (as `driftwatch reference build` would), with column kinds taken from the simulator's feature
- * specs rather than inferred (a count with few values would otherwise look categorical).
+ * as `driftwatch reference build` would, column kinds inferred. The simulator's values make
+ * inference agree with the feature specs (floats with decimals; counts with more than 10
+ * distinct values at these row counts; strings), and that is checked: a snapshot whose kinds
+ * differ from the specs would compare the stream with the wrong tests.
  */
 export async function buildSimulationReference(options: {
   readonly rowsPath: string
@@ -373,11 +431,30 @@ export async function buildSimulationReference(options: {
   readonly now?: () => Date
 }): Promise<{ readonly id: string; readonly rows: number }> {
   const features = options.features ?? defaultFeatures
-  await writeReferenceRowsCsv(options.rowsPath, { rows: options.rows, seed: referenceSeedOf(options.seed), features })
-  const kindOverrides: Record<string, FeatureKind> = {}
-  for (const f of features) kindOverrides[f.name] = f.kind
-  const snapshot = await buildReferenceFromFile(options.rowsPath, { kindOverrides, now: options.now ?? (() => new Date()) })
-  const { id: _unset, ...rest } = snapshot
+  await writeReferenceRowsCsv(options.rowsPath, {
+    rows: options.rows,
+    seed: referenceSeedOf(options.seed),
+    features,
+  })
+  // No kindOverrides: buildReferenceFromFile observes only the columns without an override, and
+  // inferColumnKinds rejects overrides for columns it did not observe, so any override fails.
+  const snapshot = await buildReferenceFromFile(options.rowsPath, {
+    now: options.now ?? (() => new Date()),
+  })
+  const wrong = features.filter((f) => snapshot.profile.features.get(f.name)?.kind !== f.kind)
+  if (wrong.length > 0) {
+    const list = wrong.map(
+      (f) =>
+        `${f.name} (${snapshot.profile.features.get(f.name)?.kind ?? 'absent'}, expected ${f.kind})`,
+    )
+    throw new DriftwatchError(
+      'REFERENCE_INVALID',
+      `simulated reference rows in ${options.rowsPath}: column kinds inferred differently from the simulator's features: ` +
+        `${list.join(', ')}; use more rows`,
+    )
+  }
+  // Without the builder's placeholder id, snapshotToJSON derives it from the content.
+  const { id: _placeholder, ...rest } = snapshot
   const json = snapshotToJSON(rest)
   await writeReferenceFile(options.snapshotPath, json)
   return { id: json.id, rows: json.rows }

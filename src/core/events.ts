@@ -80,8 +80,7 @@ export interface PredictionEvent {
 }
 
 export type DecodeResult =
-  | { ok: true; event: PredictionEvent }
-  | { ok: false; reason: InvalidReason; detail: string }
+  { ok: true; event: PredictionEvent } | { ok: false; reason: InvalidReason; detail: string }
 
 export interface DecodeLimits {
   readonly maxBytes: number
@@ -114,8 +113,12 @@ const noPrototype: object = Object.freeze(Object.create(null) as object)
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** Never throws: every outcome is a value. */
-export function decodePredictionEvent(value: Buffer | Uint8Array | null, limits: DecodeLimits): DecodeResult {
-  if (value === null || value.length === 0) return invalid('empty', value === null ? 'null message value' : 'zero bytes')
+export function decodePredictionEvent(
+  value: Buffer | Uint8Array | null,
+  limits: DecodeLimits,
+): DecodeResult {
+  if (value === null || value.length === 0)
+    return invalid('empty', value === null ? 'null message value' : 'zero bytes')
   if (value.length > limits.maxBytes) {
     return invalid('too_large', `${value.length} bytes > maxBytes ${limits.maxBytes}`)
   }
@@ -128,7 +131,8 @@ export function decodePredictionEvent(value: Buffer | Uint8Array | null, limits:
   }
 
   const maxDepth = limits.maxDepth ?? defaultMaxDepth
-  if (deeperThan(text, maxDepth)) return invalid('too_deep', `brackets nested deeper than ${maxDepth}`)
+  if (deeperThan(text, maxDepth))
+    return invalid('too_deep', `brackets nested deeper than ${maxDepth}`)
 
   let parsed: unknown
   try {
@@ -137,7 +141,10 @@ export function decodePredictionEvent(value: Buffer | Uint8Array | null, limits:
     return invalid('invalid_json', error instanceof Error ? error.message : 'JSON.parse failed')
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return invalid('not_an_object', `top-level JSON ${parsed === null ? 'null' : jsonType(parsed)}, expected an object`)
+    return invalid(
+      'not_an_object',
+      `top-level JSON ${parsed === null ? 'null' : jsonType(parsed)}, expected an object`,
+    )
   }
 
   if (mayHoldForbiddenKey(text)) {
@@ -165,7 +172,8 @@ function decodeFields(doc: Record<string, unknown>, limits: DecodeLimits): Decod
   if (typeof time !== 'number' && time !== null) return time
 
   const rawFeatures = doc['features']
-  if (rawFeatures === undefined || rawFeatures === null) return invalid('missing_field', 'features is missing')
+  if (rawFeatures === undefined || rawFeatures === null)
+    return invalid('missing_field', 'features is missing')
   if (typeof rawFeatures !== 'object' || Array.isArray(rawFeatures)) {
     return invalid('wrong_type', `features: expected an object, got ${jsonType(rawFeatures)}`)
   }
@@ -173,17 +181,17 @@ function decodeFields(doc: Record<string, unknown>, limits: DecodeLimits): Decod
   Object.setPrototypeOf(features, noPrototype)
   for (const name in features) {
     const v = features[name]
-    switch (typeof v) {
-      case 'number':
-        if (!Number.isFinite(v)) return invalid('non_finite_number', `features.${quote(name)}: number out of float range`)
-        break
-      case 'string':
-      case 'boolean':
-        break
-      default:
-        if (v !== null) {
-          return invalid('wrong_type', `features.${quote(name)}: expected number, string, boolean or null, got ${jsonType(v)}`)
-        }
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v))
+        return invalid(
+          'non_finite_number',
+          `${pathTo('features', name)}: number out of float range`,
+        )
+    } else if (v !== null && typeof v !== 'string' && typeof v !== 'boolean') {
+      return invalid(
+        'wrong_type',
+        `${pathTo('features', name)}: expected number, string, boolean or null, got ${jsonType(v)}`,
+      )
     }
   }
 
@@ -197,18 +205,16 @@ function decodeFields(doc: Record<string, unknown>, limits: DecodeLimits): Decod
 
   const prediction = doc['prediction']
   if (prediction !== undefined && prediction !== null) {
-    switch (typeof prediction) {
-      case 'number':
-        if (!Number.isFinite(prediction)) return invalid('non_finite_number', 'prediction: number out of float range')
-        event.prediction = prediction
-        break
-      case 'string':
-      case 'boolean':
-        event.prediction = prediction
-        break
-      default:
-        return invalid('wrong_type', `prediction: expected number, string or boolean, got ${jsonType(prediction)}`)
+    if (typeof prediction === 'number') {
+      if (!Number.isFinite(prediction))
+        return invalid('non_finite_number', 'prediction: number out of float range')
+    } else if (typeof prediction !== 'string' && typeof prediction !== 'boolean') {
+      return invalid(
+        'wrong_type',
+        `prediction: expected number, string or boolean, got ${jsonType(prediction)}`,
+      )
     }
+    event.prediction = prediction
   }
 
   const rawScores = doc['scores']
@@ -220,16 +226,23 @@ function decodeFields(doc: Record<string, unknown>, limits: DecodeLimits): Decod
     Object.setPrototypeOf(scores, noPrototype)
     for (const name in scores) {
       const p = scores[name]
-      if (typeof p !== 'number') return invalid('wrong_type', `scores.${quote(name)}: expected a number, got ${jsonType(p)}`)
-      if (!Number.isFinite(p)) return invalid('non_finite_number', `scores.${quote(name)}: number out of float range`)
+      if (typeof p !== 'number')
+        return invalid(
+          'wrong_type',
+          `${pathTo('scores', name)}: expected a number, got ${jsonType(p)}`,
+        )
+      if (!Number.isFinite(p))
+        return invalid('non_finite_number', `${pathTo('scores', name)}: number out of float range`)
     }
     event.scores = scores as Record<string, number>
   }
 
   const latency = doc['latencyMs']
   if (latency !== undefined && latency !== null) {
-    if (typeof latency !== 'number') return invalid('wrong_type', `latencyMs: expected a number, got ${jsonType(latency)}`)
-    if (!Number.isFinite(latency)) return invalid('non_finite_number', 'latencyMs: number out of float range')
+    if (typeof latency !== 'number')
+      return invalid('wrong_type', `latencyMs: expected a number, got ${jsonType(latency)}`)
+    if (!Number.isFinite(latency))
+      return invalid('non_finite_number', 'latencyMs: number out of float range')
     if (latency < 0) return invalid('invalid_value', `latencyMs: negative (${latency})`)
     event.latencyMs = latency
   }
@@ -241,10 +254,12 @@ function decodeFields(doc: Record<string, unknown>, limits: DecodeLimits): Decod
 function checkId(field: string, v: unknown, required: boolean): DecodeResult | null {
   if (typeof v === 'string') {
     if (v.length === 0) return invalid('invalid_value', `${field}: empty string`)
-    if (v.length > maxIdLength) return invalid('invalid_value', `${field}: ${v.length} characters > ${maxIdLength}`)
+    if (v.length > maxIdLength)
+      return invalid('invalid_value', `${field}: ${v.length} characters > ${maxIdLength}`)
     return null
   }
-  if (v === undefined || v === null) return required ? invalid('missing_field', `${field} is missing`) : null
+  if (v === undefined || v === null)
+    return required ? invalid('missing_field', `${field} is missing`) : null
   return invalid('wrong_type', `${field}: expected a string, got ${jsonType(v)}`)
 }
 
@@ -262,18 +277,23 @@ function decodeTimestamp(v: unknown, limits: DecodeLimits): number | null | Deco
   if (v === undefined || v === null) return null
   let ms: number
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) return invalid('non_finite_number', 'timestamp: number out of float range')
+    if (!Number.isFinite(v))
+      return invalid('non_finite_number', 'timestamp: number out of float range')
     ms = v
   } else if (typeof v === 'string') {
     const parsed = parseIsoTimestamp(v)
     if (parsed === null) return invalid('bad_timestamp', `timestamp: not ISO-8601: ${quote(v)}`)
     ms = parsed
   } else {
-    return invalid('wrong_type', `timestamp: expected ms since epoch or an ISO-8601 string, got ${jsonType(v)}`)
+    return invalid(
+      'wrong_type',
+      `timestamp: expected ms since epoch or an ISO-8601 string, got ${jsonType(v)}`,
+    )
   }
 
   if (ms < minTimestampMs) {
-    const hint = ms >= minTimestampMs / 1000 && ms < maxTimestampMs / 1000 ? ' (seconds instead of ms?)' : ''
+    const hint =
+      ms >= minTimestampMs / 1000 && ms < maxTimestampMs / 1000 ? ' (seconds instead of ms?)' : ''
     return invalid('bad_timestamp', `timestamp ${ms} is before 2000-01-01${hint}`)
   }
   if (ms >= maxTimestampMs) {
@@ -283,7 +303,11 @@ function decodeTimestamp(v: unknown, limits: DecodeLimits): number | null | Deco
   const now = limits.now
   if (now !== undefined) {
     const future = limits.maxFutureMs ?? defaultMaxFutureMs
-    if (ms > now + future) return invalid('bad_timestamp', `timestamp ${ms} is more than ${future} ms ahead of now (${now})`)
+    if (ms > now + future)
+      return invalid(
+        'bad_timestamp',
+        `timestamp ${ms} is more than ${future} ms ahead of now (${now})`,
+      )
     const past = limits.maxPastMs
     if (past !== undefined && ms < now - past) {
       return invalid('bad_timestamp', `timestamp ${ms} is more than ${past} ms before now (${now})`)
@@ -360,30 +384,44 @@ function scanDepth(text: string, maxDepth: number): boolean {
 
 function mayHoldForbiddenKey(text: string): boolean {
   return (
-    text.includes('__proto__') || text.includes('constructor') || text.includes('prototype') || text.includes('\\u')
+    text.includes('__proto__') ||
+    text.includes('constructor') ||
+    text.includes('prototype') ||
+    text.includes('\\u')
   )
 }
 
 /** The path of the first forbidden key in the parsed document, or null. Iterative. */
 function findForbiddenKey(root: object): string | null {
-  const stack: Array<{ node: unknown; path: string }> = [{ node: root, path: '$' }]
+  // Paths are built only for containers pushed and for the key found, not for every key.
+  const stack: Array<{ node: unknown; path: string }> = [{ node: root, path: '' }]
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
     const { node, path } = item
     if (Array.isArray(node)) {
       for (let i = 0; i < node.length; i++) {
         const child: unknown = node[i]
-        if (typeof child === 'object' && child !== null) stack.push({ node: child, path: `${path}[${i}]` })
+        if (typeof child === 'object' && child !== null) {
+          stack.push({ node: child, path: `${path}[${i}]` })
+        }
       }
     } else if (typeof node === 'object' && node !== null) {
       for (const key of Object.keys(node)) {
-        const childPath = `${path}.${quote(key)}`
-        if (forbiddenKeys.has(key)) return childPath
+        if (forbiddenKeys.has(key)) return pathTo(path, key)
         const child = (node as Record<string, unknown>)[key]
-        if (typeof child === 'object' && child !== null) stack.push({ node: child, path: childPath })
+        if (typeof child === 'object' && child !== null) {
+          stack.push({ node: child, path: pathTo(path, key) })
+        }
       }
     }
   }
   return null
+}
+
+const plainName = /^[A-Za-z_$][\w$]{0,63}$/
+
+function pathTo(parent: string, key: string): string {
+  if (plainName.test(key)) return parent === '' ? key : `${parent}.${key}`
+  return `${parent}[${quote(key)}]`
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -407,7 +445,11 @@ export function classifyModel(
 // ---------------------------------------------------------------------------------------------
 
 function invalid(reason: InvalidReason, detail: string): DecodeResult {
-  return { ok: false, reason, detail: detail.length > maxDetailLength ? `${detail.slice(0, maxDetailLength - 1)}…` : detail }
+  return {
+    ok: false,
+    reason,
+    detail: detail.length > maxDetailLength ? `${detail.slice(0, maxDetailLength - 1)}…` : detail,
+  }
 }
 
 /** A name or value from the payload, quoted and clipped, for a detail. */
