@@ -100,6 +100,8 @@ export class Ingestor {
 
   async onBatch(batch: SourceBatch, control: BatchControl): Promise<void> {
     await this.#mutex.run(async () => {
+      // After the final flush nothing more is taken in: it would be neither flushed nor committed.
+      if (this.#stopped) return
       const entry = await this.#ensureLoaded(batch.ref)
       const first = batch.messages[0]
       if (first === undefined) return
@@ -320,6 +322,10 @@ export class Ingestor {
       this.#options.logger.warn({ model, partition: outcome.partition }, 'stale flush dropped: reloading the partition from the store')
       for (const { entry } of touched) {
         if (partitionId(entry.ref) !== outcome.partition) continue
+        // Revoked while this flush was in flight (onRevoked does not wait for the mutex): the
+        // partition is no longer ours to reload, seek or commit. Reloading it would keep a zombie
+        // entry whose offset every later flush commits, moving the group's offset back.
+        if (this.#partitions.get(outcome.partition) !== entry) continue
         this.#partitions.delete(partitionId(entry.ref))
         const reloaded = await this.#ensureLoaded(entry.ref)
         if (reloaded.startOffset !== null) this.#options.source.seek(entry.ref, reloaded.startOffset.toString())

@@ -7,7 +7,7 @@ import { hostname } from 'node:os'
 import { pino, type Logger } from 'pino'
 import { readReferenceFile, parseReferenceJSON, snapshotToJSON } from '../adapters/files/reference-file.js'
 import { startHttpServer } from '../adapters/http/server.js'
-import { createKafka } from '../adapters/kafka/client.js'
+import { createKafka, createKafkaProbe } from '../adapters/kafka/client.js'
 import { KafkaSink } from '../adapters/kafka/sink.js'
 import { KafkaSource } from '../adapters/kafka/source.js'
 import { ensureTopics } from '../adapters/kafka/topics.js'
@@ -158,6 +158,8 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
     }, 5000)
     releasers.push({ name: 'reference refresh', release: () => Promise.resolve(clearInterval(refresh)) })
 
+    const kafkaProbe = createKafkaProbe(kafka)
+    releasers.push({ name: 'kafka probe', release: () => kafkaProbe.close() })
     const status = new LiveStatus({
       leases,
       runtimes,
@@ -169,7 +171,7 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
           return false
         }
       },
-      kafkaUp: () => source.connected() && sink.connected(),
+      kafkaUp: async () => source.connected() && sink.connected() && (await kafkaProbe.reachable()),
       storeHealthy: () => ingestor.storeHealthy(),
     })
     const http = await startHttpServer({
@@ -192,8 +194,15 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       onRevoked: (refs) => ingestor.onRevoked(refs),
     })
     ingestor.startTimer()
-    releasers.push({ name: 'final flush', release: () => ingestor.stop() })
-    releasers.push({ name: 'kafka consumer', release: () => source.stop() })
+    // Stop consuming, flush and commit while the group is still joined, then leave it.
+    releasers.push({
+      name: 'consumer: pause, final flush and commit, stop',
+      release: async () => {
+        source.pause()
+        await ingestor.stop()
+        await source.stop()
+      },
+    })
     logger.info({ instanceId, http: http.url, models: [...runtimes.keys()] }, 'driftwatch running')
     return { httpUrl: http.url, instanceId, stop: release }
   } catch (error: unknown) {

@@ -19,7 +19,7 @@ export interface LiveStatusOptions {
   readonly leases: LeaseStore
   readonly runtimes: ReadonlyMap<string, { readonly snapshot: ReferenceSnapshot }>
   redisUp(): Promise<boolean>
-  kafkaUp(): boolean
+  kafkaUp(): Promise<boolean>
   storeHealthy(): boolean
 }
 
@@ -31,8 +31,8 @@ export class LiveStatus implements StatusSource {
   }
 
   async readiness(): Promise<Readiness> {
-    const redis = (await this.options.redisUp()) && this.options.storeHealthy()
-    const kafka = this.options.kafkaUp()
+    const [redisAnswers, kafka] = await Promise.all([this.options.redisUp(), this.options.kafkaUp()])
+    const redis = redisAnswers && this.options.storeHealthy()
     const checks: Record<string, { ok: boolean; detail?: string }> = {
       redis: redis ? { ok: true } : { ok: false, detail: 'Redis does not answer or the last flush failed; consumption is paused' },
       kafka: kafka ? { ok: true } : { ok: false, detail: 'not connected to the Kafka brokers' },

@@ -3,22 +3,68 @@
 // commit, close the producer, quit Redis, close HTTP (see app/service.ts).
 
 import type { Command } from 'commander'
-import { readFile } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { access, readFile } from 'node:fs/promises'
 import { parse as parseYaml } from 'yaml'
 import { startApp } from '../app/service.js'
 import { applyEnvOverrides, readSecrets } from '../config/env.js'
 import { validateConfig } from '../config/load.js'
+import { createDefaultRegistry } from '../core/drift-tests/registry.js'
 import { serviceConfigJsonSchema, serviceConfigSchema, type ServiceConfig } from '../config/service.js'
 import { ConfigError, errorMessage } from '../errors.js'
 
 export async function loadServiceConfig(path: string, env: NodeJS.ProcessEnv = process.env): Promise<ServiceConfig> {
-  let raw: unknown
+  let text: string
   try {
-    raw = parseYaml(await readFile(path, 'utf8')) ?? {}
+    text = await readFile(path, 'utf8')
   } catch (error: unknown) {
     throw new ConfigError('(file)', `cannot read config: ${errorMessage(error)}`, { source: path })
   }
+  let raw: unknown
+  try {
+    raw = parseYaml(text) ?? {}
+  } catch (error: unknown) {
+    // The yaml package appends an excerpt of the file on more lines; the first says what and where.
+    const first = (errorMessage(error).split('\n')[0] ?? '').replace(/:\s*$/, '')
+    throw new ConfigError('(syntax)', `invalid YAML: ${first}`, { source: path })
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError('(root)', `expected a mapping of settings (kafka, redis, models, ...), got ${Array.isArray(raw) ? 'a list' : typeof raw}`, { source: path })
+  }
   return validateConfig(applyEnvOverrides(raw, env), serviceConfigSchema, path)
+}
+
+/**
+ * What the schema cannot see, checked before `run` connects to anything (and by `config check`):
+ * model names used twice, drift test names the registry does not know (the service would start
+ * and then fail every evaluation), reference files that cannot be read.
+ */
+export async function checkServiceConfig(config: ServiceConfig, path: string): Promise<void> {
+  const registry = createDefaultRegistry()
+  const seen = new Map<string, number>()
+  for (const [i, model] of config.models.entries()) {
+    const first = seen.get(model.name)
+    if (first !== undefined) throw new ConfigError(`models[${i}].name`, `'${model.name}' is already the name of models[${first}]`, { source: path })
+    seen.set(model.name, i)
+    const drift = model.drift
+    const choices: Array<[string, string | undefined]> = [
+      ['drift.test', drift.test],
+      ...Object.entries(drift.kinds ?? {}).map(([kind, c]): [string, string | undefined] => [`drift.kinds.${kind}.test`, c?.test]),
+      ...Object.entries(drift.features ?? {}).map(([feature, c]): [string, string | undefined] => [`drift.features.${feature}.test`, c?.test]),
+    ]
+    for (const [field, test] of choices) {
+      if (test !== undefined && test !== 'auto' && !registry.has(test)) {
+        throw new ConfigError(`models[${i}].${field}`, `unknown drift test '${test}'; available: auto, ${registry.names().join(', ')}`, { source: path })
+      }
+    }
+    if (model.reference !== undefined) {
+      try {
+        await access(model.reference.file, constants.R_OK)
+      } catch (error: unknown) {
+        throw new ConfigError(`models[${i}].reference.file`, `cannot read ${model.reference.file}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`, { source: path })
+      }
+    }
+  }
 }
 
 export function registerRun(program: Command): void {
@@ -29,6 +75,7 @@ export function registerRun(program: Command): void {
     .option('--from-beginning', 'read input topics from the start when the group has no offsets', false)
     .action(async (flags: { config: string; fromBeginning: boolean }) => {
       const config = await loadServiceConfig(flags.config)
+      await checkServiceConfig(config, flags.config)
       const app = await startApp(config, { secrets: readSecrets(process.env), fromBeginning: flags.fromBeginning })
       await new Promise<void>((resolve) => {
         const stop = (): void => {
@@ -54,7 +101,7 @@ export function registerRun(program: Command): void {
     .description('validate a config file and exit (0 valid, 2 invalid)')
     .argument('<path>')
     .action(async (path: string) => {
-      await loadServiceConfig(path)
+      await checkServiceConfig(await loadServiceConfig(path), path)
       process.stdout.write(`${path}: valid\n`)
     })
 }

@@ -5,7 +5,7 @@
 
 import { z } from 'zod'
 import { driftSectionSchema } from './drift.js'
-import { durationSchema } from './duration.js'
+import { durationSchema, zeroOrDurationSchema } from './duration.js'
 
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name (letters, digits, . _ -)')
 
@@ -65,7 +65,7 @@ export const windowSchema = z
 export const alertPolicySchema = z.strictObject({
   fireAfter: z.number().int().positive().default(2).describe('consecutive drifted evaluations before firing'),
   resolveAfter: z.number().int().positive().default(2).describe('consecutive clean evaluations before resolving'),
-  cooldown: durationSchema.default(0).describe('minimum time between a resolve and the next firing'),
+  cooldown: zeroOrDurationSchema.default(0).describe('minimum time between a resolve and the next firing'),
 })
 
 export const modelSchema = z.strictObject({

@@ -38,3 +38,44 @@ function kafkaLogCreator(logger: Logger): logCreator {
     else logger.debug(payload, message)
   }
 }
+
+export interface KafkaProbe {
+  /** Whether a broker answers a metadata request now; false after `timeoutMs` without one. */
+  reachable(): Promise<boolean>
+  close(): Promise<void>
+}
+
+/**
+ * Readiness asks the brokers directly: kafkajs emits no disconnect event while its consumer and
+ * producer retry against a broker that went away (only a consumer crash says so, after its
+ * retries, if at all), so their state alone keeps reporting Kafka as up through an outage.
+ * One admin client without retries; concurrent callers share the request in flight.
+ */
+export function createKafkaProbe(kafka: Kafka, timeoutMs = 2000): KafkaProbe {
+  const admin = kafka.admin({ retry: { retries: 0 } })
+  let connected = false
+  let inFlight: Promise<boolean> | undefined
+  const probe = async (): Promise<boolean> => {
+    try {
+      if (!connected) {
+        await admin.connect()
+        connected = true
+      }
+      await admin.describeCluster()
+      return true
+    } catch {
+      return false
+    }
+  }
+  return {
+    reachable: () => {
+      const answer = (inFlight ??= probe().finally(() => (inFlight = undefined)))
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))
+      return Promise.race([answer, timeout]).finally(() => clearTimeout(timer))
+    },
+    close: async () => {
+      if (connected) await admin.disconnect()
+    },
+  }
+}

@@ -27,9 +27,14 @@ import {
 export interface LocalKafka {
   /** bootstrap servers for clients, `127.0.0.1:<port>` */
   readonly brokers: string
+  /** the client (PLAINTEXT) and controller ports, to start the same broker again */
+  readonly port: number
+  readonly controllerPort: number
   readonly pid: number
   /** the broker's own log (log4j2), kept until stop() */
   readonly logFile: string
+  /** bootstrap servers of the SASL_SSL listener, when `saslSsl` was asked for */
+  readonly saslSslBrokers?: string | undefined
   stop(): Promise<void>
 }
 
@@ -39,7 +44,25 @@ export interface StartKafkaOptions {
    * stop(). A directory given here is kept, and a broker restarted on it keeps its data.
    */
   readonly dataDir?: string
+  /** Listen on these ports instead of free ones: with the same `dataDir`, this starts a stopped
+   * broker again as the same broker, where its clients expect it. */
+  readonly ports?: { readonly port: number; readonly controllerPort: number }
   readonly log?: (line: string) => void
+  /**
+   * Adds a SASL_SSL listener (SCRAM-SHA-512 over TLS) beside the PLAINTEXT one, which stays for
+   * the readiness probe, inter-broker and controller traffic on loopback. The users are created
+   * at format time (`StorageTool format --add-scram`), so this storage is formatted afresh rather
+   * than copied from the cached template.
+   */
+  readonly saslSsl?: SaslSslListener
+}
+
+export interface SaslSslListener {
+  /** A PEM file with the broker's unencrypted PKCS#8 private key followed by its certificate
+   * chain (`ssl.keystore.type=PEM`); the certificate must name 127.0.0.1 (IP SAN). */
+  readonly keystorePem: string
+  /** StorageTool's `[name=…,password=…]` syntax: no ',', '[', ']' or '=' in either. */
+  readonly scramUsers: ReadonlyArray<{ readonly name: string; readonly password: string }>
 }
 
 const READY_TIMEOUT_MS = 90_000
@@ -157,7 +180,12 @@ function brokerPaths(workDir: string): BrokerPaths {
   }
 }
 
-function serverProperties(port: number, controllerPort: number, logDirs: string): string {
+function serverProperties(
+  port: number,
+  controllerPort: number,
+  logDirs: string,
+  saslSsl?: { readonly port: number; readonly keystorePem: string },
+): string {
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
@@ -184,6 +212,23 @@ function serverProperties(port: number, controllerPort: number, logDirs: string)
     'transaction.state.log.num.partitions': 1,
     // Default 3000 ms: every first consumer group join would wait that long.
     'group.initial.rebalance.delay.ms': 0,
+  }
+  if (saslSsl !== undefined) {
+    const secure = `SASL_SSL://127.0.0.1:${saslSsl.port}`
+    settings['listeners'] =
+      `PLAINTEXT://127.0.0.1:${port},${secure},CONTROLLER://127.0.0.1:${controllerPort}`
+    settings['advertised.listeners'] = `PLAINTEXT://127.0.0.1:${port},${secure}`
+    settings['listener.security.protocol.map'] =
+      'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL'
+    settings['sasl.enabled.mechanisms'] = 'SCRAM-SHA-512'
+    settings['listener.name.sasl_ssl.sasl.enabled.mechanisms'] = 'SCRAM-SHA-512'
+    // No password here: the broker only verifies clients against the SCRAM credentials
+    // stored in the metadata log.
+    settings['listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config'] =
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;'
+    settings['listener.name.sasl_ssl.ssl.keystore.type'] = 'PEM'
+    settings['listener.name.sasl_ssl.ssl.keystore.location'] = saslSsl.keystorePem
+    settings['listener.name.sasl_ssl.ssl.client.auth'] = 'none'
   }
   return Object.entries(settings)
     .map(([key, value]) => `${key}=${escapePropertyValue(String(value))}`)
@@ -236,7 +281,12 @@ function runStorageFormat(
   java: string,
   classpathArgs: readonly string[],
   propsFile: string,
+  extraArgs: readonly string[] = [],
+  /** never written into an error (execFile's message repeats the whole command line) */
+  secrets: readonly string[] = [],
 ): Promise<void> {
+  const redact = (text: string): string =>
+    secrets.reduce((out, secret) => (secret === '' ? out : out.split(secret).join('***')), text)
   const args = [
     ...TOOL_JVM_FLAGS,
     ...classpathArgs,
@@ -247,6 +297,7 @@ function runStorageFormat(
     '-c',
     propsFile,
     '--ignore-formatted',
+    ...extraArgs,
   ]
   return new Promise((resolve, reject) => {
     execFile(java, args, { timeout: FORMAT_TIMEOUT_MS }, (error, stdout, stderr) => {
@@ -256,7 +307,9 @@ function runStorageFormat(
         reject(new Error(javaMissingMessage))
       } else {
         reject(
-          new Error(`local Kafka: StorageTool format failed: ${error.message}\n${stdout}${stderr}`),
+          new Error(
+            redact(`local Kafka: StorageTool format failed: ${error.message}\n${stdout}${stderr}`),
+          ),
         )
       }
     })
@@ -275,9 +328,25 @@ async function prepareStorage(
   java: string,
   classpathArgs: readonly string[],
   paths: BrokerPaths,
+  scramUsers?: SaslSslListener['scramUsers'],
 ): Promise<'reused' | 'copied' | 'formatted'> {
   // A caller's dataDir from an earlier start: keep its data.
   if (existsSync(join(paths.logDirs, 'meta.properties'))) return 'reused'
+  if (scramUsers !== undefined) {
+    // SCRAM users are records in the bootstrap metadata: this storage is not the template's.
+    const scramArgs = scramUsers.flatMap((user) => [
+      '--add-scram',
+      `SCRAM-SHA-512=[name=${user.name},password=${user.password}]`,
+    ])
+    await runStorageFormat(
+      java,
+      classpathArgs,
+      paths.serverProperties,
+      scramArgs,
+      scramUsers.map((user) => user.password),
+    )
+    return 'formatted'
+  }
   const template = join(libs, STORAGE_TEMPLATE)
   let formatted = false
   if (!existsSync(join(template, 'meta.properties'))) {
@@ -361,11 +430,27 @@ async function startOnce(
   let proc: SupervisedProcess | undefined
   try {
     mkdirSync(paths.logDirs, { recursive: true })
-    const [port, controllerPort] = await freePorts(2)
+    // One call for every port, so they are distinct.
+    const wanted = options.saslSsl === undefined ? 2 : 3
+    const [port, controllerPort, saslSslPort] =
+      options.ports === undefined
+        ? await freePorts(wanted)
+        : [
+            options.ports.port,
+            options.ports.controllerPort,
+            ...(wanted === 3 ? await freePorts(1) : []),
+          ]
     if (port === undefined || controllerPort === undefined)
       throw new Error('local Kafka: no free ports')
     const brokers = `127.0.0.1:${port}`
-    writeFileSync(paths.serverProperties, serverProperties(port, controllerPort, paths.logDirs))
+    const saslSsl =
+      options.saslSsl === undefined || saslSslPort === undefined
+        ? undefined
+        : { port: saslSslPort, keystorePem: options.saslSsl.keystorePem }
+    writeFileSync(
+      paths.serverProperties,
+      serverProperties(port, controllerPort, paths.logDirs, saslSsl),
+    )
     writeFileSync(paths.log4jProperties, log4jProperties(paths.serverLog))
     const java = javaExecutable()
     const classpathArgs = [
@@ -375,7 +460,13 @@ async function startOnce(
     ]
 
     const storageStarted = performance.now()
-    const storage = await prepareStorage(libs, java, classpathArgs, paths)
+    const storage = await prepareStorage(
+      libs,
+      java,
+      classpathArgs,
+      paths,
+      options.saslSsl?.scramUsers,
+    )
     const storageMs = Math.round(performance.now() - storageStarted)
 
     const spawned = performance.now()
@@ -407,8 +498,11 @@ async function startOnce(
     let stopping: Promise<void> | undefined
     return {
       brokers,
+      port,
+      controllerPort,
       pid: running.pid,
       logFile: paths.serverLog,
+      saslSslBrokers: saslSsl === undefined ? undefined : `127.0.0.1:${saslSsl.port}`,
       stop: () =>
         (stopping ??= (async () => {
           const stopStarted = performance.now()

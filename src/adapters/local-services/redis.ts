@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
-import { freePort } from './free-port.js'
+import { freePort, freePorts } from './free-port.js'
 import {
   describeExit,
   isMissingExecutable,
@@ -16,6 +16,9 @@ export interface LocalRedis {
   /** `redis://127.0.0.1:<port>` */
   readonly url: string
   readonly port: number
+  /** With `tls`: the TLS port and `rediss://127.0.0.1:<tlsPort>` */
+  readonly tlsPort?: number | undefined
+  readonly tlsUrl?: string | undefined
   readonly pid: number
   readonly logFile: string
   stop(): Promise<void>
@@ -24,6 +27,18 @@ export interface LocalRedis {
 export interface StartRedisOptions {
   /** Working directory of the server. Default: a fresh temp dir, removed by stop(). */
   readonly dataDir?: string
+  /** Listen on this port instead of a free one: to start a stopped server again where its
+   * clients expect it (with the same `dataDir`). */
+  readonly port?: number
+  /** Turn the AOF on (`appendonly yes`, `appendfsync always`), so that a server killed and
+   * started again on the same `dataDir` keeps every write it acknowledged. Default off. */
+  readonly appendOnly?: boolean
+  /** `requirepass`, on every port. Written to a config file in the working directory (mode
+   * 0600) rather than on the command line, where `ps` would show it. */
+  readonly password?: string
+  /** Adds a TLS listener (`tls-port`) beside the plain port, with this key and certificate (PEM
+   * files; the certificate should name 127.0.0.1). Clients are not asked for a certificate. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string }
   readonly log?: (line: string) => void
 }
 
@@ -37,10 +52,11 @@ class PortTakenError extends Error {}
 
 const noop = (): void => undefined
 
-function probeClient(port: number): Redis {
+function probeClient(port: number, password?: string): Redis {
   const client = new Redis({
     host: '127.0.0.1',
     port,
+    ...(password === undefined ? {} : { password }),
     lazyConnect: true,
     connectTimeout: 1_000,
     // One attempt per call: the caller's loop does the retrying, with a deadline.
@@ -57,6 +73,7 @@ async function waitUntilReady(
   port: number,
   proc: SupervisedProcess,
   logFile: string,
+  password?: string,
 ): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS
   for (;;) {
@@ -68,7 +85,7 @@ async function waitUntilReady(
         ? new PortTakenError(message)
         : new Error(message)
     }
-    const client = probeClient(port)
+    const client = probeClient(port, password)
     try {
       await client.connect()
       if ((await client.ping()) === 'PONG') return
@@ -87,9 +104,9 @@ async function waitUntilReady(
   }
 }
 
-async function shutdown(port: number, proc: SupervisedProcess): Promise<void> {
+async function shutdown(port: number, proc: SupervisedProcess, password?: string): Promise<void> {
   if (proc.exitInfo() === undefined) {
-    const client = probeClient(port)
+    const client = probeClient(port, password)
     try {
       await client.connect()
       // NOSAVE: nothing here is worth a dump, and a dump would only slow the stop.
@@ -104,19 +121,45 @@ async function shutdown(port: number, proc: SupervisedProcess): Promise<void> {
   await proc.terminate(STOP_GRACE_MS)
 }
 
-function serverArgs(port: number, workDir: string): string[] {
+function serverArgs(port: number, workDir: string, appendOnly: boolean): string[] {
   const settings = {
     port: String(port),
     bind: '127.0.0.1',
-    // No RDB snapshots and no AOF: test state is throwaway, and fsyncs only cost time.
+    // No RDB snapshots and, unless asked for, no AOF: test state is throwaway, and fsyncs only
+    // cost time.
     save: '',
-    appendonly: 'no',
+    appendonly: appendOnly ? 'yes' : 'no',
+    appendfsync: appendOnly ? 'always' : 'everysec',
     dir: workDir,
     daemonize: 'no',
     // '' = stdout, which spawnSupervised sends to the log file.
     logfile: '',
   }
   return Object.entries(settings).flatMap(([name, value]) => [`--${name}`, value])
+}
+
+/** A config file for the settings that must not appear in `ps`, given before the other args. */
+function securityArgs(
+  workDir: string,
+  options: StartRedisOptions,
+  tlsPort: number | undefined,
+): string[] {
+  if (options.password === undefined && options.tls === undefined) return []
+  const quote = (value: string): string => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+  const lines: string[] = []
+  if (options.password !== undefined) lines.push(`requirepass ${quote(options.password)}`)
+  if (options.tls !== undefined && tlsPort !== undefined) {
+    lines.push(
+      `tls-port ${tlsPort}`,
+      `tls-cert-file ${quote(options.tls.certFile)}`,
+      `tls-key-file ${quote(options.tls.keyFile)}`,
+      `tls-ca-cert-file ${quote(options.tls.caFile)}`,
+      'tls-auth-clients no',
+    )
+  }
+  const file = join(workDir, 'security.conf')
+  writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 })
+  return [file]
 }
 
 async function startOnce(
@@ -129,10 +172,25 @@ async function startOnce(
   let proc: SupervisedProcess | undefined
   try {
     mkdirSync(workDir, { recursive: true })
-    const port = await freePort()
+    let port: number
+    let tlsPort: number | undefined
+    if (options.tls === undefined) port = options.port ?? (await freePort())
+    else if (options.port !== undefined) {
+      port = options.port
+      tlsPort = await freePort()
+    } else {
+      const [plain, secure] = await freePorts(2)
+      if (plain === undefined || secure === undefined) throw new Error('local Redis: no free ports')
+      port = plain
+      tlsPort = secure
+    }
+    const args = [
+      ...securityArgs(workDir, options, tlsPort),
+      ...serverArgs(port, workDir, options.appendOnly === true),
+    ]
     const spawned = performance.now()
     try {
-      proc = await spawnSupervised('redis-server', serverArgs(port, workDir), {
+      proc = await spawnSupervised('redis-server', args, {
         outputFile: logFile,
         ownedDir: ownsDir ? workDir : undefined,
       })
@@ -144,7 +202,7 @@ async function startOnce(
           )
         : error
     }
-    await waitUntilReady(port, proc, logFile)
+    await waitUntilReady(port, proc, logFile, options.password)
     log(
       `redis ready on 127.0.0.1:${port} in ${Math.round(performance.now() - spawned)} ms ` +
         `after spawn (pid ${proc.pid})`,
@@ -154,12 +212,14 @@ async function startOnce(
     return {
       url: `redis://127.0.0.1:${port}`,
       port,
+      tlsPort,
+      tlsUrl: tlsPort === undefined ? undefined : `rediss://127.0.0.1:${tlsPort}`,
       pid: running.pid,
       logFile,
       stop: () =>
         (stopping ??= (async () => {
           const stopStarted = performance.now()
-          await shutdown(port, running)
+          await shutdown(port, running, options.password)
           log(`redis on port ${port} stopped in ${Math.round(performance.now() - stopStarted)} ms`)
         })()),
     }
@@ -170,7 +230,7 @@ async function startOnce(
   }
 }
 
-/** Starts a throwaway redis-server on 127.0.0.1 with persistence off. */
+/** Starts a throwaway redis-server on 127.0.0.1 with persistence off (unless `appendOnly`). */
 export async function startRedis(options: StartRedisOptions = {}): Promise<LocalRedis> {
   const log = options.log ?? noop
   for (let attempt = 1; ; attempt++) {

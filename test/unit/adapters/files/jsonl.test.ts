@@ -103,6 +103,16 @@ describe('JSONL reader', () => {
       ])
     })
 
+    it('accepts CRLF line ends and a UTF-8 BOM', async () => {
+      const path = join(dir, 'bom.jsonl')
+      await writeFile(path, '\ufeff{"a":1}\r\n{"a":2}\r\n')
+      const rows = await readInto(openTable(path), [])
+      expect(rows).toEqual([
+        { rowNumber: 1, values: { a: 1 } },
+        { rowNumber: 2, values: { a: 2 } },
+      ])
+    })
+
     it('returns no columns and no rows for an empty file', async () => {
       const path = join(dir, 'empty.jsonl')
       await writeFile(path, '\n\n')
