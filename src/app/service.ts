@@ -174,6 +174,19 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       kafkaUp: async () => source.connected() && sink.connected() && (await kafkaProbe.reachable()),
       storeHealthy: () => ingestor.storeHealthy(),
     })
+    // driftwatch_redis_up / driftwatch_kafka_up follow the same probes as /readyz.
+    const probeDependencies = (): void => {
+      void status.readiness().then(
+        (r) => {
+          metrics.up('redis', r.checks['redis']?.ok === true)
+          metrics.up('kafka', r.checks['kafka']?.ok === true)
+        },
+        () => undefined,
+      )
+    }
+    probeDependencies()
+    const upTimer = setInterval(probeDependencies, 5000)
+    releasers.push({ name: 'dependency probes', release: () => Promise.resolve(clearInterval(upTimer)) })
     const http = await startHttpServer({
       host: config.http.host,
       port: config.http.port,
