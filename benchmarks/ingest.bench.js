@@ -1,0 +1,565 @@
+// Benchmark: the streaming detector's ingest rate against a bare Kafka consumer, and its memory
+// as the stream goes on.
+//
+// Starts local Kafka and Redis (dist/adapters/local-services; KAFKA_BROKERS / REDIS_URL reuse
+// running ones), produces 1,000,000 standard events (benchmarks/lib/events.js: 20 numerical +
+// 3 categorical features, ~650 bytes of JSON) to a 6-partition topic once, then in the same run:
+//   (a) baseline: a bare kafkajs consumer group that only JSON.parses each message
+//       (benchmarks/lib/kafka-baseline-consumer.js), a child process, timed from spawn until it
+//       has parsed all events;
+//   (b) the detector: `node bin/driftwatch.js run --config <yaml> --from-beginning` (flush
+//       interval 1 s), a child process, timed from spawn until its checkpoints in Redis
+//       (hash <prefix>:{<model>}:checkpoints, src/adapters/redis/keys.ts) reach every
+//       partition's end offset;
+//   events/s of both and the ratio detector / baseline (target >= 0.8). Also reported: the rate
+//   from a tenth of the events to the end (start-up excluded) and events per CPU-second, which
+//   other work on a shared machine distorts less. Baseline and detector runs alternate.
+// Then, with the last detector still running, 2,000,000 more events are produced; the
+// detector's RSS after 1M and after 3M events must stay flat (target: peak RSS, VmHWM, within
+// +10 %). After each run the bench checks the detector's count: the rows in its Redis buckets
+// add up to the events produced, none late, none dead-lettered.
+//
+// Event time advances 1 ms per event (1,000 events/s of event time; 16.7 min per 1M), so
+// one-minute buckets open and close and 10-minute windows (hop 5 min) are evaluated while the
+// benchmark runs, as in production.
+//
+// Run: npm run build && node benchmarks/ingest.bench.js [--events=1000000] [--extra=2000000] [--runs=2]
+// Profile the detector: DW_BENCH_PROFILE_DIR=/tmp/prof node benchmarks/ingest.bench.js --runs=1 --extra=0
+// (a .cpuprofile per detector run, written when it stops).
+// A runner can import { runIngestBench, printIngestBench } instead; main() runs only when
+// invoked directly.
+
+import { spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Redis } from 'ioredis'
+import kafkajs from 'kafkajs'
+import {
+  cacheDir,
+  cliArgs,
+  describeMachine,
+  importDist,
+  isMain,
+  listOf,
+  machineInfo,
+  median,
+  metOrNot,
+  mib,
+  procMemory,
+  repoRoot,
+  table,
+} from './lib/common.js'
+import { eventGenerator } from './lib/events.js'
+import { categoricalNames, numericalNames, rowGenerator } from './lib/feature-data.js'
+
+const { Kafka, logLevel } = kafkajs
+const { startLocalServices } = await importDist('adapters/local-services/index.js')
+const { ReferenceBuilder } = await importDist('core/reference.js')
+const { snapshotToJSON } = await importDist('adapters/files/reference-file.js')
+
+const MODEL = 'bench'
+const PARTITIONS = 6
+const RATIO_TARGET = 0.8
+const RSS_TARGET = 1.1
+const CLOCK_TICKS = 100 // USER_HZ; `getconf CLK_TCK` is 100 on Linux
+const WAIT_LIMIT_MS = 20 * 60_000
+
+function cpuMsOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** Samples a process' memory every 200 ms until stopped; keeps the maximum RSS seen. */
+function memorySampler(pid) {
+  let last = null
+  let maxRss = 0
+  const timer = setInterval(() => {
+    const m = procMemory(pid)
+    if (m === null) return
+    last = m
+    if (m.rss > maxRss) maxRss = m.rss
+  }, 200)
+  return {
+    now: () => procMemory(pid) ?? last,
+    maxRss: () => maxRss,
+    stop: () => clearInterval(timer),
+  }
+}
+
+function waitForExit(child, timeoutMs) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+    }, timeoutMs)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
+}
+
+function writeReference(path, rows) {
+  const builder = new ReferenceBuilder([
+    ...numericalNames.map((name) => ({ name, kind: 'numerical', reason: 'benchmark' })),
+    ...categoricalNames.map((name) => ({ name, kind: 'categorical', reason: 'benchmark' })),
+  ])
+  const next = rowGenerator({ seed: 1001 })
+  const names = [...numericalNames, ...categoricalNames]
+  for (let r = 0; r < rows; r++) {
+    const row = next()
+    const values = {}
+    for (let i = 0; i < names.length; i++) values[names[i]] = row[i]
+    builder.add(values)
+  }
+  const json = snapshotToJSON({
+    createdAt: new Date(0).toISOString(),
+    source: { kind: 'benchmark' },
+    exactBreakpoints: true,
+    kindReasons: new Map(),
+    profile: builder.build(),
+  })
+  writeFileSync(path, JSON.stringify(json) + '\n')
+}
+
+/** Produces `count` events round-robin over the partitions; a few sends in flight. */
+async function produce(producer, topic, source, count) {
+  const started = process.hrtime.bigint()
+  const perSend = 1000 * PARTITIONS
+  const inFlight = []
+  for (let sent = 0; sent < count; ) {
+    const n = Math.min(perSend, count - sent)
+    const messages = new Array(n)
+    for (let i = 0; i < n; i++) messages[i] = { partition: source.index++ % PARTITIONS, value: source.next() }
+    inFlight.push(producer.send({ topic, acks: -1, messages }))
+    if (inFlight.length >= 4) await inFlight.shift()
+    sent += n
+  }
+  await Promise.all(inFlight)
+  const ms = Number(process.hrtime.bigint() - started) / 1e6
+  return { count, ms, perSecond: (count / ms) * 1000 }
+}
+
+async function endOffsets(admin, topic) {
+  const offsets = await admin.fetchTopicOffsets(topic)
+  return new Map(offsets.map((o) => [`${topic}:${o.partition}`, BigInt(o.high)]))
+}
+
+/**
+ * Polls the model's checkpoint hash until every partition's nextOffset reaches `ends`.
+ * Returns the times (hrtime ms) when a tenth of the way was passed and when it was done.
+ */
+async function waitForCheckpoints(redis, key, starts, ends, child, describe) {
+  let total = 0n
+  for (const [id, end] of ends) total += end - (starts.get(id) ?? 0n)
+  let tenthAt = null
+  const limit = performance.now() + WAIT_LIMIT_MS
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`the detector exited (${child.exitCode ?? child.signalCode}) before catching up: ${describe()}`)
+    }
+    const stored = await redis.hgetall(key)
+    let covered = 0n
+    let complete = true
+    for (const [id, end] of ends) {
+      const json = stored[id]
+      const next = json === undefined ? 0n : BigInt(JSON.parse(json).nextOffset)
+      const start = starts.get(id) ?? 0n
+      const reached = next < end ? next : end
+      if (reached > start) covered += reached - start
+      if (next < end) complete = false
+    }
+    const now = performance.now()
+    if (tenthAt === null && covered * 10n >= total) tenthAt = now
+    if (complete) return { tenthAt: tenthAt ?? now, doneAt: now, late: sumLate(stored) }
+    if (now > limit) throw new Error(`the detector did not catch up within ${WAIT_LIMIT_MS / 60_000} min: ${describe()}`)
+    await sleep(100)
+  }
+}
+
+function sumLate(stored) {
+  let late = 0
+  for (const json of Object.values(stored)) late += JSON.parse(json).late
+  return late
+}
+
+/** Rows the detector holds in its Redis buckets, over every bucket, partition and series. */
+async function countedRows(redis, prefix) {
+  let rows = 0
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:{${MODEL}}:bucket:*`, 'COUNT', 1000)
+    cursor = next
+    for (const key of keys) {
+      for (const blob of Object.values(await redis.hgetall(key))) {
+        for (const [, body] of JSON.parse(blob).versions) rows += body.rows
+      }
+    }
+  } while (cursor !== '0')
+  return rows
+}
+
+async function deleteKeys(redis, prefix) {
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
+    cursor = next
+    if (keys.length > 0) await redis.del(...keys)
+  } while (cursor !== '0')
+}
+
+async function runBaseline({ brokers, topic, groupId, expected }) {
+  const script = join(repoRoot, 'benchmarks', 'lib', 'kafka-baseline-consumer.js')
+  const started = performance.now()
+  const child = spawn(process.execPath, [script, brokers, topic, groupId, String(expected)], { cwd: repoRoot })
+  const memory = memorySampler(child.pid)
+  const marks = {}
+  let stderr = ''
+  child.stderr.on('data', (b) => (stderr += b))
+  let buffered = ''
+  child.stdout.on('data', (b) => {
+    buffered += b
+    for (let nl = buffered.indexOf('\n'); nl !== -1; nl = buffered.indexOf('\n')) {
+      const line = JSON.parse(buffered.slice(0, nl))
+      buffered = buffered.slice(nl + 1)
+      marks[line.at] = { ...line, t: performance.now() }
+    }
+  })
+  let peakRss = 0
+  const hwmTimer = setInterval(() => {
+    const m = procMemory(child.pid)
+    if (m !== null && m.hwm > peakRss) peakRss = m.hwm
+  }, 50)
+  await waitForExit(child, WAIT_LIMIT_MS)
+  clearInterval(hwmTimer)
+  memory.stop()
+  if (marks.done === undefined) throw new Error(`baseline consumer failed (${child.exitCode}): ${stderr.slice(-2000)}`)
+  if (marks.done.withFeatures !== expected) throw new Error(`baseline parsed ${marks.done.withFeatures} events with features, expected ${expected}`)
+  const wallMs = marks.done.t - started
+  const steadyMs = marks.done.t - marks.tenth.t
+  return {
+    events: expected,
+    wallMs,
+    steadyMs,
+    cpuMs: marks.done.cpuMs,
+    peakRss: Math.max(peakRss, memory.maxRss()),
+    perSecond: (expected / wallMs) * 1000,
+    steadyPerSecond: ((expected - marks.tenth.count) / steadyMs) * 1000,
+    perCpuSecond: (expected / marks.done.cpuMs) * 1000,
+  }
+}
+
+function detectorConfig({ brokers, redisUrl, names, referenceFile }) {
+  return [
+    'kafka:',
+    `  brokers: [${brokers.split(',').map((b) => JSON.stringify(b)).join(', ')}]`,
+    '  clientId: driftwatch-bench',
+    `  groupId: ${names.groupId}`,
+    '  topics:',
+    `    predictions: [${names.topic}]`,
+    `    deadLetter: ${names.deadLetter}`,
+    `    reports: ${names.reports}`,
+    `    alerts: ${names.alerts}`,
+    `    retrain: ${names.retrain}`,
+    'redis:',
+    `  url: ${JSON.stringify(redisUrl)}`,
+    `  keyPrefix: ${names.keyPrefix}`,
+    'http:',
+    '  port: 0',
+    'flushInterval: 1s',
+    'evaluateInterval: 1s',
+    'logLevel: warn',
+    'models:',
+    `  - name: ${MODEL}`,
+    '    reference:',
+    `      file: ${JSON.stringify(referenceFile)}`,
+    '    window: { bucket: 1m, size: 10m, hop: 5m, allowedLateness: 1m, retention: 2h }',
+    '',
+  ].join('\n')
+}
+
+async function runDetector({ dir, brokers, redisUrl, redis, admin, names, referenceFile, ends, expected, keepRunning }) {
+  const configFile = join(dir, `${names.keyPrefix}.yaml`)
+  writeFileSync(configFile, detectorConfig({ brokers, redisUrl, names, referenceFile }))
+  const logFile = join(dir, `${names.keyPrefix}.log`)
+  const logFd = openSync(logFile, 'w')
+  const started = performance.now()
+  // DW_BENCH_PROFILE_DIR=<dir>: the detector writes a V8 CPU profile there when it stops.
+  const profile = process.env.DW_BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.DW_BENCH_PROFILE_DIR}`] : []
+  const child = spawn(process.execPath, [...profile, ...cliArgs('run', '--config', configFile, '--from-beginning')], {
+    cwd: repoRoot,
+    stdio: ['ignore', logFd, logFd],
+  })
+  closeSync(logFd)
+  const memory = memorySampler(child.pid)
+  const describe = () => `see ${logFile}:\n${readFileSync(logFile, 'utf8').slice(-2000)}`
+  const checkpoints = `${names.keyPrefix}:{${MODEL}}:checkpoints`
+  try {
+    const waited = await waitForCheckpoints(redis, checkpoints, new Map(), ends, child, describe)
+    const cpuMs = cpuMsOf(child.pid)
+    const atDone = memory.now()
+    const counted = await countedRows(redis, names.keyPrefix)
+    const deadLetters = [...(await endOffsets(admin, names.deadLetter)).values()].reduce((a, b) => a + b, 0n)
+    const reports = [...(await endOffsets(admin, names.reports)).values()].reduce((a, b) => a + b, 0n)
+    if (counted + waited.late !== expected || deadLetters !== 0n) {
+      throw new Error(`detector counted ${counted} events (+${waited.late} late, ${deadLetters} dead letters), expected ${expected}`)
+    }
+    const wallMs = waited.doneAt - started
+    const steadyMs = waited.doneAt - waited.tenthAt
+    const result = {
+      events: expected,
+      wallMs,
+      steadyMs,
+      cpuMs,
+      rssAtDone: atDone.rss,
+      peakRss: atDone.hwm,
+      perSecond: (expected / wallMs) * 1000,
+      steadyPerSecond: ((expected * 0.9) / steadyMs) * 1000,
+      perCpuSecond: (expected / cpuMs) * 1000,
+      counted,
+      late: waited.late,
+      reports: Number(reports),
+      logFile,
+    }
+    if (!keepRunning) {
+      memory.stop()
+      child.kill('SIGTERM')
+      await waitForExit(child, 30_000)
+      return { result }
+    }
+    return { result, running: { child, memory, checkpoints, describe } }
+  } catch (error) {
+    memory.stop()
+    child.kill('SIGKILL')
+    throw error
+  }
+}
+
+function names(id, run) {
+  const base = `bench-${id}-r${run}`
+  return {
+    topic: `bench-${id}-predictions`,
+    groupId: `${base}-detector`,
+    deadLetter: `${base}-dlq`,
+    reports: `${base}-reports`,
+    alerts: `${base}-alerts`,
+    retrain: `${base}-retrain`,
+    keyPrefix: `bench${id}r${run}`,
+  }
+}
+
+/**
+ * Every measurement; see the header.
+ * @param {{ events?: number, extraEvents?: number, runs?: number, referenceRows?: number,
+ *   log?: (line: string) => void }} [options]
+ */
+export async function runIngestBench(options = {}) {
+  const events = options.events ?? 1_000_000
+  const extraEvents = options.extraEvents ?? 2_000_000
+  const runs = options.runs ?? 2
+  const referenceRows = options.referenceRows ?? 200_000
+  const log = options.log ?? ((line) => process.stderr.write(`[ingest bench] ${line}\n`))
+  const machine = machineInfo()
+  const dir = cacheDir('ingest')
+  const id = randomUUID().slice(0, 8)
+  const reused = Boolean(process.env.KAFKA_BROKERS?.trim()) || Boolean(process.env.REDIS_URL?.trim())
+
+  log('starting local Kafka and Redis')
+  const services = await startLocalServices({ kafka: true, redis: true }, { log: (line) => log(`services: ${line}`) })
+  const kafka = new Kafka({ clientId: 'bench-driver', brokers: services.brokers.split(','), logLevel: logLevel.ERROR })
+  const admin = kafka.admin()
+  const producer = kafka.producer()
+  const redis = new Redis(services.redisUrl, { lazyConnect: true })
+  const prefixes = []
+  const topics = []
+  let running
+  try {
+    await Promise.all([admin.connect(), producer.connect(), redis.connect()])
+    const referenceFile = join(dir, `reference-${referenceRows}.json`)
+    writeReference(referenceFile, referenceRows)
+
+    const topic = names(id, 0).topic
+    topics.push(topic)
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] })
+    const source = {
+      index: 0,
+      next: eventGenerator({ seed: 2002, model: MODEL, startTime: Date.now() - 6 * 3_600_000, stepMs: 1, drifted: true }),
+    }
+    log(`producing ${events} events to ${topic} (${PARTITIONS} partitions)`)
+    const produced = await produce(producer, topic, source, events)
+    const ends = await endOffsets(admin, topic)
+    const eventBytes = Buffer.byteLength(eventGenerator({ seed: 2002, model: MODEL, startTime: Date.now(), stepMs: 1 })())
+
+    const baseline = []
+    const detector = []
+    for (let r = 0; r < runs; r++) {
+      log(`run ${r + 1}/${runs}: baseline consumer`)
+      baseline.push(await runBaseline({ brokers: services.brokers, topic, groupId: `bench-${id}-r${r + 1}-baseline`, expected: events }))
+      log(`run ${r + 1}/${runs}: detector`)
+      const n = names(id, r + 1)
+      prefixes.push(n.keyPrefix)
+      topics.push(n.deadLetter, n.reports, n.alerts, n.retrain)
+      const outcome = await runDetector({
+        dir,
+        brokers: services.brokers,
+        redisUrl: services.redisUrl,
+        redis,
+        admin,
+        names: n,
+        referenceFile,
+        ends,
+        expected: events,
+        keepRunning: r === runs - 1 && extraEvents > 0,
+      })
+      detector.push(outcome.result)
+      running = outcome.running
+    }
+
+    let longRun = null
+    if (running !== undefined) {
+      log(`producing ${extraEvents} more events while the last detector runs`)
+      const phaseStart = performance.now()
+      const extra = await produce(producer, topic, source, extraEvents)
+      const producedAt = performance.now()
+      const allEnds = await endOffsets(admin, topic)
+      const waited = await waitForCheckpoints(redis, running.checkpoints, ends, allEnds, running.child, running.describe)
+      const atDone = running.memory.now()
+      const counted = await countedRows(redis, names(id, runs).keyPrefix)
+      longRun = {
+        events: events + extraEvents,
+        produced: extra,
+        rss: atDone.rss,
+        peakRss: atDone.hwm,
+        maxSampledRss: running.memory.maxRss(),
+        counted,
+        late: waited.late,
+        // Consumption overlaps production here, so this rate is not comparable to the table's.
+        perSecond: (extraEvents / (waited.doneAt - phaseStart)) * 1000,
+        catchUpMs: waited.doneAt - producedAt,
+      }
+      const first = detector[detector.length - 1]
+      longRun.rssRatio = longRun.rss / first.rssAtDone
+      longRun.peakRatio = longRun.peakRss / first.peakRss
+      longRun.met = longRun.peakRatio <= RSS_TARGET
+      if (counted + waited.late !== events + extraEvents) {
+        throw new Error(`detector counted ${counted} (+${waited.late} late) of ${events + extraEvents} events`)
+      }
+    }
+
+    const b = {
+      perSecond: median(baseline.map((x) => x.perSecond)),
+      steadyPerSecond: median(baseline.map((x) => x.steadyPerSecond)),
+      perCpuSecond: median(baseline.map((x) => x.perCpuSecond)),
+    }
+    const d = {
+      perSecond: median(detector.map((x) => x.perSecond)),
+      steadyPerSecond: median(detector.map((x) => x.steadyPerSecond)),
+      perCpuSecond: median(detector.map((x) => x.perCpuSecond)),
+    }
+    const ratio = d.perSecond / b.perSecond
+    return {
+      machine,
+      events,
+      extraEvents,
+      partitions: PARTITIONS,
+      eventBytes,
+      produced,
+      baseline: { runs: baseline, ...b },
+      detector: { runs: detector, ...d },
+      ratios: {
+        endToEnd: ratio,
+        steady: d.steadyPerSecond / b.steadyPerSecond,
+        cpu: d.perCpuSecond / b.perCpuSecond,
+      },
+      target: RATIO_TARGET,
+      met: ratio >= RATIO_TARGET,
+      longRun,
+      rssTarget: RSS_TARGET,
+      command: 'node bin/driftwatch.js run --config <yaml> --from-beginning',
+    }
+  } finally {
+    if (running !== undefined) {
+      running.memory.stop()
+      running.child.kill('SIGTERM')
+      await waitForExit(running.child, 30_000)
+    }
+    if (reused) {
+      // Shared services: remove what this run made. Our own services go away with stop().
+      await Promise.all(prefixes.map((p) => deleteKeys(redis, p))).catch(() => undefined)
+      await admin.deleteTopics({ topics }).catch(() => undefined)
+    }
+    await Promise.allSettled([admin.disconnect(), producer.disconnect(), redis.quit()])
+    await services.stop()
+  }
+}
+
+export function summaryLines(r) {
+  const lines = [
+    `ingest: detector ${Math.round(r.detector.perSecond)} events/s vs bare kafkajs + JSON.parse ${Math.round(r.baseline.perSecond)} events/s: ` +
+      `ratio ${r.ratios.endToEnd.toFixed(2)} (target >= ${r.target}: ${metOrNot(r.met)}); ` +
+      `start-up excluded ${r.ratios.steady.toFixed(2)}, per CPU-second ${r.ratios.cpu.toFixed(2)}`,
+  ]
+  if (r.longRun !== null) {
+    lines.push(
+      `ingest memory: detector peak RSS ${mib(r.detector.runs.at(-1).peakRss).toFixed(0)} MiB after ${r.events} events, ` +
+        `${mib(r.longRun.peakRss).toFixed(0)} MiB after ${r.longRun.events}: ratio ${r.longRun.peakRatio.toFixed(3)} ` +
+        `(target <= ${r.rssTarget}: ${metOrNot(r.longRun.met)}); current RSS ${mib(r.detector.runs.at(-1).rssAtDone).toFixed(0)} -> ` +
+        `${mib(r.longRun.rss).toFixed(0)} MiB`,
+    )
+  }
+  return lines
+}
+
+export function printIngestBench(r) {
+  const k = (x) => String(Math.round(x))
+  const s = (ms) => (ms / 1000).toFixed(2)
+  console.log(
+    `ingest, ${r.events} events of ~${r.eventBytes} bytes (20 numerical + 3 categorical features) on ${r.partitions} partitions; ` +
+      `${r.baseline.runs.length} runs each, alternating, medians`,
+  )
+  console.log(describeMachine(r.machine))
+  console.log(`produced at ${k(r.produced.perSecond)} events/s (${s(r.produced.ms)} s)`)
+  const lines = [['case', 'events/s', 'start-up excluded', 'per CPU-second', 'wall s, each run', 'CPU s, each run', 'peak RSS MiB']]
+  const add = (name, x) =>
+    lines.push([
+      name,
+      k(x.perSecond),
+      k(x.steadyPerSecond),
+      k(x.perCpuSecond),
+      listOf(x.runs.map((run) => run.wallMs / 1000), 2),
+      listOf(x.runs.map((run) => run.cpuMs / 1000), 2),
+      x.runs.map((run) => mib(run.peakRss).toFixed(0)).join(' / '),
+    ])
+  add('kafkajs + JSON.parse (baseline)', r.baseline)
+  add('driftwatch run', r.detector)
+  lines.push(['detector / baseline', r.ratios.endToEnd.toFixed(2), r.ratios.steady.toFixed(2), r.ratios.cpu.toFixed(2), '', '', ''])
+  console.log(table(lines))
+  console.log(
+    `detector counted every event (Redis buckets: ${r.detector.runs.map((x) => x.counted).join(' / ')} rows, ` +
+      `late ${r.detector.runs.map((x) => x.late).join(' / ')}, no dead letters); windows reported: ${r.detector.runs.map((x) => x.reports).join(' / ')}`,
+  )
+  console.log(`command: ${r.command}`)
+  for (const line of summaryLines(r)) console.log(line)
+}
+
+function argValue(name, fallback) {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`))
+  return arg === undefined ? fallback : Number(arg.slice(name.length + 3))
+}
+
+if (isMain(import.meta)) {
+  printIngestBench(
+    await runIngestBench({
+      events: argValue('events', 1_000_000),
+      extraEvents: argValue('extra', 2_000_000),
+      runs: argValue('runs', 2),
+    }),
+  )
+}
