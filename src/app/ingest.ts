@@ -27,6 +27,9 @@ import type { MetricsSink } from '../ports/metrics.js'
 import { partitionId, type PartitionRef, type SketchStore } from '../ports/sketch-store.js'
 import { Mutex } from './mutex.js'
 
+/** Messages decoded and applied together; see onBatch. */
+const processSlice = 100
+
 export interface ModelRuntime {
   readonly name: string
   readonly spec: WindowSpec
@@ -114,7 +117,14 @@ export class Ingestor {
         return
       }
       entry.startOffset = null
-      await this.#process(entry, batch)
+      // In slices: #process keeps every decoded event of its messages alive until they are
+      // applied, and a whole Kafka batch (up to 1 MiB per partition, ~1600 events) held that long
+      // outlives young-generation collections; slices of 100 cut GC pauses ~5x and the ingest
+      // CPU per event ~15 % (BENCHMARKS.md, ingest path).
+      for (let start = 0; start < batch.messages.length; start += processSlice) {
+        const messages = start === 0 && batch.messages.length <= processSlice ? batch.messages : batch.messages.slice(start, start + processSlice)
+        await this.#process(entry, { ...batch, messages })
+      }
     })
     if (!control.isRunning()) return
     if (this.#options.now() - this.#lastFlush >= this.#options.flushIntervalMs) await this.flushSafely()
