@@ -24,6 +24,8 @@
 // benchmark runs, as in production.
 //
 // Run: npm run build && node benchmarks/ingest.bench.js [--events=1000000] [--extra=2000000] [--runs=2]
+// Before/after: DW_BENCH_COMPARE_DIST=<another build's dist> adds that build's detector to every
+// run (before this build's), against the same topic and baseline.
 // Profile the detector: DW_BENCH_PROFILE_DIR=/tmp/prof node benchmarks/ingest.bench.js --runs=1 --extra=0
 // (a .cpuprofile per detector run, written when it stops).
 // A runner can import { runIngestBench, printIngestBench } instead; main() runs only when
@@ -38,7 +40,8 @@ import { Redis } from 'ioredis'
 import kafkajs from 'kafkajs'
 import {
   cacheDir,
-  cliArgs,
+  cliArgsAt,
+  distDir,
   describeMachine,
   importDist,
   isMain,
@@ -285,7 +288,7 @@ function detectorConfig({ brokers, redisUrl, names, referenceFile }) {
   ].join('\n')
 }
 
-async function runDetector({ dir, brokers, redisUrl, redis, admin, names, referenceFile, ends, expected, keepRunning }) {
+async function runDetector({ dir, brokers, redisUrl, redis, admin, names, referenceFile, ends, expected, keepRunning, dist = distDir }) {
   const configFile = join(dir, `${names.keyPrefix}.yaml`)
   writeFileSync(configFile, detectorConfig({ brokers, redisUrl, names, referenceFile }))
   const logFile = join(dir, `${names.keyPrefix}.log`)
@@ -293,7 +296,7 @@ async function runDetector({ dir, brokers, redisUrl, redis, admin, names, refere
   const started = performance.now()
   // DW_BENCH_PROFILE_DIR=<dir>: the detector writes a V8 CPU profile there when it stops.
   const profile = process.env.DW_BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.DW_BENCH_PROFILE_DIR}`] : []
-  const child = spawn(process.execPath, [...profile, ...cliArgs('run', '--config', configFile, '--from-beginning')], {
+  const child = spawn(process.execPath, [...profile, ...cliArgsAt(dist, 'run', '--config', configFile, '--from-beginning')], {
     cwd: repoRoot,
     stdio: ['ignore', logFd, logFd],
   })
@@ -356,14 +359,15 @@ function names(id, run) {
 }
 
 /**
- * Every measurement; see the header.
+ * Every measurement; see the header. `compareDist`: another build's dist/ to run as well.
  * @param {{ events?: number, extraEvents?: number, runs?: number, referenceRows?: number,
- *   log?: (line: string) => void }} [options]
+ *   compareDist?: string, log?: (line: string) => void }} [options]
  */
 export async function runIngestBench(options = {}) {
   const events = options.events ?? 1_000_000
   const extraEvents = options.extraEvents ?? 2_000_000
   const runs = options.runs ?? 2
+  const compareDist = options.compareDist
   const referenceRows = options.referenceRows ?? 200_000
   const log = options.log ?? ((line) => process.stderr.write(`[ingest bench] ${line}\n`))
   const machine = machineInfo()
@@ -399,9 +403,30 @@ export async function runIngestBench(options = {}) {
 
     const baseline = []
     const detector = []
+    const compared = []
     for (let r = 0; r < runs; r++) {
       log(`run ${r + 1}/${runs}: baseline consumer`)
       baseline.push(await runBaseline({ brokers: services.brokers, topic, groupId: `bench-${id}-r${r + 1}-baseline`, expected: events }))
+      if (compareDist !== undefined) {
+        log(`run ${r + 1}/${runs}: detector of ${compareDist}`)
+        const c = names(id, `${r + 1}c`)
+        prefixes.push(c.keyPrefix)
+        topics.push(c.deadLetter, c.reports, c.alerts, c.retrain)
+        const other = await runDetector({
+          dir,
+          brokers: services.brokers,
+          redisUrl: services.redisUrl,
+          redis,
+          admin,
+          names: c,
+          referenceFile,
+          ends,
+          expected: events,
+          keepRunning: false,
+          dist: compareDist,
+        })
+        compared.push(other.result)
+      }
       log(`run ${r + 1}/${runs}: detector`)
       const n = names(id, r + 1)
       prefixes.push(n.keyPrefix)
@@ -464,6 +489,19 @@ export async function runIngestBench(options = {}) {
       perCpuSecond: median(detector.map((x) => x.perCpuSecond)),
     }
     const ratio = d.perSecond / b.perSecond
+    const c =
+      compareDist === undefined
+        ? null
+        : {
+            dist: compareDist,
+            runs: compared,
+            perSecond: median(compared.map((x) => x.perSecond)),
+            steadyPerSecond: median(compared.map((x) => x.steadyPerSecond)),
+            perCpuSecond: median(compared.map((x) => x.perCpuSecond)),
+          }
+    if (c !== null) {
+      c.ratios = { endToEnd: c.perSecond / b.perSecond, steady: c.steadyPerSecond / b.steadyPerSecond, cpu: c.perCpuSecond / b.perCpuSecond }
+    }
     return {
       machine,
       events,
@@ -473,6 +511,7 @@ export async function runIngestBench(options = {}) {
       produced,
       baseline: { runs: baseline, ...b },
       detector: { runs: detector, ...d },
+      compared: c,
       ratios: {
         endToEnd: ratio,
         steady: d.steadyPerSecond / b.steadyPerSecond,
@@ -540,7 +579,12 @@ export function printIngestBench(r) {
   add('kafkajs + JSON.parse (baseline)', r.baseline)
   add('driftwatch run', r.detector)
   lines.push(['detector / baseline', r.ratios.endToEnd.toFixed(2), r.ratios.steady.toFixed(2), r.ratios.cpu.toFixed(2), '', '', ''])
+  if (r.compared !== null) {
+    add('driftwatch run, compared build', r.compared)
+    lines.push(['compared build / baseline', r.compared.ratios.endToEnd.toFixed(2), r.compared.ratios.steady.toFixed(2), r.compared.ratios.cpu.toFixed(2), '', '', ''])
+  }
   console.log(table(lines))
+  if (r.compared !== null) console.log(`compared build: ${r.compared.dist} (its runs alternate with the others)`)
   console.log(
     `detector counted every event (Redis buckets: ${r.detector.runs.map((x) => x.counted).join(' / ')} rows, ` +
       `late ${r.detector.runs.map((x) => x.late).join(' / ')}, no dead letters); windows reported: ${r.detector.runs.map((x) => x.reports).join(' / ')}`,
@@ -560,6 +604,7 @@ if (isMain(import.meta)) {
       events: argValue('events', 1_000_000),
       extraEvents: argValue('extra', 2_000_000),
       runs: argValue('runs', 2),
+      compareDist: process.env.DW_BENCH_COMPARE_DIST || undefined,
     }),
   )
 }

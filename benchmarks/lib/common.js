@@ -20,11 +20,15 @@ export const cacheRoot = join(repoRoot, '.cache', 'bench')
  */
 export const distDir = process.env.DW_BENCH_DIST ? resolve(process.env.DW_BENCH_DIST) : join(repoRoot, 'dist')
 
-/** Node arguments that run the driftwatch CLI of `distDir`: bin/driftwatch.js for dist/. */
-export function cliArgs(...args) {
-  return distDir === join(repoRoot, 'dist')
+/** Node arguments that run the driftwatch CLI of a build (default `distDir`): bin/driftwatch.js for dist/. */
+export function cliArgsAt(dist, ...args) {
+  return resolve(dist) === join(repoRoot, 'dist')
     ? ['bin/driftwatch.js', ...args]
-    : [join(repoRoot, 'benchmarks', 'lib', 'driftwatch-at.js'), distDir, ...args]
+    : [join(repoRoot, 'benchmarks', 'lib', 'driftwatch-at.js'), resolve(dist), ...args]
+}
+
+export function cliArgs(...args) {
+  return cliArgsAt(distDir, ...args)
 }
 
 export function cacheDir(name) {
