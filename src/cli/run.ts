@@ -6,10 +6,12 @@ import type { Command } from 'commander'
 import { constants } from 'node:fs'
 import { access, readFile } from 'node:fs/promises'
 import { parse as parseYaml } from 'yaml'
+import { readReferenceFile } from '../adapters/files/reference-file.js'
 import { startApp } from '../app/service.js'
 import { applyEnvOverrides, readSecrets } from '../config/env.js'
 import { validateConfig } from '../config/load.js'
 import { createDefaultRegistry } from '../core/drift-tests/registry.js'
+import { watchedColumns } from '../core/profile/dataset.js'
 import { serviceConfigJsonSchema, serviceConfigSchema, type ServiceConfig } from '../config/service.js'
 import { ConfigError, errorMessage } from '../errors.js'
 
@@ -37,7 +39,8 @@ export async function loadServiceConfig(path: string, env: NodeJS.ProcessEnv = p
 /**
  * What the schema cannot see, checked before `run` connects to anything (and by `config check`):
  * model names used twice, drift test names the registry does not know (the service would start
- * and then fail every evaluation), reference files that cannot be read.
+ * and then fail every evaluation), reference files that cannot be read, watched features
+ * (`models[].features`) the reference file does not have.
  */
 export async function checkServiceConfig(config: ServiceConfig, path: string): Promise<void> {
   const registry = createDefaultRegistry()
@@ -63,6 +66,14 @@ export async function checkServiceConfig(config: ServiceConfig, path: string): P
       } catch (error: unknown) {
         throw new ConfigError(`models[${i}].reference.file`, `cannot read ${model.reference.file}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`, { source: path })
       }
+      if (model.features !== undefined) {
+        const snapshot = await readReferenceFile(model.reference.file)
+        try {
+          watchedColumns(snapshot.profile, model.features)
+        } catch (error: unknown) {
+          throw new ConfigError(`models[${i}].features`, errorMessage(error), { source: path })
+        }
+      }
     }
   }
 }
@@ -76,9 +87,16 @@ export function registerRun(program: Command): void {
     .action(async (flags: { config: string; fromBeginning: boolean }) => {
       const config = await loadServiceConfig(flags.config)
       await checkServiceConfig(config, flags.config)
-      const app = await startApp(config, { secrets: readSecrets(process.env), fromBeginning: flags.fromBeginning })
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
+      // Listen before starting: a pod stopped while it joins the group still leaves it cleanly
+      // once started (a second signal during start-up exits at once).
+      let starting = true
+      const stopRequested = new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals): void => {
+          if (starting) {
+            process.stderr.write(`driftwatch: ${signal} while starting; stopping once started (again to exit now)\n`)
+            starting = false
+            process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)))
+          }
           process.off('SIGTERM', stop)
           process.off('SIGINT', stop)
           resolve()
@@ -86,6 +104,9 @@ export function registerRun(program: Command): void {
         process.on('SIGTERM', stop)
         process.on('SIGINT', stop)
       })
+      const app = await startApp(config, { secrets: readSecrets(process.env), fromBeginning: flags.fromBeginning })
+      starting = false
+      await stopRequested
       await app.stop()
     })
 

@@ -1,8 +1,10 @@
 // The detector stopped mid-stream with SIGTERM and started again: it flushes and commits on the
-// way out, resumes from Redis' checkpoints, and every event is counted exactly once.
+// way out, resumes from Redis' checkpoints, and every event is counted exactly once. A SIGTERM
+// while it is still starting is honoured once it has started: it leaves the group cleanly.
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer, connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
@@ -101,4 +103,86 @@ describe('SIGTERM mid-stream, then start again', () => {
       await rm(dir, { recursive: true, force: true })
     }
   }, 300_000)
+})
+
+/**
+ * A TCP proxy to Redis that holds every connection until `open()`: start-up blocks on Redis, so a
+ * test can signal the detector while it is, for certain, still starting.
+ */
+async function gatedRedisProxy(target: URL): Promise<{ url: string; open: () => void; close: () => Promise<void> }> {
+  let opened = false
+  const waiting: Array<() => void> = []
+  const sockets = new Set<Socket>()
+  const server = createServer((client) => {
+    sockets.add(client)
+    client.pause()
+    const pipe = (): void => {
+      const upstream = connect(Number(target.port), target.hostname)
+      sockets.add(upstream)
+      client.pipe(upstream).pipe(client)
+      client.resume()
+      const end = (): void => {
+        client.destroy()
+        upstream.destroy()
+      }
+      client.on('error', end).on('close', end)
+      upstream.on('error', end).on('close', end)
+    }
+    if (opened) pipe()
+    else waiting.push(pipe)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('proxy has no port')
+  return {
+    url: `redis://127.0.0.1:${address.port}`,
+    open: () => {
+      opened = true
+      for (const pipe of waiting.splice(0)) pipe()
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+describe('SIGTERM while starting', () => {
+  it('starts, then stops cleanly instead of dying by the signal', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'driftwatch-start-stop-'))
+    const proxy = await gatedRedisProxy(new URL(redisUrl()))
+    try {
+      const names = streamNames()
+      const kafka = testKafka()
+      await createTopics(kafka, [{ topic: names.input, numPartitions: 1 }])
+      const reference = await writeReference(dir, 2000, 4)
+      const config = join(dir, 'driftwatch.yaml')
+      await writeFile(
+        config,
+        stringify({
+          kafka: {
+            brokers: kafkaBrokers().split(','),
+            groupId: names.groupId,
+            topics: { predictions: [names.input], deadLetter: names.deadLetter, reports: names.reports, alerts: names.alerts, retrain: names.retrain },
+          },
+          redis: { url: proxy.url, keyPrefix: names.keyPrefix },
+          http: { port: 0 },
+          models: [{ name: 'fraud', reference: { file: reference }, window: { bucket: '1s', size: '10s' } }],
+        }),
+      )
+      const detector = startDetector(config)
+      await waitFor('the start-up log line', () => Promise.resolve(detector.output().includes('driftwatch starting') ? true : undefined), 30_000, 20)
+      // Start-up is now waiting on Redis behind the closed gate.
+      detector.child.kill('SIGTERM')
+      await waitFor('the signal acknowledged', () => Promise.resolve(detector.output().includes('SIGTERM while starting') ? true : undefined), 10_000, 20)
+      expect(detector.output()).not.toContain('driftwatch running')
+      proxy.open()
+      expect(await detector.exited).toBe(0)
+      expect(detector.child.signalCode).toBeNull()
+      expect(detector.output()).toContain('driftwatch running')
+    } finally {
+      await proxy.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 120_000)
 })
