@@ -20,10 +20,10 @@ import { driftSettingsOf } from '../config/drift.js'
 import type { Secrets } from '../config/env.js'
 import type { ModelConfig, ServiceConfig } from '../config/service.js'
 import { createDefaultRegistry } from '../core/drift-tests/registry.js'
-import { layoutOf } from '../core/profile/dataset.js'
+import { watchedColumns } from '../core/profile/dataset.js'
 import type { ReferenceSnapshot } from '../core/reference.js'
 import type { FeatureKind } from '../core/report.js'
-import { DriftwatchError, errorMessage } from '../errors.js'
+import { ConfigError, DriftwatchError, errorMessage } from '../errors.js'
 import { Evaluator, type EvaluatedModel } from './evaluator.js'
 import { Ingestor, type ModelRuntime } from './ingest.js'
 import { LiveStatus } from './status.js'
@@ -61,6 +61,7 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
   }
 
   try {
+    logger.info({ instanceId, models: config.models.map((m) => m.name) }, 'driftwatch starting')
     const metrics = createMetrics()
     const redis = await createRedisClient(
       {
@@ -78,9 +79,15 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
     const references = new RedisReferenceStore(redis, config.redis.keyPrefix)
 
     const runtimes = new Map<string, ModelRuntime & { snapshot: ReferenceSnapshot; config: ModelConfig }>()
-    for (const model of config.models) {
+    for (const [i, model] of config.models.entries()) {
       const snapshot = await loadReference(model, references)
-      runtimes.set(model.name, { ...runtimeOf(model, snapshot), snapshot, config: model })
+      let runtime: ModelRuntime
+      try {
+        runtime = runtimeOf(model, snapshot)
+      } catch (error: unknown) {
+        throw new ConfigError(`models[${i}].features`, errorMessage(error))
+      }
+      runtimes.set(model.name, { ...runtime, snapshot, config: model })
       metrics.reference(model.name, '', snapshot.id)
     }
 
@@ -134,9 +141,10 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       const runtime = runtimes.get(model)
       if (runtime === undefined) throw new DriftwatchError('NOT_FOUND', `model '${model}' is not configured`)
       const snapshot = parseReferenceJSON(raw, 'request body')
+      watchedColumns(snapshot.profile, runtime.config.features) // refuse a reference without a watched feature
       const json = snapshotToJSON(snapshot)
       await references.put(model, JSON.stringify(json), json.id)
-      applyReference(runtime, { ...snapshot, id: json.id })
+      applyReference(runtime, { ...snapshot, id: json.id }, runtime.config.features)
       metrics.reference(model, '', json.id)
       logger.info({ model, referenceId: json.id }, 'reference replaced')
       return { id: json.id }
@@ -149,9 +157,9 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
             const stored = await references.current(model)
             if (stored === null) continue
             const snapshot = parseReferenceJSON(JSON.parse(stored), `redis reference of ${model}`)
-            if (snapshot.id !== runtime.referenceId) applyReference(runtime, snapshot)
+            if (snapshot.id !== runtime.referenceId) applyReference(runtime, snapshot, runtime.config.features)
           } catch (error: unknown) {
-            logger.debug({ model, err: errorMessage(error) }, 'reference refresh failed')
+            logger.warn({ model, err: errorMessage(error) }, 'reference refresh failed: keeping the current reference')
           }
         }
       })()
@@ -259,9 +267,8 @@ function runtimeOf(model: ModelConfig, snapshot: ReferenceSnapshot): ModelRuntim
   return runtime
 }
 
-function applyReference(runtime: ModelRuntime & { snapshot?: ReferenceSnapshot }, snapshot: ReferenceSnapshot, features?: readonly string[]): void {
-  const layout = layoutOf(snapshot.profile)
-  const watched = features === undefined ? layout.columns : layout.columns.filter((c) => features.includes(c.name))
+function applyReference(runtime: ModelRuntime & { snapshot?: ReferenceSnapshot }, snapshot: ReferenceSnapshot, features: readonly string[] | undefined): void {
+  const watched = watchedColumns(snapshot.profile, features)
   runtime.layout = { columns: watched }
   runtime.kinds = new Map<string, FeatureKind>(watched.map((c) => [c.name, c.kind]))
   runtime.referenceId = snapshot.id

@@ -169,6 +169,12 @@ const cases: readonly Case[] = [
     problem: /unknown drift test 'psy'/,
   },
   {
+    name: 'watched feature the reference does not have',
+    yaml: valid + '    features: [f01, f77]\n',
+    field: 'models[0].features',
+    problem: /^'f77' not in the reference \(its columns: f00, f01, /,
+  },
+  {
     name: 'drift threshold of the wrong type',
     yaml: valid + '    drift:\n      threshold: high\n',
     field: 'models[0].drift.threshold',

@@ -1,6 +1,7 @@
 // A dataset profile: one feature profile per column, plus the row count. Building one from rows
 // is the same code for a file, a reference and a stream bucket.
 
+import { DriftwatchError } from '../../errors.js'
 import type { FeatureKind } from '../report.js'
 import type { Binning } from './binning.js'
 import { addCategory, categoryOf, createCategoricalProfile, type CategoricalProfile } from './categorical.js'
@@ -31,6 +32,20 @@ export function layoutOf(reference: DatasetProfile): ProfileLayout {
         : { name, kind: 'categorical', vocabulary: profile.vocabulary },
     ),
   }
+}
+
+/** The reference's columns a model watches: all of them, or the named ones (each must exist). */
+export function watchedColumns(reference: DatasetProfile, features: readonly string[] | undefined): ProfileLayout['columns'] {
+  const columns = layoutOf(reference).columns
+  if (features === undefined) return columns
+  const unknown = features.filter((name) => !reference.features.has(name))
+  if (unknown.length > 0) {
+    throw new DriftwatchError(
+      'REFERENCE_INVALID',
+      `${unknown.map((name) => `'${name}'`).join(', ')} not in the reference (its columns: ${columns.map((c) => c.name).join(', ')})`,
+    )
+  }
+  return columns.filter((c) => features.includes(c.name))
 }
 
 export function createDatasetProfile(layout: ProfileLayout): DatasetProfile {
