@@ -3,17 +3,16 @@
 // while it is still starting is honoured once it has started: it leaves the group cleanly.
 
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { stringify } from 'yaml'
 import { afterAll, describe, expect, it } from 'vitest'
 import { binPath } from '../helpers/cli.js'
 import { predictionEvents } from '../helpers/prediction-events.js'
 import { storedCounts, waitFor, withStores } from '../helpers/redis-counts.js'
-import { createTopics, produceAll, streamNames, testKafka, writeReference } from '../helpers/stream.js'
-import { kafkaBrokers, redisUrl } from '../helpers/services.js'
+import { createTopics, produceAll, streamNames, testKafka, writeReference, writeStreamConfig } from '../helpers/stream.js'
+import { redisUrl } from '../helpers/services.js'
 
 const T0 = Math.floor((Date.now() - 3_600_000) / 10_000) * 10_000
 const events = 60_000
@@ -41,22 +40,7 @@ describe('SIGTERM mid-stream, then start again', () => {
       const kafka = testKafka()
       await createTopics(kafka, [{ topic: names.input, numPartitions: 3 }])
       const reference = await writeReference(dir, 5000, 3)
-      const config = join(dir, 'driftwatch.yaml')
-      await writeFile(
-        config,
-        stringify({
-          kafka: {
-            brokers: kafkaBrokers().split(','),
-            groupId: names.groupId,
-            topics: { predictions: [names.input], deadLetter: names.deadLetter, reports: names.reports, alerts: names.alerts, retrain: names.retrain },
-          },
-          redis: { url: redisUrl(), keyPrefix: names.keyPrefix },
-          http: { port: 0 },
-          flushInterval: '500ms',
-          logLevel: 'info',
-          models: [{ name: 'fraud', reference: { file: reference }, window: { bucket: '1s', size: '10s', hop: '10s', allowedLateness: '1s', retention: '1h' } }],
-        }),
-      )
+      const config = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, reference, { flushInterval: '500ms' })
       const producer = kafka.producer()
       await producer.connect()
       const produced = await produceAll(producer, names.input, predictionEvents(events, T0, 1, { model: 'fraud', seed: 5, idPrefix: 'r' }))
@@ -156,20 +140,7 @@ describe('SIGTERM while starting', () => {
       const kafka = testKafka()
       await createTopics(kafka, [{ topic: names.input, numPartitions: 1 }])
       const reference = await writeReference(dir, 2000, 4)
-      const config = join(dir, 'driftwatch.yaml')
-      await writeFile(
-        config,
-        stringify({
-          kafka: {
-            brokers: kafkaBrokers().split(','),
-            groupId: names.groupId,
-            topics: { predictions: [names.input], deadLetter: names.deadLetter, reports: names.reports, alerts: names.alerts, retrain: names.retrain },
-          },
-          redis: { url: proxy.url, keyPrefix: names.keyPrefix },
-          http: { port: 0 },
-          models: [{ name: 'fraud', reference: { file: reference }, window: { bucket: '1s', size: '10s' } }],
-        }),
-      )
+      const config = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, reference, { redisUrl: proxy.url })
       const detector = startDetector(config)
       await waitFor('the start-up log line', () => Promise.resolve(detector.output().includes('driftwatch starting') ? true : undefined), 30_000, 20)
       // Start-up is now waiting on Redis behind the closed gate.

@@ -35,7 +35,6 @@ import {
   openSync,
   readFileSync,
   rmSync,
-  writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -51,7 +50,7 @@ import { categoricalFeatures, featureRow, numericalFeatures } from '../helpers/p
 import { mulberry32 } from '../helpers/random.js'
 import { storedCounts, waitFor } from '../helpers/redis-counts.js'
 import { kafkaBrokers, redisUrl } from '../helpers/services.js'
-import { streamNames, writeReference } from '../helpers/stream.js'
+import { streamNames, writeReference, writeStreamConfig } from '../helpers/stream.js'
 
 const PARTITIONS = 3
 const BULK_BAD_TARGET = 250_000
@@ -543,33 +542,7 @@ describe('bad input between valid events on a real topic', () => {
     })
     const referenceFile = await writeReference(dir, 5000, 31)
     const httpPort = await freePort()
-    const config = {
-      kafka: {
-        brokers: kafkaBrokers().split(','),
-        groupId: names.groupId,
-        topics: {
-          predictions: [names.input],
-          deadLetter: names.deadLetter,
-          reports: names.reports,
-          alerts: names.alerts,
-          retrain: names.retrain,
-        },
-      },
-      redis: { url: redisUrl(), keyPrefix: names.keyPrefix },
-      http: { port: httpPort },
-      flushInterval: '250ms',
-      evaluateInterval: '1s',
-      logLevel: 'warn',
-      models: [
-        {
-          name: 'fraud',
-          reference: { file: referenceFile },
-          window: { bucket: '1s', size: '10s', hop: '10s', allowedLateness: '1s', retention: '1h' },
-        },
-      ],
-    }
-    const configPath = join(dir, 'driftwatch.yaml')
-    writeFileSync(configPath, JSON.stringify(config, null, 2))
+    const configPath = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, referenceFile, { httpPort, evaluateInterval: '1s', logLevel: 'warn' })
     detector = await startDetector(configPath, httpPort, join(dir, 'detector.log'))
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()

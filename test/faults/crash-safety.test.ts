@@ -15,25 +15,22 @@
 //   - the model's last evaluation is recorded at T0, so every window from T0 on is reported (with
 //     no previous evaluation the evaluator reports only the newest due window).
 
-import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, openSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Kafka } from 'kafkajs'
-import { stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { snapshotToJSON } from '../../src/adapters/files/reference-file.js'
 import type { RedisLeaseStore } from '../../src/adapters/redis/lease-store.js'
 import type { RedisSketchStore } from '../../src/adapters/redis/sketch-store.js'
-import { ReferenceBuilder } from '../../src/core/reference.js'
 import { decodeBucket } from '../../src/core/stream/bucket-codec.js'
 import { initialEvaluationState, type WindowReport } from '../../src/core/stream/evaluation.js'
-import { binPath } from '../helpers/cli.js'
-import { mulberry32, normal, type Rng } from '../helpers/random.js'
+import { killAllDetectors, startDetector, stopGracefully, type Detector } from '../helpers/detector-process.js'
+import { faultNumerical, faultReference, produceInOrder } from '../helpers/fault-stream.js'
+import { mulberry32 } from '../helpers/random.js'
 import { waitFor, withStores } from '../helpers/redis-counts.js'
-import { kafkaBrokers, redisUrl } from '../helpers/services.js'
-import { createTopics, streamNames, testKafka, type StreamNames } from '../helpers/stream.js'
+import { createTopics, readAll, streamNames, testKafka, writeStreamConfig, type StreamNames } from '../helpers/stream.js'
 
 const SEED = Number(process.env['DRIFTWATCH_FAULT_SEED'] ?? 20_261_127)
 const EVENTS = Number(process.env['DRIFTWATCH_FAULT_EVENTS'] ?? 1_000_000)
@@ -57,27 +54,8 @@ const WINDOWS = (LAST_WINDOW_END - T0) / WINDOW_MS
 
 // ---- the data: 5 numerical features and 1 categorical; `a` and `cat` drift in the middle ----
 
-const numerical = ['a', 'b', 'c', 'd', 'e'] as const
-const categories = ['us', 'de', 'fr', 'gb', 'in'] as const
 const driftFrom = Math.floor(EVENTS * 0.4)
 const driftTo = Math.floor(EVENTS * 0.7)
-
-function row(rng: Rng, drifted: boolean): Record<string, number | string> {
-  const out: Record<string, number | string> = {}
-  numerical.forEach((name, i) => {
-    const sd = 1 + i
-    const shift = drifted && name === 'a' ? 1.5 * sd : 0
-    out[name] = Number((normal(rng, 10 * (i + 1), sd) + shift).toFixed(3))
-  })
-  const u = rng()
-  out['cat'] = categories[
-    Math.min(
-      categories.length - 1,
-      Math.floor((drifted ? Math.sqrt(u) : u * u) * categories.length),
-    )
-  ] as string
-  return out
-}
 
 /** What one (bucket, partition) cell must hold once every event is counted once. */
 interface Cell {
@@ -97,109 +75,34 @@ interface Produced {
 const cellKey = (bucket: number, partition: number): string => `${bucket}/${partition}`
 
 async function produce(kafka: Kafka, topic: string): Promise<Produced> {
-  const started = performance.now()
-  const rng = mulberry32(SEED)
-  const producer = kafka.producer({ allowAutoTopicCreation: false })
-  await producer.connect()
+  // Paced to last at least PRODUCE_MS: every burst of kills costs ~30 s of group stall (see
+  // runWithKills), and the stream must still be flowing for the last burst, however fast the machine.
   const cells = new Map<string, Cell>()
-  const ends = Array.from({ length: PARTITIONS }, () => 0)
-  try {
-    const batchSize = 5000
-    // One send at a time: concurrent sends can land out of order (kafkajs does not keep them in
-    // order), which would make events late and the runs' numbers depend on it. Paced to last at
-    // least PRODUCE_MS: every burst of kills costs ~30 s of group stall (see runWithKills), and the
-    // stream must still be flowing for the last burst, however fast the machine.
-    for (let from = 0; from < EVENTS; from += batchSize) {
-      const messages: Array<{ partition: number; value: string }> = []
-      for (let i = from; i < Math.min(EVENTS, from + batchSize); i++) {
-        const partition = Math.floor(rng() * PARTITIONS)
-        const timestamp = T0 + i * STEP_MS
-        const features = row(rng, i >= driftFrom && i < driftTo)
-        messages.push({
-          partition,
-          value: JSON.stringify({ eventId: `e${i}`, model: MODEL, timestamp, features }),
-        })
-        const key = cellKey(Math.floor(timestamp / BUCKET_MS) * BUCKET_MS, partition)
-        let cell = cells.get(key)
-        if (cell === undefined)
-          cells.set(key, (cell = { rows: 0, sums: numerical.map(() => 0), cats: new Map() }))
-        cell.rows++
-        numerical.forEach(
-          (name, k) => (cell.sums[k] = (cell.sums[k] as number) + (features[name] as number)),
-        )
-        cell.cats.set(
-          features['cat'] as string,
-          (cell.cats.get(features['cat'] as string) ?? 0) + 1,
-        )
-        ends[partition] = (ends[partition] as number) + 1
-      }
-      await producer.send({ topic, acks: -1, messages })
-      const due = started + ((from + batchSize) / EVENTS) * PRODUCE_MS
-      if (performance.now() < due)
-        await new Promise((resolve) => setTimeout(resolve, due - performance.now()))
-    }
-  } finally {
-    await producer.disconnect()
-  }
-  return { total: EVENTS, cells, ends, ms: performance.now() - started }
+  const { ends, ms } = await produceInOrder(
+    kafka,
+    topic,
+    { events: EVENTS, partitions: PARTITIONS, seed: SEED, model: MODEL, idPrefix: 'e', t0: T0, stepMs: STEP_MS, produceMs: PRODUCE_MS, drifted: (i) => i >= driftFrom && i < driftTo },
+    ({ partition, timestamp, features }) => {
+      const key = cellKey(Math.floor(timestamp / BUCKET_MS) * BUCKET_MS, partition)
+      let cell = cells.get(key)
+      if (cell === undefined) cells.set(key, (cell = { rows: 0, sums: faultNumerical.map(() => 0), cats: new Map() }))
+      cell.rows++
+      faultNumerical.forEach((name, k) => (cell.sums[k] = (cell.sums[k] as number) + (features[name] as number)))
+      const cat = features['cat'] as string
+      cell.cats.set(cat, (cell.cats.get(cat) ?? 0) + 1)
+    },
+  )
+  return { total: EVENTS, cells, ends, ms }
 }
 
 async function writeReferenceFile(dir: string): Promise<string> {
-  const builder = new ReferenceBuilder([
-    ...numerical.map((name) => ({ name, kind: 'numerical' as const, reason: 'test' })),
-    { name: 'cat', kind: 'categorical' as const, reason: 'test' },
-  ])
-  const rng = mulberry32(SEED + 1)
-  for (let i = 0; i < 20_000; i++) builder.add(row(rng, false))
   const path = join(dir, 'reference.json')
-  const json = snapshotToJSON({
-    createdAt: new Date(0).toISOString(),
-    source: { kind: 'test' },
-    exactBreakpoints: true,
-    kindReasons: new Map(),
-    profile: builder.build(),
-  })
-  await writeFile(path, JSON.stringify(json))
+  await writeFile(path, JSON.stringify(snapshotToJSON(faultReference(SEED + 1))))
   return path
 }
 
-async function writeConfig(
-  dir: string,
-  names: StreamNames,
-  input: string,
-  reference: string,
-): Promise<string> {
-  const path = join(dir, `driftwatch-${names.id}.yaml`)
-  await writeFile(
-    path,
-    stringify({
-      kafka: {
-        brokers: kafkaBrokers().split(','),
-        groupId: names.groupId,
-        topics: {
-          predictions: [input],
-          deadLetter: names.deadLetter,
-          reports: names.reports,
-          alerts: names.alerts,
-          retrain: names.retrain,
-        },
-      },
-      redis: { url: redisUrl(), keyPrefix: names.keyPrefix },
-      http: { port: 0 },
-      flushInterval: '250ms',
-      evaluateInterval: '250ms',
-      logLevel: 'info',
-      models: [
-        {
-          name: MODEL,
-          reference: { file: reference },
-          window: { bucket: '1s', size: '10s', hop: '10s', allowedLateness: '1s', retention: '1h' },
-          alerts: { fireAfter: 2, resolveAfter: 2 },
-        },
-      ],
-    }),
-  )
-  return path
+async function writeConfig(dir: string, names: StreamNames, input: string, reference: string): Promise<string> {
+  return writeStreamConfig(join(dir, `driftwatch-${names.id}.yaml`), names, reference, { input })
 }
 
 /** See the file header: checkpoints at offset 0 for every partition, last evaluation at T0. */
@@ -227,52 +130,6 @@ async function prepareRedis(names: StreamNames, input: string): Promise<void> {
 
 // ---- detector processes ----
 
-interface Detector {
-  readonly child: ChildProcess
-  readonly exited: Promise<number | null>
-  readonly log: string
-}
-
-const children = new Set<ChildProcess>()
-
-function startDetector(config: string, log: string): Detector {
-  const fd = openSync(log, 'a')
-  const child = spawn(process.execPath, [binPath, 'run', '--config', config, '--from-beginning'], {
-    stdio: ['ignore', fd, fd],
-  })
-  closeSync(fd)
-  children.add(child)
-  const watchdog = startWatchdog(child)
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code, signal) => {
-      watchdog?.kill('SIGKILL')
-      children.delete(child)
-      resolve(signal === null ? code : -1)
-    }),
-  )
-  return { child, exited, log }
-}
-
-/**
- * If this test process dies without reaching afterAll (a worker killed on a timeout, an aborted
- * run), the detectors it spawned would live on, orphaned, and load the machine. A bash watchdog
- * per detector reads a pipe from us until it closes, then SIGKILLs the detector. (`read` is a
- * builtin: killing the watchdog leaves no child behind.)
- */
-function startWatchdog(child: ChildProcess): ChildProcess | undefined {
-  if (child.pid === undefined) return undefined
-  const watchdog = spawn(
-    'bash',
-    ['-c', `while read -r _; do :; done; kill -KILL ${child.pid} 2>/dev/null`],
-    {
-      stdio: ['pipe', 'ignore', 'ignore'],
-    },
-  )
-  watchdog.unref()
-  ;(watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.()
-  return watchdog
-}
-
 /** Waits until every event is counted and the last window evaluated; fails fast if a detector dies. */
 async function waitCaughtUp(
   what: string,
@@ -296,19 +153,6 @@ async function waitCaughtUp(
     const tail = readFileSync(outcome.dead.log, 'utf8').split('\n').slice(-20).join('\n')
     throw new Error(`a detector exited by itself while waiting for ${what}; its log ends:\n${tail}`)
   }
-}
-
-async function stopGracefully(detectors: readonly Detector[]): Promise<Array<number | null>> {
-  for (const d of detectors) d.child.kill('SIGTERM')
-  const codes = await Promise.race([
-    Promise.all(detectors.map((d) => d.exited)),
-    new Promise<null>((resolve) => setTimeout(() => resolve(null), 60_000)),
-  ])
-  if (codes === null) {
-    for (const d of detectors) d.child.kill('SIGKILL')
-    throw new Error('a detector did not stop within 60 s of SIGTERM')
-  }
-  return codes
 }
 
 /** Occurrences of each message in the detectors' JSON logs (evidence that a path was taken). */
@@ -388,7 +232,7 @@ async function audit(
         seen.add(key)
         const want = produced.cells.get(key)
         let rows = 0
-        const sums = numerical.map(() => 0)
+        const sums = faultNumerical.map(() => 0)
         const cats = new Map<string, number>()
         for (const profile of decodeBucket(blob).values()) {
           rows += profile.rows
@@ -398,7 +242,7 @@ async function audit(
                 ? feature.count + feature.missing + feature.nonFinite
                 : feature.count + feature.missing
             perFeature.set(name, (perFeature.get(name) ?? 0) + n)
-            const k = numerical.indexOf(name as (typeof numerical)[number])
+            const k = faultNumerical.indexOf(name as (typeof faultNumerical)[number])
             if (feature.kind === 'numerical' && k >= 0) sums[k] = (sums[k] as number) + feature.sum
             if (feature.kind === 'categorical')
               for (const [c, m] of feature.counts) cats.set(c, (cats.get(c) ?? 0) + m)
@@ -425,46 +269,6 @@ async function audit(
   let late = 0
   for (const c of (await sketches.loadCheckpoints(MODEL, refs)).values()) late += c.late
   return { counted, lost, duplicated, perFeature, wrongContent, late }
-}
-
-/** Every message of a topic (reads until the count the broker reports has arrived). */
-async function readAll(kafka: Kafka, topic: string): Promise<Buffer[]> {
-  const admin = kafka.admin()
-  await admin.connect()
-  let expected = 0
-  try {
-    expected = (await admin.fetchTopicOffsets(topic)).reduce(
-      (sum, p) => sum + Number(p.high) - Number(p.low),
-      0,
-    )
-  } finally {
-    await admin.disconnect()
-  }
-  if (expected === 0) return []
-  const consumer = kafka.consumer({ groupId: `reader-${Math.random().toString(36).slice(2)}` })
-  const messages: Buffer[] = []
-  await consumer.connect()
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true })
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`read ${messages.length} of ${expected} messages of ${topic}`)),
-        60_000,
-      )
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          messages.push(message.value ?? Buffer.alloc(0))
-          if (messages.length >= expected) {
-            clearTimeout(timer)
-            resolve()
-          }
-        },
-      })
-    })
-  } finally {
-    await consumer.disconnect()
-  }
-  return messages
 }
 
 interface Reports {
@@ -790,7 +594,7 @@ beforeAll(async () => {
 }, 900_000)
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL')
+  killAllDetectors()
   if (dir !== '' && process.env['DRIFTWATCH_FAULT_KEEP_LOGS'] !== '1')
     await rm(dir, { recursive: true, force: true })
 })
@@ -825,7 +629,7 @@ describe(`SIGKILL of random detector processes, at least ${MIN_KILLS} times`, ()
       wrongContent: 0,
       late: 0,
     })
-    for (const name of [...numerical, 'cat'])
+    for (const name of [...faultNumerical, 'cat'])
       expect(faulty.audit.perFeature.get(name), name).toBe(EVENTS)
     expect(faulty.exitCodes).toEqual(Array.from({ length: INSTANCES }, () => 0))
   })

@@ -25,7 +25,6 @@ import {
   openSync,
   readFileSync,
   rmSync,
-  writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -44,7 +43,7 @@ import {
 } from '../helpers/prediction-events.js'
 import { storedCounts, waitFor } from '../helpers/redis-counts.js'
 import { kafkaBrokers, redisUrl } from '../helpers/services.js'
-import { streamNames, writeReference, type StreamNames } from '../helpers/stream.js'
+import { streamNames, writeReference, writeStreamConfig, type StreamNames } from '../helpers/stream.js'
 
 const allFeatures = [...numericalFeatures, ...Object.keys(categoricalFeatures)]
 const PARTITIONS = 3
@@ -61,44 +60,6 @@ interface Detector {
   /** exit code/signal once it exited, else undefined */
   exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-}
-
-function writeConfig(
-  dir: string,
-  names: StreamNames,
-  brokers: string,
-  redis: string,
-  referenceFile: string,
-  httpPort: number,
-): string {
-  const config = {
-    kafka: {
-      brokers: brokers.split(','),
-      groupId: names.groupId,
-      topics: {
-        predictions: [names.input],
-        deadLetter: names.deadLetter,
-        reports: names.reports,
-        alerts: names.alerts,
-        retrain: names.retrain,
-      },
-    },
-    redis: { url: redis, keyPrefix: names.keyPrefix },
-    http: { port: httpPort },
-    flushInterval: '250ms',
-    evaluateInterval: '1s',
-    logLevel: 'info',
-    models: [
-      {
-        name: 'fraud',
-        reference: { file: referenceFile },
-        window: { bucket: '1s', size: '10s', hop: '10s', allowedLateness: '1s', retention: '1h' },
-      },
-    ],
-  }
-  const path = join(dir, 'driftwatch.yaml')
-  writeFileSync(path, JSON.stringify(config, null, 2)) // JSON is YAML
-  return path
 }
 
 async function startDetector(
@@ -454,7 +415,7 @@ describe('Redis outage: 30 s down (SIGKILL), started again on the same port with
     })
     const referenceFile = await writeReference(dir, 5000, 17)
     const httpPort = await freePort()
-    const configPath = writeConfig(dir, names, kafkaBrokers(), redis.url, referenceFile, httpPort)
+    const configPath = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, referenceFile, { redisUrl: redis.url, httpPort, evaluateInterval: '1s' })
     detector = await startDetector(configPath, httpPort, join(dir, 'detector.log'))
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
     await producer.connect()
@@ -651,7 +612,7 @@ describe('Kafka outage: the broker stopped and started again (same ports, same l
     })
     const referenceFile = await writeReference(dir, 5000, 23)
     const httpPort = await freePort()
-    const configPath = writeConfig(dir, names, broker.brokers, redisUrl(), referenceFile, httpPort)
+    const configPath = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, referenceFile, { brokers: broker.brokers, httpPort, evaluateInterval: '1s' })
     detector = await startDetector(configPath, httpPort, join(dir, 'detector.log'))
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
     await producer.connect()

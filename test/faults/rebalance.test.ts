@@ -15,15 +15,13 @@
 // start and the last evaluation is recorded at T0: the first windows are then evaluated on
 // complete data only, and every window from T0 on is reported (RELIABILITY.md: "Cold start").
 
-import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, openSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import type { Kafka } from 'kafkajs'
 import { pino } from 'pino'
-import { stringify } from 'yaml'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { snapshotToJSON } from '../../src/adapters/files/reference-file.js'
 import { createMetrics } from '../../src/adapters/metrics/metrics.js'
@@ -34,7 +32,6 @@ import { Ingestor, type ModelRuntime } from '../../src/app/ingest.js'
 import { driftSectionSchema, driftSettingsOf } from '../../src/config/drift.js'
 import { createDefaultRegistry } from '../../src/core/drift-tests/registry.js'
 import { addRow, createDatasetProfile, layoutOf } from '../../src/core/profile/dataset.js'
-import { ReferenceBuilder, type ReferenceSnapshot } from '../../src/core/reference.js'
 import { decodeBucket, encodeBucket, seriesKey } from '../../src/core/stream/bucket-codec.js'
 import { initialEvaluationState, type WindowReport } from '../../src/core/stream/evaluation.js'
 import type {
@@ -46,12 +43,13 @@ import type {
   SourceBatch,
 } from '../../src/ports/event-source.js'
 import type { PartitionRef, SketchStore } from '../../src/ports/sketch-store.js'
-import { binPath } from '../helpers/cli.js'
-import { mulberry32, normal, type Rng } from '../helpers/random.js'
+import { killAllDetectors, startDetector, stopGracefully, type Detector } from '../helpers/detector-process.js'
+import { faultNumerical, faultReference, faultRow, produceInOrder } from '../helpers/fault-stream.js'
+import { mulberry32 } from '../helpers/random.js'
 import { waitFor, withStores } from '../helpers/redis-counts.js'
 import { deletePrefix, testPrefix } from '../helpers/redis-stores.js'
-import { kafkaBrokers, redisUrl } from '../helpers/services.js'
-import { createTopics, streamNames, testKafka, type StreamNames } from '../helpers/stream.js'
+import { redisUrl } from '../helpers/services.js'
+import { createTopics, readAll, streamNames, testKafka, writeStreamConfig, type StreamNames } from '../helpers/stream.js'
 
 const SEED = Number(process.env['DRIFTWATCH_FAULT_SEED'] ?? 20_261_127)
 const EVENTS = Number(process.env['DRIFTWATCH_REBALANCE_EVENTS'] ?? 240_000)
@@ -67,44 +65,6 @@ const T0 = Math.floor((Date.now() - 2 * 3_600_000) / WINDOW_MS) * WINDOW_MS
 const END = T0 + EVENTS * STEP_MS
 const LAST_WINDOW_END = Math.floor((END - STEP_MS - LATENESS_MS) / WINDOW_MS) * WINDOW_MS
 const WINDOWS = (LAST_WINDOW_END - T0) / WINDOW_MS
-
-const numerical = ['a', 'b', 'c', 'd', 'e'] as const
-const categories = ['us', 'de', 'fr', 'gb', 'in'] as const
-
-function row(rng: Rng): Record<string, number | string> {
-  const out: Record<string, number | string> = {}
-  numerical.forEach((name, i) => (out[name] = Number(normal(rng, 10 * (i + 1), 1 + i).toFixed(3))))
-  const u = rng()
-  out['cat'] = categories[
-    Math.min(categories.length - 1, Math.floor(u * u * categories.length))
-  ] as string
-  return out
-}
-
-function referenceSnapshot(seed: number): ReferenceSnapshot {
-  const builder = new ReferenceBuilder([
-    ...numerical.map((name) => ({ name, kind: 'numerical' as const, reason: 'test' })),
-    { name: 'cat', kind: 'categorical' as const, reason: 'test' },
-  ])
-  const rng = mulberry32(seed)
-  for (let i = 0; i < 20_000; i++) builder.add(row(rng))
-  const profile = builder.build()
-  const json = snapshotToJSON({
-    createdAt: new Date(0).toISOString(),
-    source: { kind: 'test' },
-    exactBreakpoints: true,
-    kindReasons: new Map(),
-    profile,
-  })
-  return {
-    id: json.id,
-    createdAt: json.createdAt,
-    source: json.source,
-    exactBreakpoints: true,
-    kindReasons: new Map(),
-    profile,
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -127,135 +87,19 @@ interface Produced {
   readonly ends: number[]
 }
 
-/**
- * Writes the stream in order, one send of 5000 at a time (concurrent sends may land reordered),
- * over at least PRODUCE_MS so that every membership change meets events still arriving.
- */
 async function produce(kafka: Kafka, topic: string): Promise<Produced> {
-  const started = performance.now()
-  const rng = mulberry32(SEED + 100)
-  const producer = kafka.producer({ allowAutoTopicCreation: false })
-  await producer.connect()
+  // Paced over at least PRODUCE_MS so that every membership change meets events still arriving.
   const cells = new Map<string, number>()
-  const ends = Array.from({ length: PARTITIONS }, () => 0)
-  try {
-    for (let from = 0; from < EVENTS; from += 5000) {
-      const messages: Array<{ partition: number; value: string }> = []
-      for (let i = from; i < Math.min(EVENTS, from + 5000); i++) {
-        const partition = Math.floor(rng() * PARTITIONS)
-        const timestamp = T0 + i * STEP_MS
-        messages.push({
-          partition,
-          value: JSON.stringify({ eventId: `r${i}`, model: MODEL, timestamp, features: row(rng) }),
-        })
-        const key = `${Math.floor(timestamp / BUCKET_MS) * BUCKET_MS}/${partition}`
-        cells.set(key, (cells.get(key) ?? 0) + 1)
-        ends[partition] = (ends[partition] as number) + 1
-      }
-      await producer.send({ topic, acks: -1, messages })
-      const due = started + ((from + 5000) / EVENTS) * PRODUCE_MS
-      if (performance.now() < due) await sleep(due - performance.now())
-    }
-  } finally {
-    await producer.disconnect()
-  }
-  return { cells, ends }
-}
-
-interface Detector {
-  readonly child: ChildProcess
-  readonly exited: Promise<number | null>
-  readonly log: string
-}
-
-const children = new Set<ChildProcess>()
-
-function startDetector(config: string, log: string): Detector {
-  const fd = openSync(log, 'a')
-  const child = spawn(process.execPath, [binPath, 'run', '--config', config, '--from-beginning'], {
-    stdio: ['ignore', fd, fd],
-  })
-  closeSync(fd)
-  children.add(child)
-  const watchdog = startWatchdog(child)
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code, signal) => {
-      watchdog?.kill('SIGKILL')
-      children.delete(child)
-      resolve(signal === null ? code : -1)
-    }),
-  )
-  return { child, exited, log }
-}
-
-/**
- * If this test process dies without reaching afterAll (a worker killed on a timeout, an aborted
- * run), the detectors it spawned would live on, orphaned, and load the machine. A bash watchdog
- * per detector reads a pipe from us until it closes, then SIGKILLs the detector. (`read` is a
- * builtin: killing the watchdog leaves no child behind.)
- */
-function startWatchdog(child: ChildProcess): ChildProcess | undefined {
-  if (child.pid === undefined) return undefined
-  const watchdog = spawn(
-    'bash',
-    ['-c', `while read -r _; do :; done; kill -KILL ${child.pid} 2>/dev/null`],
-    {
-      stdio: ['pipe', 'ignore', 'ignore'],
+  const { ends } = await produceInOrder(
+    kafka,
+    topic,
+    { events: EVENTS, partitions: PARTITIONS, seed: SEED + 100, model: MODEL, idPrefix: 'r', t0: T0, stepMs: STEP_MS, produceMs: PRODUCE_MS },
+    ({ partition, timestamp }) => {
+      const key = `${Math.floor(timestamp / BUCKET_MS) * BUCKET_MS}/${partition}`
+      cells.set(key, (cells.get(key) ?? 0) + 1)
     },
   )
-  watchdog.unref()
-  ;(watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.()
-  return watchdog
-}
-
-async function stopGracefully(detector: Detector): Promise<number | null> {
-  detector.child.kill('SIGTERM')
-  const code = await Promise.race([detector.exited, sleep(60_000).then(() => 'timeout' as const)])
-  if (code === 'timeout') {
-    detector.child.kill('SIGKILL')
-    throw new Error('a detector did not stop within 60 s of SIGTERM')
-  }
-  return code
-}
-
-/** Every message of a topic (reads until the count the broker reports has arrived). */
-async function readAll(kafka: Kafka, topic: string): Promise<Buffer[]> {
-  const admin = kafka.admin()
-  await admin.connect()
-  let expected = 0
-  try {
-    expected = (await admin.fetchTopicOffsets(topic)).reduce(
-      (sum, p) => sum + Number(p.high) - Number(p.low),
-      0,
-    )
-  } finally {
-    await admin.disconnect()
-  }
-  if (expected === 0) return []
-  const consumer = kafka.consumer({ groupId: `reader-${testPrefix()}` })
-  const messages: Buffer[] = []
-  await consumer.connect()
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true })
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`read ${messages.length} of ${expected} messages of ${topic}`)),
-        60_000,
-      )
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          messages.push(message.value ?? Buffer.alloc(0))
-          if (messages.length >= expected) {
-            clearTimeout(timer)
-            resolve()
-          }
-        },
-      })
-    })
-  } finally {
-    await consumer.disconnect()
-  }
-  return messages
+  return { cells, ends }
 }
 
 interface StreamOutcome {
@@ -282,36 +126,8 @@ async function runMembershipChanges(): Promise<StreamOutcome> {
   const names: StreamNames = streamNames()
   await createTopics(kafka, [{ topic: names.input, numPartitions: PARTITIONS }])
   const reference = join(dir, 'reference.json')
-  await writeFile(reference, JSON.stringify(snapshotToJSON(referenceSnapshot(SEED + 1))))
-  const config = join(dir, 'driftwatch.yaml')
-  await writeFile(
-    config,
-    stringify({
-      kafka: {
-        brokers: kafkaBrokers().split(','),
-        groupId: names.groupId,
-        topics: {
-          predictions: [names.input],
-          deadLetter: names.deadLetter,
-          reports: names.reports,
-          alerts: names.alerts,
-          retrain: names.retrain,
-        },
-      },
-      redis: { url: redisUrl(), keyPrefix: names.keyPrefix },
-      http: { port: 0 },
-      flushInterval: '250ms',
-      evaluateInterval: '250ms',
-      logLevel: 'info',
-      models: [
-        {
-          name: MODEL,
-          reference: { file: reference },
-          window: { bucket: '1s', size: '10s', hop: '10s', allowedLateness: '1s', retention: '1h' },
-        },
-      ],
-    }),
-  )
+  await writeFile(reference, JSON.stringify(snapshotToJSON(faultReference(SEED + 1))))
+  const config = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, reference)
   const refs = Array.from({ length: PARTITIONS }, (_, partition) => ({
     topic: names.input,
     partition,
@@ -392,7 +208,7 @@ async function runMembershipChanges(): Promise<StreamOutcome> {
     )
     await step(
       'stop b (SIGTERM)',
-      async () => void exitCodes.push(await stopGracefully(b as Detector)),
+      async () => void exitCodes.push((await stopGracefully([b as Detector]))[0] ?? null),
     )
     await reach(0.5)
     let d: Detector | undefined
@@ -434,7 +250,7 @@ async function runMembershipChanges(): Promise<StreamOutcome> {
     const ms = performance.now() - started
     await sleep(2000) // room for a late duplicate flush or report to show up
     for (const detector of [a, c as Detector, d as Detector])
-      exitCodes.push(await stopGracefully(detector))
+      exitCodes.push((await stopGracefully([detector]))[0] ?? null)
 
     // Every (bucket, partition) cell against what was produced into it.
     let counted = 0
@@ -504,7 +320,7 @@ async function runMembershipChanges(): Promise<StreamOutcome> {
 }
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL')
+  killAllDetectors()
   if (dir !== '' && process.env['DRIFTWATCH_FAULT_KEEP_LOGS'] !== '1')
     await rm(dir, { recursive: true, force: true })
 })
@@ -541,7 +357,7 @@ describe('instances join and leave mid-stream (start 1, add 2, stop 1 with SIGTE
       duplicated: stream.duplicated,
       late: stream.late,
     }).toEqual({ counted: EVENTS, lost: 0, duplicated: 0, late: 0 })
-    for (const name of [...numerical, 'cat']) expect(stream.perFeature.get(name), name).toBe(EVENTS)
+    for (const name of [...faultNumerical, 'cat']) expect(stream.perFeature.get(name), name).toBe(EVENTS)
   })
 
   it('publishes exactly one report per window: unique reportIds, no window twice, none missing', () => {
@@ -631,7 +447,7 @@ function gatedStore(store: SketchStore): {
 }
 
 describe('fencing: an evaluator that loses its lease in the middle of an evaluation', () => {
-  const reference = referenceSnapshot(SEED + 2)
+  const reference = faultReference(SEED + 2)
   const model: EvaluatedModel = {
     name: MODEL,
     spec: { bucket: BUCKET_MS, size: WINDOW_MS, hop: WINDOW_MS, allowedLateness: LATENESS_MS },
@@ -674,7 +490,7 @@ describe('fencing: an evaluator that loses its lease in the middle of an evaluat
     const buckets = []
     for (let start = T0; start < T0 + windows * WINDOW_MS; start += BUCKET_MS) {
       const profile = createDatasetProfile(layout)
-      for (let i = 0; i < 100; i++) addRow(profile, row(rng))
+      for (let i = 0; i < 100; i++) addRow(profile, faultRow(rng))
       buckets.push({
         bucketStart: start,
         ref,
@@ -810,7 +626,7 @@ class ScriptedSource implements EventSource {
 }
 
 describe('a stale owner in the ingest loop (two Ingestors, one partition, real Redis)', () => {
-  const reference = referenceSnapshot(SEED + 4)
+  const reference = faultReference(SEED + 4)
   const layout = layoutOf(reference.profile)
   const spec = { bucket: BUCKET_MS, size: WINDOW_MS, hop: WINDOW_MS, allowedLateness: LATENESS_MS }
   const ref: PartitionRef = { topic: 'stale-input', partition: 0 }
@@ -821,7 +637,7 @@ describe('a stale owner in the ingest loop (two Ingestors, one partition, real R
     eventId: `s${i}`,
     model: MODEL,
     timestamp: T0 + i * 20,
-    features: row(rng),
+    features: faultRow(rng),
   }))
   const batch = (from: number, to: number): SourceBatch => ({
     ref,

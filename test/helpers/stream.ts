@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Kafka, logLevel, type Producer } from 'kafkajs'
+import { stringify } from 'yaml'
 import { snapshotToJSON } from '../../src/adapters/files/reference-file.js'
 import { serviceConfigSchema, type ServiceConfig } from '../../src/config/service.js'
 import { ReferenceBuilder } from '../../src/core/reference.js'
@@ -66,6 +67,22 @@ export async function readTopic(kafka: Kafka, topic: string, until: (messages: r
   return messages
 }
 
+/** Every message of a topic: reads until the count the broker reports has arrived, else throws. */
+export async function readAll(kafka: Kafka, topic: string, timeoutMs = 60_000): Promise<Buffer[]> {
+  const admin = kafka.admin()
+  await admin.connect()
+  let expected = 0
+  try {
+    expected = (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0)
+  } finally {
+    await admin.disconnect()
+  }
+  if (expected === 0) return []
+  const messages = await readTopic(kafka, topic, (read) => read.length >= expected, timeoutMs)
+  if (messages.length < expected) throw new Error(`read ${messages.length} of ${expected} messages of ${topic}`)
+  return messages
+}
+
 export async function writeReference(dir: string, rows: number, seed: number): Promise<string> {
   const builder = new ReferenceBuilder([
     ...numericalFeatures.map((name) => ({ name, kind: 'numerical' as const, reason: 'test' })),
@@ -103,25 +120,51 @@ export function streamNames(): StreamNames {
   }
 }
 
-export function streamConfig(names: StreamNames, referenceFile: string, overrides: { window?: Record<string, unknown>; alerts?: Record<string, unknown> } = {}): ServiceConfig {
-  return serviceConfigSchema.parse({
+export interface StreamConfigOptions {
+  /** Input topic (default: names.input). */
+  readonly input?: string
+  /** Comma-separated, as kafkaBrokers() gives them. */
+  readonly brokers?: string
+  readonly redisUrl?: string
+  readonly httpPort?: number
+  readonly flushInterval?: string
+  readonly evaluateInterval?: string
+  readonly logLevel?: string
+  readonly window?: Record<string, unknown>
+  readonly alerts?: Record<string, unknown>
+}
+
+/** A driftwatch.yaml for one model `fraud` on the test's Kafka and Redis, as the object the file holds. */
+export function streamConfigInput(names: StreamNames, referenceFile: string, options: StreamConfigOptions = {}): Record<string, unknown> {
+  return {
     kafka: {
-      brokers: kafkaBrokers().split(','),
+      brokers: (options.brokers ?? kafkaBrokers()).split(','),
       groupId: names.groupId,
-      topics: { predictions: [names.input], deadLetter: names.deadLetter, reports: names.reports, alerts: names.alerts, retrain: names.retrain },
+      topics: { predictions: [options.input ?? names.input], deadLetter: names.deadLetter, reports: names.reports, alerts: names.alerts, retrain: names.retrain },
     },
-    redis: { url: redisUrl(), keyPrefix: names.keyPrefix },
-    http: { port: 0 },
-    flushInterval: 250,
-    evaluateInterval: 250,
-    logLevel: 'warn',
+    redis: { url: options.redisUrl ?? redisUrl(), keyPrefix: names.keyPrefix },
+    http: { port: options.httpPort ?? 0 },
+    flushInterval: options.flushInterval ?? '250ms',
+    evaluateInterval: options.evaluateInterval ?? '250ms',
+    logLevel: options.logLevel ?? 'info',
     models: [
       {
         name: 'fraud',
         reference: { file: referenceFile },
-        window: { bucket: '1s', size: '10s', hop: '10s', allowedLateness: '1s', retention: '1h', ...overrides.window },
-        alerts: { fireAfter: 2, resolveAfter: 2, ...overrides.alerts },
+        window: { bucket: '1s', size: '10s', hop: '10s', allowedLateness: '1s', retention: '1h', ...options.window },
+        alerts: { fireAfter: 2, resolveAfter: 2, ...options.alerts },
       },
     ],
-  })
+  }
+}
+
+/** The same config, parsed, for tests that start the service in process. */
+export function streamConfig(names: StreamNames, referenceFile: string, options: StreamConfigOptions = {}): ServiceConfig {
+  return serviceConfigSchema.parse(streamConfigInput(names, referenceFile, { logLevel: 'warn', ...options }))
+}
+
+/** The same config written as YAML to `path`, for tests that run `driftwatch run`. */
+export async function writeStreamConfig(path: string, names: StreamNames, referenceFile: string, options: StreamConfigOptions = {}): Promise<string> {
+  await writeFile(path, stringify(streamConfigInput(names, referenceFile, options)))
+  return path
 }

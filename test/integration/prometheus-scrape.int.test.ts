@@ -190,6 +190,7 @@ describe('Prometheus scrapes driftwatch', () => {
         'DriftwatchDown',
         'DriftwatchFeatureDriftCritical',
         'DriftwatchInvalidEventsHigh',
+        'DriftwatchWindowsStalled',
       ])
       expect(all.filter((r) => r.health === 'err')).toEqual([])
     } finally {

@@ -1,0 +1,77 @@
+// `driftwatch run` as a child process, for the tests that kill, stop and restart detectors: its
+// output goes to a log file, a watchdog kills it if the test process dies first, and a graceful
+// stop has a deadline.
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import { closeSync, openSync } from 'node:fs'
+import { binPath } from './cli.js'
+
+export interface Detector {
+  readonly child: ChildProcess
+  /** The exit code, or -1 when a signal ended the process. */
+  readonly exited: Promise<number | null>
+  readonly log: string
+}
+
+const running = new Set<ChildProcess>()
+
+/** `driftwatch run --config <config> --from-beginning`, stdout and stderr appended to `log`. */
+export function startDetector(config: string, log: string): Detector {
+  const fd = openSync(log, 'a')
+  const child = spawn(process.execPath, [binPath, 'run', '--config', config, '--from-beginning'], {
+    stdio: ['ignore', fd, fd],
+  })
+  closeSync(fd)
+  running.add(child)
+  const watchdog = startWatchdog(child)
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, signal) => {
+      watchdog?.kill('SIGKILL')
+      running.delete(child)
+      resolve(signal === null ? code : -1)
+    }),
+  )
+  return { child, exited, log }
+}
+
+/** For afterAll: SIGKILLs every detector still running. */
+export function killAllDetectors(): void {
+  for (const child of running) child.kill('SIGKILL')
+}
+
+/** SIGTERM to each, then their exit codes; throws if one has not exited within `timeoutMs`. */
+export async function stopGracefully(
+  detectors: readonly Detector[],
+  timeoutMs = 60_000,
+): Promise<Array<number | null>> {
+  for (const d of detectors) d.child.kill('SIGTERM')
+  let timer: NodeJS.Timeout | undefined
+  const codes = await Promise.race([
+    Promise.all(detectors.map((d) => d.exited)),
+    new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs))),
+  ])
+  clearTimeout(timer)
+  if (codes === null) {
+    for (const d of detectors) d.child.kill('SIGKILL')
+    throw new Error(`a detector did not stop within ${timeoutMs / 1000} s of SIGTERM`)
+  }
+  return codes
+}
+
+/**
+ * If the test process dies without reaching afterAll (a worker killed on a timeout, an aborted
+ * run), the detectors it spawned would live on, orphaned, and load the machine. A bash watchdog
+ * per detector reads a pipe from us until it closes, then SIGKILLs the detector. (`read` is a
+ * builtin: killing the watchdog leaves no child behind.)
+ */
+function startWatchdog(child: ChildProcess): ChildProcess | undefined {
+  if (child.pid === undefined) return undefined
+  const watchdog = spawn(
+    'bash',
+    ['-c', `while read -r _; do :; done; kill -KILL ${child.pid} 2>/dev/null`],
+    { stdio: ['pipe', 'ignore', 'ignore'] },
+  )
+  watchdog.unref()
+  ;(watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.()
+  return watchdog
+}
