@@ -14,9 +14,9 @@ import type { AlertPolicy } from '../core/stream/alerts.js'
 import { evaluateWindow, initialEvaluationState, type EvaluationState } from '../core/stream/evaluation.js'
 import { dueWindowEnds, windowBuckets, type WindowSpec } from '../core/stream/windows.js'
 import { errorMessage } from '../errors.js'
-import type { EventSink } from '../ports/event-source.js'
+import type { EventSink, InputBacklog } from '../ports/event-source.js'
 import type { MetricsSink } from '../ports/metrics.js'
-import type { LeaseStore, SketchStore } from '../ports/sketch-store.js'
+import { partitionId, type LeaseStore, type SketchStore } from '../ports/sketch-store.js'
 
 export interface EvaluatedModel {
   readonly name: string
@@ -40,6 +40,8 @@ export interface EvaluatorOptions {
   readonly intervalMs: number
   readonly leaseTtlMs: number
   readonly now: () => number
+  /** What the group has still to read; without it, the first windows may miss unread partitions. */
+  readonly backlog?: InputBacklog
 }
 
 export class Evaluator {
@@ -49,6 +51,9 @@ export class Evaluator {
   #stopped = false
   /** Closed buckets never change: their decoded merge is kept (bounded by the window size). */
   readonly #closedCache = new Map<string, Map<string, DatasetProfile>>()
+  /** Models whose input has been read once on every partition that had events to read. */
+  readonly #inputRead = new Set<string>()
+  readonly #waitingLogged = new Set<string>()
 
   constructor(options: EvaluatorOptions) {
     this.#options = options
@@ -72,6 +77,30 @@ export class Evaluator {
     await Promise.all(this.#options.models.map((m) => this.#options.leases.release(m.name, this.#options.owner).catch(() => undefined)))
   }
 
+  /**
+   * Event time is complete up to the slowest partition, but only over the partitions read so far:
+   * one with events nobody has read yet has no watermark to hold windows back. So a fresh group
+   * over a backlog would evaluate its first windows on the partitions it happened to read first.
+   * Until every partition with unread events has been read once for the model, nothing is
+   * evaluated; after that, the slowest-partition rule covers them all, and this is not asked again.
+   */
+  async #everyPartitionRead(model: string): Promise<boolean> {
+    const backlog = this.#options.backlog
+    if (backlog === undefined || this.#inputRead.has(model)) return true
+    const pending = await backlog.partitionsWithUnreadEvents()
+    const checkpoints = pending.length === 0 ? new Map<string, unknown>() : await this.#options.store.loadCheckpoints(model, pending)
+    const unread = pending.filter((ref) => !checkpoints.has(partitionId(ref)))
+    if (unread.length > 0) {
+      if (!this.#waitingLogged.has(model)) {
+        this.#waitingLogged.add(model)
+        this.#options.logger.info({ model, unread: unread.map(partitionId) }, 'first evaluation waits until every input partition has been read')
+      }
+      return false
+    }
+    this.#inputRead.add(model)
+    return true
+  }
+
   async tick(): Promise<void> {
     for (const model of this.#options.models) {
       try {
@@ -88,6 +117,7 @@ export class Evaluator {
     if (token === null) return 0
     const watermark = await store.modelWatermark(model.name)
     if (watermark === null) return 0
+    if (!(await this.#everyPartitionRead(model.name))) return 0
     const last = await leases.lastEvaluation(model.name)
     let state: EvaluationState = last === null ? initialEvaluationState : (JSON.parse(last.state) as EvaluationState)
     let evaluated = 0

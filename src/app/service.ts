@@ -8,6 +8,7 @@ import { pino, type Logger } from 'pino'
 import { readReferenceFile, parseReferenceJSON, snapshotToJSON } from '../adapters/files/reference-file.js'
 import { startHttpServer } from '../adapters/http/server.js'
 import { createKafka, createKafkaProbe } from '../adapters/kafka/client.js'
+import { KafkaBacklog } from '../adapters/kafka/backlog.js'
 import { KafkaSink } from '../adapters/kafka/sink.js'
 import { KafkaSource } from '../adapters/kafka/source.js'
 import { ensureTopics } from '../adapters/kafka/topics.js'
@@ -123,7 +124,10 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       minCriticalFeatures: model.retrain.minCriticalFeatures,
       reference: () => (runtimes.get(model.name) as { snapshot: ReferenceSnapshot }).snapshot,
     }))
+    const backlog = new KafkaBacklog(kafka, { groupId: config.kafka.groupId, topics: topics.predictions, fromBeginning: options.fromBeginning ?? false })
+    releasers.push({ name: 'kafka backlog', release: () => backlog.close() })
     const evaluator = new Evaluator({
+      backlog,
       owner: instanceId,
       store,
       leases,

@@ -42,6 +42,17 @@ export interface EventSource {
   connected(): boolean
 }
 
+/**
+ * What of the input the consumer group has still to read. Before a model's first evaluation the
+ * evaluator waits until every partition listed here has been read once (has a checkpoint): a
+ * partition nobody has read yet holds no watermark, and would otherwise be left out of the first
+ * windows (a fresh group over a backlog).
+ */
+export interface InputBacklog {
+  /** Input partitions whose end is past the position the group starts (or resumes) reading at. */
+  partitionsWithUnreadEvents(): Promise<readonly PartitionRef[]>
+}
+
 export interface DeadLetter {
   readonly value: Buffer | null
   readonly reason: string

@@ -9,9 +9,9 @@
 // Two things are set up in Redis before the detectors start, through the stores' own API, so that
 // the set of reports is a function of the data alone and two runs can be compared:
 //   - every input partition gets a checkpoint at offset 0 with a watermark just before the data.
-//     Without it the evaluator takes the slowest watermark over the partitions flushed SO FAR, so on
-//     a cold start it evaluates the first windows before every partition has been read, on part of
-//     the data, and which windows are partial depends on timing (RELIABILITY.md: "Cold start");
+//     The evaluator itself now waits for every partition with unread events to be read once
+//     before its first evaluation (RELIABILITY.md: "Cold start"); the preset keeps this file
+//     independent of that;
 //   - the model's last evaluation is recorded at T0, so every window from T0 on is reported (with
 //     no previous evaluation the evaluator reports only the newest due window).
 

@@ -12,8 +12,7 @@
 //    zombie's flush, and a partition revoked while a flush is in flight.
 //
 // As in crash-safety.test.ts, every partition gets a checkpoint at offset 0 before the detectors
-// start and the last evaluation is recorded at T0: the first windows are then evaluated on
-// complete data only, and every window from T0 on is reported (RELIABILITY.md: "Cold start").
+// start and the last evaluation is recorded at T0, so every window from T0 on is reported.
 
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
