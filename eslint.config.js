@@ -1,15 +1,30 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bin/**', 'test/fixtures/**', '.cache/**', '*.config.*', 'benchmarks/**/*.js'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'bin/**',
+      'test/fixtures/**',
+      '.cache/**',
+      '*.config.*',
+      'benchmarks/**/*.js',
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
     },
   },
   {
@@ -20,8 +35,25 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/adapters/**', '**/app/**', '**/cli/**', '**/config/**'], message: 'core/ never imports outside core/' },
-            { group: ['kafkajs', 'ioredis', 'prom-client', 'avsc', 'pino', 'node:fs*', 'node:net', 'node:http', 'fs', 'http'], message: 'core/ is pure: no I/O' },
+            {
+              group: ['**/adapters/**', '**/app/**', '**/cli/**', '**/config/**'],
+              message: 'core/ never imports outside core/',
+            },
+            {
+              group: [
+                'kafkajs',
+                'ioredis',
+                'prom-client',
+                'avsc',
+                'pino',
+                'node:fs*',
+                'node:net',
+                'node:http',
+                'fs',
+                'http',
+              ],
+              message: 'core/ is pure: no I/O',
+            },
           ],
         },
       ],
@@ -30,7 +62,10 @@ export default tseslint.config(
   {
     files: ['src/adapters/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/app/**', '**/cli/**'], message: 'adapters sit at the edges' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/app/**', '**/cli/**'], message: 'adapters sit at the edges' }] },
+      ],
     },
   },
   {

@@ -25,7 +25,16 @@
 // directly.
 
 import { execFileSync } from 'node:child_process'
-import { closeSync, existsSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import {
   cacheDir,
@@ -61,7 +70,8 @@ const jsonKeys = columnNames.map((name) => JSON.stringify(name) + ':')
 function jsonLine(row) {
   let out = '{'
   for (let i = 0; i < row.length; i++) {
-    out += (i === 0 ? '' : ',') + jsonKeys[i] + (typeof row[i] === 'string' ? `"${row[i]}"` : row[i])
+    out +=
+      (i === 0 ? '' : ',') + jsonKeys[i] + (typeof row[i] === 'string' ? `"${row[i]}"` : row[i])
   }
   return out + '}\n'
 }
@@ -69,7 +79,7 @@ function jsonLine(row) {
 /** Writes `rows` rows to each sink, in 1 MiB batches; sinks may stop early (`limit`). */
 function writeRows(rows, next, sinks) {
   const fds = sinks.map((s) => openSync(s.path + '.partial', 'w'))
-  const pending = sinks.map((s) => (s.header ?? ''))
+  const pending = sinks.map((s) => s.header ?? '')
   try {
     for (let r = 0; r < rows; r++) {
       const row = next()
@@ -112,7 +122,11 @@ export function prepareCheckData({ rows, referenceRows, prefixRows, log }) {
       { path: paths.referenceCsv, header, line: csvLine },
     ])
   }
-  if (!existsSync(paths.currentCsv) || !existsSync(paths.prefixCsv) || !existsSync(paths.currentJsonl)) {
+  if (
+    !existsSync(paths.currentCsv) ||
+    !existsSync(paths.prefixCsv) ||
+    !existsSync(paths.currentJsonl)
+  ) {
     log(`generating ${paths.currentCsv}, its ${prefixRows}-row prefix and JSONL`)
     writeRows(rows, rowGenerator({ seed: CURRENT_SEED, drifted: true }), [
       { path: paths.currentCsv, header, line: csvLine },
@@ -128,7 +142,9 @@ export function prepareCheckData({ rows, referenceRows, prefixRows, log }) {
       "pq.write_table(t, sys.argv[2] + '.partial', row_group_size=65536)",
     ].join('\n')
     try {
-      execFileSync('python3', ['-c', script, paths.currentCsv, paths.currentParquet], { stdio: 'inherit' })
+      execFileSync('python3', ['-c', script, paths.currentCsv, paths.currentParquet], {
+        stdio: 'inherit',
+      })
       renameSync(paths.currentParquet + '.partial', paths.currentParquet)
     } catch (error) {
       log(`no Parquet file (pyarrow unavailable?): ${error.message.split('\n')[0]}`)
@@ -145,19 +161,24 @@ function checkArgs(snapshot, current) {
 async function runCheck(snapshot, current, rows) {
   const run = await measureProcess(process.execPath, checkArgs(snapshot, current))
   if (run.code !== 0 && run.code !== 1) {
-    throw new Error(`driftwatch check exited with ${run.code ?? run.signal}:\n${run.stderr.slice(-2000)}`)
+    throw new Error(
+      `driftwatch check exited with ${run.code ?? run.signal}:\n${run.stderr.slice(-2000)}`,
+    )
   }
   const report = JSON.parse(run.stdout)
-  if (report.nCurrent !== rows) throw new Error(`check read ${report.nCurrent} rows, expected ${rows}`)
+  if (report.nCurrent !== rows)
+    throw new Error(`check read ${report.nCurrent} rows, expected ${rows}`)
   return { ...run, rows, drifted: report.features.filter((f) => f.drifted).map((f) => f.name) }
 }
 
 async function runParse(format, file, rows) {
   const script = join(repoRoot, 'benchmarks', 'lib', 'parse-baseline.js')
   const run = await measureProcess(process.execPath, [script, format, file])
-  if (run.code !== 0) throw new Error(`parse baseline (${format}) failed:\n${run.stderr.slice(-2000)}`)
+  if (run.code !== 0)
+    throw new Error(`parse baseline (${format}) failed:\n${run.stderr.slice(-2000)}`)
   const counted = JSON.parse(run.stdout).rows
-  if (counted !== rows) throw new Error(`parse baseline (${format}) read ${counted} rows, expected ${rows}`)
+  if (counted !== rows)
+    throw new Error(`parse baseline (${format}) read ${counted} rows, expected ${rows}`)
   return { ...run, rows }
 }
 
@@ -262,7 +283,16 @@ export async function runCheckBench(options = {}) {
       Object.entries(others).map(([format, o]) => {
         const check = summarize(o.check)
         const parse = summarize(o.parse)
-        return [format, { bytes: o.bytes, check, parse, timeRatio: check.wallMs / parse.wallMs, cpuRatio: check.cpuMs / parse.cpuMs }]
+        return [
+          format,
+          {
+            bytes: o.bytes,
+            check,
+            parse,
+            timeRatio: check.wallMs / parse.wallMs,
+            cpuRatio: check.cpuMs / parse.cpuMs,
+          },
+        ]
       }),
     ),
   }
@@ -272,7 +302,7 @@ export async function runCheckBench(options = {}) {
 export function summaryLines(r) {
   const lines = [
     `check: ${r.rows} CSV rows in ${(r.csv.check.wallMs / 1000).toFixed(2)} s = ${Math.round(r.csv.check.rowsPerSecond)} rows/s, ` +
-      `${(r.csv.timeRatio).toFixed(2)}x the time of a bare csv-parse read (CPU ${(r.csv.cpuRatio).toFixed(2)}x); ` +
+      `${r.csv.timeRatio.toFixed(2)}x the time of a bare csv-parse read (CPU ${r.csv.cpuRatio.toFixed(2)}x); ` +
       `peak RSS ${mib(r.csv.check.peakRss).toFixed(0)} MiB at ${r.rows} rows vs ${mib(r.csv.prefix.peakRss).toFixed(0)} MiB at ${r.prefixRows}: ` +
       `ratio ${r.rss.ratio.toFixed(3)} (target <= ${r.rss.target}: ${metOrNot(r.rss.met)})`,
   ]
@@ -288,15 +318,32 @@ export function summaryLines(r) {
 export function printCheckBench(r) {
   const mb = (b) => mib(b).toFixed(0)
   const s = (ms) => (ms / 1000).toFixed(2)
-  console.log(`driftwatch check, ${r.rows} rows x 23 columns (20 numerical, 3 categorical), reference ${r.referenceRows} rows`)
+  console.log(
+    `driftwatch check, ${r.rows} rows x 23 columns (20 numerical, 3 categorical), reference ${r.referenceRows} rows`,
+  )
   console.log(describeMachine(r.machine))
-  console.log(`peak RSS by ${r.peakRssMethod}; medians of ${r.csv.check.runs.length} runs (CSV) and ${Object.values(r.others)[0]?.check.runs.length ?? 0} (JSONL, Parquet); every run listed`)
+  console.log(
+    `peak RSS by ${r.peakRssMethod}; medians of ${r.csv.check.runs.length} runs (CSV) and ${Object.values(r.others)[0]?.check.runs.length ?? 0} (JSONL, Parquet); every run listed`,
+  )
   console.log(`command: ${r.command}`)
   console.log(
     `reference build (in-process buildReferenceFromFile, ${r.referenceRows} CSV rows): ${s(r.reference.ms)} s ` +
-      `= ${Math.round(r.reference.rowsPerSecond)} rows/s, CPU ${s(r.reference.cpuMs)} s (runs ${listOf(r.reference.runsMs.map((x) => x / 1000), 2)} s), snapshot ${(r.reference.snapshotBytes / 1024).toFixed(0)} KiB`,
+      `= ${Math.round(r.reference.rowsPerSecond)} rows/s, CPU ${s(r.reference.cpuMs)} s (runs ${listOf(
+        r.reference.runsMs.map((x) => x / 1000),
+        2,
+      )} s), snapshot ${(r.reference.snapshotBytes / 1024).toFixed(0)} KiB`,
   )
-  const lines = [['case', 'wall s (median)', 'rows/s', 'CPU s', 'peak RSS MiB', 'wall s, each run', 'peak RSS MiB, each run']]
+  const lines = [
+    [
+      'case',
+      'wall s (median)',
+      'rows/s',
+      'CPU s',
+      'peak RSS MiB',
+      'wall s, each run',
+      'peak RSS MiB, each run',
+    ],
+  ]
   const add = (name, x) =>
     lines.push([
       name,
@@ -304,7 +351,10 @@ export function printCheckBench(r) {
       String(Math.round(x.rowsPerSecond)),
       s(x.cpuMs),
       mb(x.peakRss),
-      listOf(x.runs.map((run) => run.wallMs / 1000), 2),
+      listOf(
+        x.runs.map((run) => run.wallMs / 1000),
+        2,
+      ),
       x.runs.map((run) => mb(run.peakRss)).join(' / '),
     ])
   add(`csv-parse alone, ${r.rows} rows (baseline)`, r.csv.parse)

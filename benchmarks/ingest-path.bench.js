@@ -74,8 +74,22 @@ function makeIngestor(profile) {
     kinds: new Map(layout.columns.map((c) => [c.name, c.kind])),
   }
   const noop = async () => {}
-  const source = { start: noop, seek: () => {}, commit: noop, pause: () => {}, resume: () => {}, stop: noop, connected: () => true }
-  const sink = { deadLetters: noop, report: noop, alerts: noop, retrain: noop, connected: () => true }
+  const source = {
+    start: noop,
+    seek: () => {},
+    commit: noop,
+    pause: () => {},
+    resume: () => {},
+    stop: noop,
+    connected: () => true,
+  }
+  const sink = {
+    deadLetters: noop,
+    report: noop,
+    alerts: noop,
+    retrain: noop,
+    connected: () => true,
+  }
   return new Ingestor({
     store: new MemorySketchStore(),
     sink,
@@ -134,13 +148,20 @@ export async function runIngestPathBench(options = {}) {
   const batchSize = options.batchSize ?? 1000
   const machine = machineInfo()
   const profile = referenceProfile(options.referenceRows ?? 200_000)
-  const next = eventGenerator({ seed: 2002, model: 'bench', startTime: Date.now() - 6 * 3_600_000, stepMs: 1, drifted: true })
+  const next = eventGenerator({
+    seed: 2002,
+    model: 'bench',
+    startTime: Date.now() - 6 * 3_600_000,
+    stepMs: 1,
+    drifted: true,
+  })
   const values = Array.from({ length: events }, () => Buffer.from(next()))
   const batches = batchesOf(values, batchSize)
 
   let sink = 0
   const parseOnly = () => {
-    for (const batch of batches) for (const m of batch.messages) sink += JSON.parse(m.value).timestamp > 0 ? 1 : 0
+    for (const batch of batches)
+      for (const m of batch.messages) sink += JSON.parse(m.value).timestamp > 0 ? 1 : 0
   }
   const baseline = []
   const detector = []
@@ -158,8 +179,18 @@ export async function runIngestPathBench(options = {}) {
     events,
     runs,
     batchSize,
-    baseline: { runs: baseline, cpuUs: perEvent(baseline, 'cpuMs'), wallUs: perEvent(baseline, 'wallMs'), gcUs: perEvent(baseline, 'gcMs') },
-    detector: { runs: detector, cpuUs: perEvent(detector, 'cpuMs'), wallUs: perEvent(detector, 'wallMs'), gcUs: perEvent(detector, 'gcMs') },
+    baseline: {
+      runs: baseline,
+      cpuUs: perEvent(baseline, 'cpuMs'),
+      wallUs: perEvent(baseline, 'wallMs'),
+      gcUs: perEvent(baseline, 'gcMs'),
+    },
+    detector: {
+      runs: detector,
+      cpuUs: perEvent(detector, 'cpuMs'),
+      wallUs: perEvent(detector, 'wallMs'),
+      gcUs: perEvent(detector, 'gcMs'),
+    },
   }
 }
 
@@ -171,12 +202,20 @@ export function summaryLines(r) {
 }
 
 export function printIngestPathBench(r) {
-  console.log(`ingest path, ${r.events} events in batches of ${r.batchSize} per partition, ${r.runs} timed runs after a warm-up, medians`)
+  console.log(
+    `ingest path, ${r.events} events in batches of ${r.batchSize} per partition, ${r.runs} timed runs after a warm-up, medians`,
+  )
   console.log(describeMachine(r.machine))
-  for (const [name, x] of [['JSON.parse alone', r.baseline], ['Ingestor.onBatch + flush', r.detector]]) {
+  for (const [name, x] of [
+    ['JSON.parse alone', r.baseline],
+    ['Ingestor.onBatch + flush', r.detector],
+  ]) {
     console.log(
       `${name}: ${x.cpuUs.toFixed(2)} µs CPU/event, of which GC ${x.gcUs.toFixed(2)} (wall ${x.wallUs.toFixed(2)}; ` +
-        `runs ${listOf(x.runs.map((run) => (run.cpuMs * 1000) / r.events), 2)})`,
+        `runs ${listOf(
+          x.runs.map((run) => (run.cpuMs * 1000) / r.events),
+          2,
+        )})`,
     )
   }
   for (const line of summaryLines(r)) console.log(line)
@@ -189,6 +228,10 @@ function argValue(name, fallback) {
 
 if (isMain(import.meta)) {
   printIngestPathBench(
-    await runIngestPathBench({ events: argValue('events', 200_000), runs: argValue('runs', 5), batchSize: argValue('batch', 1000) }),
+    await runIngestPathBench({
+      events: argValue('events', 200_000),
+      runs: argValue('runs', 5),
+      batchSize: argValue('batch', 1000),
+    }),
   )
 }

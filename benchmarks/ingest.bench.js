@@ -137,10 +137,11 @@ async function produce(producer, topic, source, count) {
   const started = process.hrtime.bigint()
   const perSend = 1000 * PARTITIONS
   const inFlight = []
-  for (let sent = 0; sent < count; ) {
+  for (let sent = 0; sent < count;) {
     const n = Math.min(perSend, count - sent)
     const messages = new Array(n)
-    for (let i = 0; i < n; i++) messages[i] = { partition: source.index++ % PARTITIONS, value: source.next() }
+    for (let i = 0; i < n; i++)
+      messages[i] = { partition: source.index++ % PARTITIONS, value: source.next() }
     inFlight.push(producer.send({ topic, acks: -1, messages }))
     if (inFlight.length >= 4) await inFlight.shift()
     sent += n
@@ -166,7 +167,9 @@ async function waitForCheckpoints(redis, key, starts, ends, child, describe) {
   const limit = performance.now() + WAIT_LIMIT_MS
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`the detector exited (${child.exitCode ?? child.signalCode}) before catching up: ${describe()}`)
+      throw new Error(
+        `the detector exited (${child.exitCode ?? child.signalCode}) before catching up: ${describe()}`,
+      )
     }
     const stored = await redis.hgetall(key)
     let covered = 0n
@@ -182,7 +185,10 @@ async function waitForCheckpoints(redis, key, starts, ends, child, describe) {
     const now = performance.now()
     if (tenthAt === null && covered * 10n >= total) tenthAt = now
     if (complete) return { tenthAt: tenthAt ?? now, doneAt: now, late: sumLate(stored) }
-    if (now > limit) throw new Error(`the detector did not catch up within ${WAIT_LIMIT_MS / 60_000} min: ${describe()}`)
+    if (now > limit)
+      throw new Error(
+        `the detector did not catch up within ${WAIT_LIMIT_MS / 60_000} min: ${describe()}`,
+      )
     await sleep(100)
   }
 }
@@ -198,7 +204,13 @@ async function countedRows(redis, prefix) {
   let rows = 0
   let cursor = '0'
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:{${MODEL}}:bucket:*`, 'COUNT', 1000)
+    const [next, keys] = await redis.scan(
+      cursor,
+      'MATCH',
+      `${prefix}:{${MODEL}}:bucket:*`,
+      'COUNT',
+      1000,
+    )
     cursor = next
     for (const key of keys) {
       for (const blob of Object.values(await redis.hgetall(key))) {
@@ -221,7 +233,9 @@ async function deleteKeys(redis, prefix) {
 async function runBaseline({ brokers, topic, groupId, expected }) {
   const script = join(repoRoot, 'benchmarks', 'lib', 'kafka-baseline-consumer.js')
   const started = performance.now()
-  const child = spawn(process.execPath, [script, brokers, topic, groupId, String(expected)], { cwd: repoRoot })
+  const child = spawn(process.execPath, [script, brokers, topic, groupId, String(expected)], {
+    cwd: repoRoot,
+  })
   const memory = memorySampler(child.pid)
   const marks = {}
   let stderr = ''
@@ -243,8 +257,12 @@ async function runBaseline({ brokers, topic, groupId, expected }) {
   await waitForExit(child, WAIT_LIMIT_MS)
   clearInterval(hwmTimer)
   memory.stop()
-  if (marks.done === undefined) throw new Error(`baseline consumer failed (${child.exitCode}): ${stderr.slice(-2000)}`)
-  if (marks.done.withFeatures !== expected) throw new Error(`baseline parsed ${marks.done.withFeatures} events with features, expected ${expected}`)
+  if (marks.done === undefined)
+    throw new Error(`baseline consumer failed (${child.exitCode}): ${stderr.slice(-2000)}`)
+  if (marks.done.withFeatures !== expected)
+    throw new Error(
+      `baseline parsed ${marks.done.withFeatures} events with features, expected ${expected}`,
+    )
   const wallMs = marks.done.t - started
   const steadyMs = marks.done.t - marks.tenth.t
   return {
@@ -262,7 +280,10 @@ async function runBaseline({ brokers, topic, groupId, expected }) {
 function detectorConfig({ brokers, redisUrl, names, referenceFile }) {
   return [
     'kafka:',
-    `  brokers: [${brokers.split(',').map((b) => JSON.stringify(b)).join(', ')}]`,
+    `  brokers: [${brokers
+      .split(',')
+      .map((b) => JSON.stringify(b))
+      .join(', ')}]`,
     '  clientId: driftwatch-bench',
     `  groupId: ${names.groupId}`,
     '  topics:',
@@ -288,18 +309,36 @@ function detectorConfig({ brokers, redisUrl, names, referenceFile }) {
   ].join('\n')
 }
 
-async function runDetector({ dir, brokers, redisUrl, redis, admin, names, referenceFile, ends, expected, keepRunning, dist = distDir }) {
+async function runDetector({
+  dir,
+  brokers,
+  redisUrl,
+  redis,
+  admin,
+  names,
+  referenceFile,
+  ends,
+  expected,
+  keepRunning,
+  dist = distDir,
+}) {
   const configFile = join(dir, `${names.keyPrefix}.yaml`)
   writeFileSync(configFile, detectorConfig({ brokers, redisUrl, names, referenceFile }))
   const logFile = join(dir, `${names.keyPrefix}.log`)
   const logFd = openSync(logFile, 'w')
   const started = performance.now()
   // DW_BENCH_PROFILE_DIR=<dir>: the detector writes a V8 CPU profile there when it stops.
-  const profile = process.env.DW_BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.DW_BENCH_PROFILE_DIR}`] : []
-  const child = spawn(process.execPath, [...profile, ...cliArgsAt(dist, 'run', '--config', configFile, '--from-beginning')], {
-    cwd: repoRoot,
-    stdio: ['ignore', logFd, logFd],
-  })
+  const profile = process.env.DW_BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.DW_BENCH_PROFILE_DIR}`]
+    : []
+  const child = spawn(
+    process.execPath,
+    [...profile, ...cliArgsAt(dist, 'run', '--config', configFile, '--from-beginning')],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', logFd, logFd],
+    },
+  )
   closeSync(logFd)
   const memory = memorySampler(child.pid)
   const describe = () => `see ${logFile}:\n${readFileSync(logFile, 'utf8').slice(-2000)}`
@@ -309,10 +348,18 @@ async function runDetector({ dir, brokers, redisUrl, redis, admin, names, refere
     const cpuMs = cpuMsOf(child.pid)
     const atDone = memory.now()
     const counted = await countedRows(redis, names.keyPrefix)
-    const deadLetters = [...(await endOffsets(admin, names.deadLetter)).values()].reduce((a, b) => a + b, 0n)
-    const reports = [...(await endOffsets(admin, names.reports)).values()].reduce((a, b) => a + b, 0n)
+    const deadLetters = [...(await endOffsets(admin, names.deadLetter)).values()].reduce(
+      (a, b) => a + b,
+      0n,
+    )
+    const reports = [...(await endOffsets(admin, names.reports)).values()].reduce(
+      (a, b) => a + b,
+      0n,
+    )
     if (counted + waited.late !== expected || deadLetters !== 0n) {
-      throw new Error(`detector counted ${counted} events (+${waited.late} late, ${deadLetters} dead letters), expected ${expected}`)
+      throw new Error(
+        `detector counted ${counted} events (+${waited.late} late, ${deadLetters} dead letters), expected ${expected}`,
+      )
     }
     const wallMs = waited.doneAt - started
     const steadyMs = waited.doneAt - waited.tenthAt
@@ -373,11 +420,19 @@ export async function runIngestBench(options = {}) {
   const machine = machineInfo()
   const dir = cacheDir('ingest')
   const id = randomUUID().slice(0, 8)
-  const reused = Boolean(process.env.KAFKA_BROKERS?.trim()) || Boolean(process.env.REDIS_URL?.trim())
+  const reused =
+    Boolean(process.env.KAFKA_BROKERS?.trim()) || Boolean(process.env.REDIS_URL?.trim())
 
   log('starting local Kafka and Redis')
-  const services = await startLocalServices({ kafka: true, redis: true }, { log: (line) => log(`services: ${line}`) })
-  const kafka = new Kafka({ clientId: 'bench-driver', brokers: services.brokers.split(','), logLevel: logLevel.ERROR })
+  const services = await startLocalServices(
+    { kafka: true, redis: true },
+    { log: (line) => log(`services: ${line}`) },
+  )
+  const kafka = new Kafka({
+    clientId: 'bench-driver',
+    brokers: services.brokers.split(','),
+    logLevel: logLevel.ERROR,
+  })
   const admin = kafka.admin()
   const producer = kafka.producer()
   const redis = new Redis(services.redisUrl, { lazyConnect: true })
@@ -391,22 +446,40 @@ export async function runIngestBench(options = {}) {
 
     const topic = names(id, 0).topic
     topics.push(topic)
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] })
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }],
+    })
     const source = {
       index: 0,
-      next: eventGenerator({ seed: 2002, model: MODEL, startTime: Date.now() - 6 * 3_600_000, stepMs: 1, drifted: true }),
+      next: eventGenerator({
+        seed: 2002,
+        model: MODEL,
+        startTime: Date.now() - 6 * 3_600_000,
+        stepMs: 1,
+        drifted: true,
+      }),
     }
     log(`producing ${events} events to ${topic} (${PARTITIONS} partitions)`)
     const produced = await produce(producer, topic, source, events)
     const ends = await endOffsets(admin, topic)
-    const eventBytes = Buffer.byteLength(eventGenerator({ seed: 2002, model: MODEL, startTime: Date.now(), stepMs: 1 })())
+    const eventBytes = Buffer.byteLength(
+      eventGenerator({ seed: 2002, model: MODEL, startTime: Date.now(), stepMs: 1 })(),
+    )
 
     const baseline = []
     const detector = []
     const compared = []
     for (let r = 0; r < runs; r++) {
       log(`run ${r + 1}/${runs}: baseline consumer`)
-      baseline.push(await runBaseline({ brokers: services.brokers, topic, groupId: `bench-${id}-r${r + 1}-baseline`, expected: events }))
+      baseline.push(
+        await runBaseline({
+          brokers: services.brokers,
+          topic,
+          groupId: `bench-${id}-r${r + 1}-baseline`,
+          expected: events,
+        }),
+      )
       if (compareDist !== undefined) {
         log(`run ${r + 1}/${runs}: detector of ${compareDist}`)
         const c = names(id, `${r + 1}c`)
@@ -454,7 +527,14 @@ export async function runIngestBench(options = {}) {
       const extra = await produce(producer, topic, source, extraEvents)
       const producedAt = performance.now()
       const allEnds = await endOffsets(admin, topic)
-      const waited = await waitForCheckpoints(redis, running.checkpoints, ends, allEnds, running.child, running.describe)
+      const waited = await waitForCheckpoints(
+        redis,
+        running.checkpoints,
+        ends,
+        allEnds,
+        running.child,
+        running.describe,
+      )
       const atDone = running.memory.now()
       const counted = await countedRows(redis, names(id, runs).keyPrefix)
       longRun = {
@@ -474,7 +554,9 @@ export async function runIngestBench(options = {}) {
       longRun.peakRatio = longRun.peakRss / first.peakRss
       longRun.met = longRun.peakRatio <= RSS_TARGET
       if (counted + waited.late !== events + extraEvents) {
-        throw new Error(`detector counted ${counted} (+${waited.late} late) of ${events + extraEvents} events`)
+        throw new Error(
+          `detector counted ${counted} (+${waited.late} late) of ${events + extraEvents} events`,
+        )
       }
     }
 
@@ -500,7 +582,11 @@ export async function runIngestBench(options = {}) {
             perCpuSecond: median(compared.map((x) => x.perCpuSecond)),
           }
     if (c !== null) {
-      c.ratios = { endToEnd: c.perSecond / b.perSecond, steady: c.steadyPerSecond / b.steadyPerSecond, cpu: c.perCpuSecond / b.perCpuSecond }
+      c.ratios = {
+        endToEnd: c.perSecond / b.perSecond,
+        steady: c.steadyPerSecond / b.steadyPerSecond,
+        cpu: c.perCpuSecond / b.perCpuSecond,
+      }
     }
     return {
       machine,
@@ -565,26 +651,59 @@ export function printIngestBench(r) {
   )
   console.log(describeMachine(r.machine))
   console.log(`produced at ${k(r.produced.perSecond)} events/s (${s(r.produced.ms)} s)`)
-  const lines = [['case', 'events/s', 'start-up excluded', 'per CPU-second', 'wall s, each run', 'CPU s, each run', 'peak RSS MiB']]
+  const lines = [
+    [
+      'case',
+      'events/s',
+      'start-up excluded',
+      'per CPU-second',
+      'wall s, each run',
+      'CPU s, each run',
+      'peak RSS MiB',
+    ],
+  ]
   const add = (name, x) =>
     lines.push([
       name,
       k(x.perSecond),
       k(x.steadyPerSecond),
       k(x.perCpuSecond),
-      listOf(x.runs.map((run) => run.wallMs / 1000), 2),
-      listOf(x.runs.map((run) => run.cpuMs / 1000), 2),
+      listOf(
+        x.runs.map((run) => run.wallMs / 1000),
+        2,
+      ),
+      listOf(
+        x.runs.map((run) => run.cpuMs / 1000),
+        2,
+      ),
       x.runs.map((run) => mib(run.peakRss).toFixed(0)).join(' / '),
     ])
   add('kafkajs + JSON.parse (baseline)', r.baseline)
   add('driftwatch run', r.detector)
-  lines.push(['detector / baseline', r.ratios.endToEnd.toFixed(2), r.ratios.steady.toFixed(2), r.ratios.cpu.toFixed(2), '', '', ''])
+  lines.push([
+    'detector / baseline',
+    r.ratios.endToEnd.toFixed(2),
+    r.ratios.steady.toFixed(2),
+    r.ratios.cpu.toFixed(2),
+    '',
+    '',
+    '',
+  ])
   if (r.compared !== null) {
     add('driftwatch run, compared build', r.compared)
-    lines.push(['compared build / baseline', r.compared.ratios.endToEnd.toFixed(2), r.compared.ratios.steady.toFixed(2), r.compared.ratios.cpu.toFixed(2), '', '', ''])
+    lines.push([
+      'compared build / baseline',
+      r.compared.ratios.endToEnd.toFixed(2),
+      r.compared.ratios.steady.toFixed(2),
+      r.compared.ratios.cpu.toFixed(2),
+      '',
+      '',
+      '',
+    ])
   }
   console.log(table(lines))
-  if (r.compared !== null) console.log(`compared build: ${r.compared.dist} (its runs alternate with the others)`)
+  if (r.compared !== null)
+    console.log(`compared build: ${r.compared.dist} (its runs alternate with the others)`)
   console.log(
     `detector counted every event (Redis buckets: ${r.detector.runs.map((x) => x.counted).join(' / ')} rows, ` +
       `late ${r.detector.runs.map((x) => x.late).join(' / ')}, no dead letters); windows reported: ${r.detector.runs.map((x) => x.reports).join(' / ')}`,

@@ -29,7 +29,11 @@ const benches = [
     name: 'compression',
     load: async () => {
       const m = await import('./tdigest-compression.bench.js')
-      return { run: () => m.runCompressionBench(), print: m.printCompressionBench, summary: m.summaryLines }
+      return {
+        run: () => m.runCompressionBench(),
+        print: m.printCompressionBench,
+        summary: m.summaryLines,
+      }
     },
   },
   {
@@ -43,7 +47,11 @@ const benches = [
     name: 'ingest-path',
     load: async () => {
       const m = await import('./ingest-path.bench.js')
-      return { run: () => m.runIngestPathBench(), print: m.printIngestPathBench, summary: m.summaryLines }
+      return {
+        run: () => m.runIngestPathBench(),
+        print: m.printIngestPathBench,
+        summary: m.summaryLines,
+      }
     },
   },
   {
@@ -67,9 +75,13 @@ function printTdigest(r) {
     ['max rank error (merged)', 'maxRankErrorMerged', 'maxRankErrorMerged', 5],
   ]
   const fmt = (v, digits) => (digits === 5 ? v.toExponential(2) : v.toFixed(digits))
-  console.log(`t-digest, compression 100, n = ${r.n} N(0,1) values, ${r.runs} timed runs, load average ${r.loadAverage.toFixed(2)}`)
+  console.log(
+    `t-digest, compression 100, n = ${r.n} N(0,1) values, ${r.runs} timed runs, load average ${r.loadAverage.toFixed(2)}`,
+  )
   for (const [name, key, ratioKey, digits] of rows) {
-    console.log(`  ${name}: ours ${fmt(r.ours[key], digits)}, npm ${fmt(r.npm[key], digits)}, ours / npm ${r.ratios[ratioKey].toFixed(3)}`)
+    console.log(
+      `  ${name}: ours ${fmt(r.ours[key], digits)}, npm ${fmt(r.npm[key], digits)}, ours / npm ${r.ratios[ratioKey].toFixed(3)}`,
+    )
   }
 }
 
@@ -83,10 +95,20 @@ export async function runAll(only) {
       const b = await bench.load()
       const result = await b.run()
       b.print(result)
-      summaries.push({ name: bench.name, lines: b.summary(result), seconds: (performance.now() - started) / 1000 })
+      summaries.push({
+        name: bench.name,
+        lines: b.summary(result),
+        seconds: (performance.now() - started) / 1000,
+      })
     } catch (error) {
-      console.log(`${bench.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
-      summaries.push({ name: bench.name, lines: [`FAILED: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`], seconds: (performance.now() - started) / 1000 })
+      console.log(
+        `${bench.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      )
+      summaries.push({
+        name: bench.name,
+        lines: [`FAILED: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`],
+        seconds: (performance.now() - started) / 1000,
+      })
     }
   }
   console.log('\n=== summary ===')

@@ -16,11 +16,22 @@
 // Run: npm run build && node benchmarks/tdigest-compression.bench.js
 // A runner can import { runCompressionBench, printCompressionBench } instead.
 
-import { describeMachine, importDist, isMain, machineInfo, median, mulberry32, standardNormal, table } from './lib/common.js'
+import {
+  describeMachine,
+  importDist,
+  isMain,
+  machineInfo,
+  median,
+  mulberry32,
+  standardNormal,
+  table,
+} from './lib/common.js'
 
 const { TDigest } = await importDist('core/sketch/tdigest.js')
 const { binningFromSorted } = await importDist('core/profile/binning.js')
-const { addNumber, createNumericalProfile, profileCompression } = await importDist('core/profile/numerical.js')
+const { addNumber, createNumericalProfile, profileCompression } = await importDist(
+  'core/profile/numerical.js',
+)
 const { encodeProfile } = await importDist('core/profile/index.js')
 const { wassersteinDistance } = await importDist('core/drift-tests/wasserstein.js')
 
@@ -71,7 +82,8 @@ function maxRankError(digest, sorted) {
   }
   for (let i = 0; i <= 2000; i++) grid.push(sorted[0] + ((sorted[n - 1] - sorted[0]) * i) / 2000)
   let worst = 0
-  for (const x of grid) worst = Math.max(worst, Math.abs(digest.cdf(x) - countAtMost(sorted, x) / n))
+  for (const x of grid)
+    worst = Math.max(worst, Math.abs(digest.cdf(x) - countAtMost(sorted, x) / n))
   return worst
 }
 
@@ -104,11 +116,17 @@ function wassersteinCase(name, reference, current, compressions) {
   const binning = binningFromSorted(refSorted)
   const byCompression = {}
   for (const c of compressions) {
-    const estimate = wassersteinDistance(profileOf(reference, binning, c), profileOf(current, binning, c))
+    const estimate = wassersteinDistance(
+      profileOf(reference, binning, c),
+      profileOf(current, binning, c),
+    )
     byCompression[c] = { estimate, relError: Math.abs(estimate - exact) / exact }
   }
   const profileJsonBytes = Object.fromEntries(
-    compressions.map((c) => [c, Buffer.byteLength(JSON.stringify(encodeProfile(profileOf(current, binning, c))))]),
+    compressions.map((c) => [
+      c,
+      Buffer.byteLength(JSON.stringify(encodeProfile(profileOf(current, binning, c)))),
+    ]),
   )
   return { name, exact, byCompression, profileJsonBytes }
 }
@@ -166,8 +184,18 @@ export function runCompressionBench(options = {}) {
   const lognormal = (mu) => (rng) => Math.exp(mu + 2 * standardNormal(rng))
   const gaussian = (mu) => (rng) => mu + standardNormal(rng)
   const wasserstein = [
-    wassersteinCase('lognormal(0, 2) vs lognormal(0.1, 2)', sample(200_000, 11, lognormal(0)), sample(n, 12, lognormal(0.1)), compressions),
-    wassersteinCase('N(0, 1) vs N(0.05, 1)', sample(200_000, 13, gaussian(0)), sample(n, 14, gaussian(0.05)), compressions),
+    wassersteinCase(
+      'lognormal(0, 2) vs lognormal(0.1, 2)',
+      sample(200_000, 11, lognormal(0)),
+      sample(n, 12, lognormal(0.1)),
+      compressions,
+    ),
+    wassersteinCase(
+      'N(0, 1) vs N(0.05, 1)',
+      sample(200_000, 13, gaussian(0)),
+      sample(n, 14, gaussian(0.05)),
+      compressions,
+    ),
   ]
   return { machine, n, parts, partSize, runs, compressions, digests, wasserstein }
 }
@@ -186,7 +214,9 @@ export function summaryLines(r) {
 
 export function printCompressionBench(r) {
   const [lo, hi] = r.compressions
-  console.log(`driftwatch TDigest, compression ${hi} (feature profiles) vs ${lo} (baseline), n = ${r.n} N(0,1), ${r.runs} timed runs, medians`)
+  console.log(
+    `driftwatch TDigest, compression ${hi} (feature profiles) vs ${lo} (baseline), n = ${r.n} N(0,1), ${r.runs} timed runs, medians`,
+  )
   console.log(describeMachine(r.machine))
   const rows = [
     ['insert (ns/value)', 'insertNsPerValue', 1],
@@ -200,7 +230,12 @@ export function printCompressionBench(r) {
   const fmt = (v, digits) => (digits === 5 ? v.toExponential(2) : v.toFixed(digits))
   const lines = [['metric', `δ = ${lo}`, `δ = ${hi}`, `${hi} / ${lo}`]]
   for (const [name, key, digits] of rows) {
-    lines.push([name, fmt(r.digests[lo][key], digits), fmt(r.digests[hi][key], digits), (r.digests[hi][key] / r.digests[lo][key]).toFixed(2)])
+    lines.push([
+      name,
+      fmt(r.digests[lo][key], digits),
+      fmt(r.digests[hi][key], digits),
+      (r.digests[hi][key] / r.digests[lo][key]).toFixed(2),
+    ])
   }
   for (const w of r.wasserstein) {
     lines.push([
@@ -211,9 +246,15 @@ export function printCompressionBench(r) {
     ])
   }
   const w0 = r.wasserstein[0]
-  lines.push(['numerical profile JSON bytes', String(w0.profileJsonBytes[lo]), String(w0.profileJsonBytes[hi]), (w0.profileJsonBytes[hi] / w0.profileJsonBytes[lo]).toFixed(2)])
+  lines.push([
+    'numerical profile JSON bytes',
+    String(w0.profileJsonBytes[lo]),
+    String(w0.profileJsonBytes[hi]),
+    (w0.profileJsonBytes[hi] / w0.profileJsonBytes[lo]).toFixed(2),
+  ])
   console.log(table(lines))
-  for (const w of r.wasserstein) console.log(`exact W1 (scipy's definition), ${w.name}: ${w.exact.toPrecision(6)}`)
+  for (const w of r.wasserstein)
+    console.log(`exact W1 (scipy's definition), ${w.name}: ${w.exact.toPrecision(6)}`)
   for (const line of summaryLines(r)) console.log(line)
 }
 

@@ -35,7 +35,11 @@ export class DriftwatchError extends Error {
   readonly code: ErrorCode
   readonly canRetry: boolean
 
-  constructor(code: ErrorCode, message: string, options: { canRetry?: boolean; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { canRetry?: boolean; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'DriftwatchError'
     this.code = code
@@ -63,11 +67,13 @@ export class UnknownDriftTestError extends DriftwatchError {
 
 export class UnknownColumnError extends DriftwatchError {
   constructor(name: string, available: readonly string[], where: string) {
-    super('UNKNOWN_COLUMN', `unknown column '${name}' in ${where}; columns: ${available.join(', ')}`)
+    super(
+      'UNKNOWN_COLUMN',
+      `unknown column '${name}' in ${where}; columns: ${available.join(', ')}`,
+    )
     this.name = 'UnknownColumnError'
   }
 }
-
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)

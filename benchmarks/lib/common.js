@@ -18,7 +18,9 @@ export const cacheRoot = join(repoRoot, '.cache', 'bench')
  * The build under test: dist/, or another build's dist directory in DW_BENCH_DIST (a copy of the
  * tree with a change reverted, compiled with tsc) to compare before and after in one session.
  */
-export const distDir = process.env.DW_BENCH_DIST ? resolve(process.env.DW_BENCH_DIST) : join(repoRoot, 'dist')
+export const distDir = process.env.DW_BENCH_DIST
+  ? resolve(process.env.DW_BENCH_DIST)
+  : join(repoRoot, 'dist')
 
 /** Node arguments that run the driftwatch CLI of a build (default `distDir`): bin/driftwatch.js for dist/. */
 export function cliArgsAt(dist, ...args) {
@@ -90,7 +92,9 @@ export function table(lines) {
   const widths = lines[0].map((_, c) => Math.max(...lines.map((l) => String(l[c]).length)))
   const out = lines.map((l) =>
     l
-      .map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c])))
+      .map((cell, c) =>
+        c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]),
+      )
       .join('  '),
   )
   out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '))
@@ -171,12 +175,18 @@ export const peakRssMethod =
  * and stderr. Rejects only if the command could not be started.
  */
 export function measureProcess(command, args, options = {}) {
-  const report = join(tmpdir(), `dw-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}`)
+  const report = join(
+    tmpdir(),
+    `dw-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}`,
+  )
   const [file, argv] =
     gnuTime === undefined ? [command, args] : [gnuTime, ['-v', '-o', report, command, ...args]]
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint()
-    const child = spawn(file, argv, { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env })
+    const child = spawn(file, argv, {
+      cwd: options.cwd ?? repoRoot,
+      env: options.env ?? process.env,
+    })
     const stdout = []
     const stderr = []
     child.stdout.on('data', (b) => stdout.push(b))

@@ -10,7 +10,10 @@ const featureKeys = columnNames.map((name) => JSON.stringify(name) + ':')
 
 function hex(rng, digits) {
   let out = ''
-  while (out.length < digits) out += Math.floor(rng() * 0x100000000).toString(16).padStart(8, '0')
+  while (out.length < digits)
+    out += Math.floor(rng() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0')
   return out.slice(0, digits)
 }
 
@@ -27,7 +30,10 @@ export function eventGenerator({ seed, model, startTime, stepMs, drifted = false
     const row = next()
     let features = '{'
     for (let i = 0; i < row.length; i++) {
-      features += (i === 0 ? '' : ',') + featureKeys[i] + (typeof row[i] === 'string' ? `"${row[i]}"` : row[i])
+      features +=
+        (i === 0 ? '' : ',') +
+        featureKeys[i] +
+        (typeof row[i] === 'string' ? `"${row[i]}"` : row[i])
     }
     features += '}'
     const score = Math.round(rng() * 1e6) / 1e6

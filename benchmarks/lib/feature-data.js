@@ -13,7 +13,10 @@ import { mulberry32, standardNormal } from './common.js'
 
 export const numericalNames = Array.from({ length: 20 }, (_, i) => `f${String(i).padStart(2, '0')}`)
 export const categorical = {
-  country: { values: ['us', 'de', 'fr', 'gb', 'in', 'br', 'jp', 'ca'], weights: [30, 12, 10, 10, 15, 10, 8, 5] },
+  country: {
+    values: ['us', 'de', 'fr', 'gb', 'in', 'br', 'jp', 'ca'],
+    weights: [30, 12, 10, 10, 15, 10, 8, 5],
+  },
   device: { values: ['ios', 'android', 'web'], weights: [40, 45, 15] },
   plan: { values: ['free', 'basic', 'pro', 'team'], weights: [55, 25, 15, 5] },
 }
@@ -66,7 +69,9 @@ export function rowGenerator({ seed, drifted = false }) {
     }
     for (let i = 8; i < 12; i++) {
       const sigma = i === 11 ? 2 : 0.5 + 0.25 * (i - 8)
-      row[i] = round6(Math.exp(i - 8 + (drifted && i === 9 ? 0.3 : 0) + sigma * standardNormal(rng)))
+      row[i] = round6(
+        Math.exp(i - 8 + (drifted && i === 9 ? 0.3 : 0) + sigma * standardNormal(rng)),
+      )
     }
     for (let i = 12; i < 16; i++) {
       const width = 10 * (i - 11)

@@ -20,8 +20,17 @@ if (brokers === undefined || topic === undefined || groupId === undefined || !(e
 }
 
 const say = (line) => process.stdout.write(JSON.stringify(line) + '\n')
-const kafka = new Kafka({ clientId: 'bench-baseline', brokers: brokers.split(','), logLevel: logLevel.ERROR })
-const consumer = kafka.consumer({ groupId, maxBytesPerPartition: 1_048_576, sessionTimeout: 30_000, heartbeatInterval: 3000 })
+const kafka = new Kafka({
+  clientId: 'bench-baseline',
+  brokers: brokers.split(','),
+  logLevel: logLevel.ERROR,
+})
+const consumer = kafka.consumer({
+  groupId,
+  maxBytesPerPartition: 1_048_576,
+  sessionTimeout: 30_000,
+  heartbeatInterval: 3000,
+})
 
 let count = 0
 let parsedFields = 0

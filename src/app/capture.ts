@@ -40,13 +40,16 @@ export interface CaptureResult {
 }
 
 export async function captureReference(options: CaptureOptions): Promise<CaptureResult> {
-  if (!(options.from < options.to)) throw new DriftwatchError('CONFIG_INVALID', '--from must be before --to')
+  if (!(options.from < options.to))
+    throw new DriftwatchError('CONFIG_INVALID', '--from must be before --to')
   const ranges = await partitionRanges(options)
   const rows: Array<Record<string, CellValue>> = []
   const observers = new Map<string, ColumnKindObserver>()
   let read = 0
   let invalid = 0
-  const pending = new Set(ranges.filter((r) => r.start < r.end).map((r) => `${r.topic}:${r.partition}`))
+  const pending = new Set(
+    ranges.filter((r) => r.start < r.end).map((r) => `${r.topic}:${r.partition}`),
+  )
   if (pending.size > 0) {
     const consumer = options.kafka.consumer({ groupId: `driftwatch-capture-${randomUUID()}` })
     await consumer.connect()
@@ -54,13 +57,16 @@ export async function captureReference(options: CaptureOptions): Promise<Capture
       await consumer.subscribe({ topics: [...options.topics], fromBeginning: true })
       const done = new Promise<void>((resolve, reject) => {
         consumer.on(consumer.events.GROUP_JOIN, () => {
-          for (const r of ranges) consumer.seek({ topic: r.topic, partition: r.partition, offset: String(r.start) })
+          for (const r of ranges)
+            consumer.seek({ topic: r.topic, partition: r.partition, offset: String(r.start) })
         })
         consumer.on(consumer.events.CRASH, (event) => reject(event.payload.error))
         void consumer.run({
           eachBatch: (payload) => {
             const { batch } = payload
-            const range = ranges.find((r) => r.topic === batch.topic && r.partition === batch.partition)
+            const range = ranges.find(
+              (r) => r.topic === batch.topic && r.partition === batch.partition,
+            )
             if (range === undefined) return Promise.resolve()
             for (const message of batch.messages) {
               const offset = Number(message.offset)
@@ -70,7 +76,9 @@ export async function captureReference(options: CaptureOptions): Promise<Capture
                 break
               }
               read++
-              const decoded = decodePredictionEvent(message.value, { maxBytes: options.maxEventBytes })
+              const decoded = decodePredictionEvent(message.value, {
+                maxBytes: options.maxEventBytes,
+              })
               if (!decoded.ok || decoded.event.model !== options.model) {
                 if (!decoded.ok) invalid++
               } else {
@@ -80,7 +88,8 @@ export async function captureReference(options: CaptureOptions): Promise<Capture
                   for (const [name, value] of Object.entries(decoded.event.features)) {
                     row[name] = value
                     let observer = observers.get(name)
-                    if (observer === undefined) observers.set(name, (observer = new ColumnKindObserver()))
+                    if (observer === undefined)
+                      observers.set(name, (observer = new ColumnKindObserver()))
                     observer.observe(value)
                   }
                   rows.push(row)
@@ -101,25 +110,46 @@ export async function captureReference(options: CaptureOptions): Promise<Capture
     }
   }
   if (rows.length === 0) {
-    throw new DriftwatchError('REFERENCE_INVALID', `no events of model '${options.model}' between ${new Date(options.from).toISOString()} and ${new Date(options.to).toISOString()}`)
+    throw new DriftwatchError(
+      'REFERENCE_INVALID',
+      `no events of model '${options.model}' between ${new Date(options.from).toISOString()} and ${new Date(options.to).toISOString()}`,
+    )
   }
   // A feature absent from some events is missing there, as a blank CSV cell would be.
-  for (const observer of observers.values()) for (let i = observer.numbers + observer.strings + observer.booleans + observer.nulls; i < rows.length; i++) observer.observe(null)
+  for (const observer of observers.values())
+    for (
+      let i = observer.numbers + observer.strings + observer.booleans + observer.nulls;
+      i < rows.length;
+      i++
+    )
+      observer.observe(null)
   const overrides = options.kindOverrides ?? {}
-  const inferred = inferColumnKinds(new Map([...observers].filter(([name]) => overrides[name] === undefined)))
+  const inferred = inferColumnKinds(
+    new Map([...observers].filter(([name]) => overrides[name] === undefined)),
+  )
   const columns = [...observers.keys()].sort().map((name) => {
     const override = overrides[name]
     const decided = inferred.get(name)
     return override !== undefined
       ? { name, kind: override, reason: 'override' }
-      : { name, kind: decided?.kind ?? ('categorical' as const), reason: decided?.reason ?? 'no values' }
+      : {
+          name,
+          kind: decided?.kind ?? ('categorical' as const),
+          reason: decided?.reason ?? 'no values',
+        }
   })
   const builder = new ReferenceBuilder(columns)
   for (const row of rows) builder.add(row)
   const snapshot: ReferenceSnapshot = {
     id: '',
     createdAt: options.now().toISOString(),
-    source: { kind: 'kafka', topics: options.topics.join(','), model: options.model, from: new Date(options.from).toISOString(), to: new Date(options.to).toISOString() },
+    source: {
+      kind: 'kafka',
+      topics: options.topics.join(','),
+      model: options.model,
+      from: new Date(options.from).toISOString(),
+      to: new Date(options.to).toISOString(),
+    },
     exactBreakpoints: builder.exact,
     kindReasons: new Map(columns.map((c) => [c.name, c.reason])),
     profile: builder.build(),

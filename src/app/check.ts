@@ -8,7 +8,12 @@ import { ColumnKindObserver, inferColumnKinds } from '../core/column-kinds.js'
 import { assertKnownTests, createDefaultRegistry } from '../core/drift-tests/registry.js'
 import type { DriftSettings } from '../core/drift-tests/thresholds.js'
 import { evaluateDrift } from '../core/evaluate.js'
-import { addRow, createDatasetProfile, layoutOf, type DatasetProfile } from '../core/profile/dataset.js'
+import {
+  addRow,
+  createDatasetProfile,
+  layoutOf,
+  type DatasetProfile,
+} from '../core/profile/dataset.js'
 import { ReferenceBuilder, type ColumnKind, type ReferenceSnapshot } from '../core/reference.js'
 import type { DriftReport, FeatureKind } from '../core/report.js'
 import { UnknownColumnError } from '../errors.js'
@@ -24,22 +29,30 @@ export interface BuildReferenceOptions {
   readonly now: () => Date
 }
 
-export async function buildReferenceFromFile(path: string, options: BuildReferenceOptions): Promise<ReferenceSnapshot> {
+export async function buildReferenceFromFile(
+  path: string,
+  options: BuildReferenceOptions,
+): Promise<ReferenceSnapshot> {
   const table = openTable(path)
   const available = await table.columns()
   const columns = selectColumns(available, options.columns, path)
   for (const name of Object.keys(options.kindOverrides ?? {})) {
-    if (!available.includes(name)) throw new UnknownColumnError(name, available, `${path} (kind override)`)
+    if (!available.includes(name))
+      throw new UnknownColumnError(name, available, `${path} (kind override)`)
   }
   const kinds = await inferKinds(table, columns, options)
   const builder = new ReferenceBuilder(kinds)
-  await readAll(table, columns, 'reference: profiling', options.onProgress, (values) => builder.add(values))
+  await readAll(table, columns, 'reference: profiling', options.onProgress, (values) =>
+    builder.add(values),
+  )
   let profile: DatasetProfile
   if (builder.exact) {
     profile = builder.build()
   } else {
     profile = createDatasetProfile(builder.layout())
-    await readAll(table, columns, 'reference: binning', options.onProgress, (values) => addRow(profile, values))
+    await readAll(table, columns, 'reference: binning', options.onProgress, (values) =>
+      addRow(profile, values),
+    )
   }
   return {
     id: '',
@@ -51,14 +64,24 @@ export async function buildReferenceFromFile(path: string, options: BuildReferen
   }
 }
 
-async function inferKinds(table: TableSource, columns: readonly string[], options: BuildReferenceOptions): Promise<ColumnKind[]> {
+async function inferKinds(
+  table: TableSource,
+  columns: readonly string[],
+  options: BuildReferenceOptions,
+): Promise<ColumnKind[]> {
   const overrides = options.kindOverrides ?? {}
   const pending = columns.filter((name) => overrides[name] === undefined)
   const observers = new Map(pending.map((name) => [name, new ColumnKindObserver()]))
   if (pending.length > 0) {
-    await readAll(table, pending, 'reference: inferring column kinds', options.onProgress, (values) => {
-      for (const [name, observer] of observers) observer.observe(values[name] ?? null)
-    })
+    await readAll(
+      table,
+      pending,
+      'reference: inferring column kinds',
+      options.onProgress,
+      (values) => {
+        for (const [name, observer] of observers) observer.observe(values[name] ?? null)
+      },
+    )
   }
   // Overridden columns were not observed; their kind is the override.
   const inferred = inferColumnKinds(observers)
@@ -89,7 +112,10 @@ export interface CheckResult {
 export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   const registry = createDefaultRegistry()
   const { global, byKind, byFeature } = options.settings
-  assertKnownTests(registry, [global, ...Object.values(byKind ?? {}), ...Object.values(byFeature ?? {})].map((c) => c?.test))
+  assertKnownTests(
+    registry,
+    [global, ...Object.values(byKind ?? {}), ...Object.values(byFeature ?? {})].map((c) => c?.test),
+  )
   const reference = (await isReferenceSnapshotFile(options.reference))
     ? await readReferenceFile(options.reference)
     : await buildReferenceFromFile(options.reference, options)
@@ -98,10 +124,13 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   const table = openTable(options.current)
   const currentColumns = await table.columns()
   for (const name of columns) {
-    if (!currentColumns.includes(name)) throw new UnknownColumnError(name, currentColumns, options.current)
+    if (!currentColumns.includes(name))
+      throw new UnknownColumnError(name, currentColumns, options.current)
   }
   const layout = layoutOf(reference.profile)
-  const current = createDatasetProfile({ columns: layout.columns.filter((c) => columns.includes(c.name)) })
+  const current = createDatasetProfile({
+    columns: layout.columns.filter((c) => columns.includes(c.name)),
+  })
   await readAll(table, columns, 'current', options.onProgress, (values) => addRow(current, values))
   const report = evaluateDrift(reference.profile, current, {
     settings: options.settings,
@@ -111,9 +140,14 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   return { report, reference }
 }
 
-function selectColumns(available: readonly string[], wanted: readonly string[] | undefined, where: string): string[] {
+function selectColumns(
+  available: readonly string[],
+  wanted: readonly string[] | undefined,
+  where: string,
+): string[] {
   if (wanted === undefined || wanted.length === 0) return [...available]
-  for (const name of wanted) if (!available.includes(name)) throw new UnknownColumnError(name, available, where)
+  for (const name of wanted)
+    if (!available.includes(name)) throw new UnknownColumnError(name, available, where)
   return [...wanted]
 }
 
@@ -129,7 +163,10 @@ async function readAll(
     onProgress === undefined
       ? undefined
       : (bytesRead: number): void => onProgress({ file: table.path, phase, bytesRead, totalBytes })
-  for await (const row of table.rows({ columns, ...(progress === undefined ? {} : { onProgress: progress }) })) {
+  for await (const row of table.rows({
+    columns,
+    ...(progress === undefined ? {} : { onProgress: progress }),
+  })) {
     onRow(row.values)
   }
 }

@@ -11,7 +11,11 @@ import { mergeDatasets, type DatasetProfile } from '../core/profile/dataset.js'
 import type { ReferenceSnapshot } from '../core/reference.js'
 import { decodeBucket, parseSeriesKey } from '../core/stream/bucket-codec.js'
 import type { AlertPolicy } from '../core/stream/alerts.js'
-import { evaluateWindow, initialEvaluationState, type EvaluationState } from '../core/stream/evaluation.js'
+import {
+  evaluateWindow,
+  initialEvaluationState,
+  type EvaluationState,
+} from '../core/stream/evaluation.js'
 import { dueWindowEnds, windowBuckets, type WindowSpec } from '../core/stream/windows.js'
 import { errorMessage } from '../errors.js'
 import type { EventSink, InputBacklog } from '../ports/event-source.js'
@@ -74,7 +78,11 @@ export class Evaluator {
     this.#stopped = true
     if (this.#timer !== undefined) clearInterval(this.#timer)
     await this.#running
-    await Promise.all(this.#options.models.map((m) => this.#options.leases.release(m.name, this.#options.owner).catch(() => undefined)))
+    await Promise.all(
+      this.#options.models.map((m) =>
+        this.#options.leases.release(m.name, this.#options.owner).catch(() => undefined),
+      ),
+    )
   }
 
   /**
@@ -88,12 +96,18 @@ export class Evaluator {
     const backlog = this.#options.backlog
     if (backlog === undefined || this.#inputRead.has(model)) return true
     const pending = await backlog.partitionsWithUnreadEvents()
-    const checkpoints = pending.length === 0 ? new Map<string, unknown>() : await this.#options.store.loadCheckpoints(model, pending)
+    const checkpoints =
+      pending.length === 0
+        ? new Map<string, unknown>()
+        : await this.#options.store.loadCheckpoints(model, pending)
     const unread = pending.filter((ref) => !checkpoints.has(partitionId(ref)))
     if (unread.length > 0) {
       if (!this.#waitingLogged.has(model)) {
         this.#waitingLogged.add(model)
-        this.#options.logger.info({ model, unread: unread.map(partitionId) }, 'first evaluation waits until every input partition has been read')
+        this.#options.logger.info(
+          { model, unread: unread.map(partitionId) },
+          'first evaluation waits until every input partition has been read',
+        )
       }
       return false
     }
@@ -106,7 +120,10 @@ export class Evaluator {
       try {
         await this.evaluateModel(model)
       } catch (error: unknown) {
-        this.#options.logger.error({ model: model.name, err: errorMessage(error) }, 'evaluation failed; retrying next tick')
+        this.#options.logger.error(
+          { model: model.name, err: errorMessage(error) },
+          'evaluation failed; retrying next tick',
+        )
       }
     }
   }
@@ -119,7 +136,8 @@ export class Evaluator {
     if (watermark === null) return 0
     if (!(await this.#everyPartitionRead(model.name))) return 0
     const last = await leases.lastEvaluation(model.name)
-    let state: EvaluationState = last === null ? initialEvaluationState : (JSON.parse(last.state) as EvaluationState)
+    let state: EvaluationState =
+      last === null ? initialEvaluationState : (JSON.parse(last.state) as EvaluationState)
     let evaluated = 0
     for (const end of dueWindowEnds(last?.windowEnd ?? null, watermark, model.spec)) {
       const started = performance.now()
@@ -151,25 +169,43 @@ export class Evaluator {
       for (const report of outcome.reports) await sink.report(report.reportId, report)
       await sink.alerts(outcome.alerts)
       for (const request of outcome.retrain) await sink.retrain(request.reportId, request)
-      const committed = await leases.commitEvaluation(model.name, token, end, JSON.stringify(outcome.state))
+      const committed = await leases.commitEvaluation(
+        model.name,
+        token,
+        end,
+        JSON.stringify(outcome.state),
+      )
       if (committed === 'fenced') {
-        logger.warn({ model: model.name, windowEnd: end }, 'evaluation fenced after publishing: the new owner will not repeat it')
+        logger.warn(
+          { model: model.name, windowEnd: end },
+          'evaluation fenced after publishing: the new owner will not repeat it',
+        )
         return evaluated
       }
       state = outcome.state
       evaluated++
-      for (const report of outcome.reports) metrics.report(model.name, report.modelVersion ?? '', report, end)
+      for (const report of outcome.reports)
+        metrics.report(model.name, report.modelVersion ?? '', report, end)
       for (const alert of outcome.alerts) metrics.alert(model.name, alert.alert.status)
       metrics.evaluation(model.name, (performance.now() - started) / 1000)
       logger.info(
-        { model: model.name, windowEnd: new Date(end).toISOString(), reports: outcome.reports.length, alerts: outcome.alerts.length },
+        {
+          model: model.name,
+          windowEnd: new Date(end).toISOString(),
+          reports: outcome.reports.length,
+          alerts: outcome.alerts.length,
+        },
         'window evaluated',
       )
     }
     return evaluated
   }
 
-  async #windowProfiles(model: EvaluatedModel, end: number, referenceId: string): Promise<Map<string, DatasetProfile>> {
+  async #windowProfiles(
+    model: EvaluatedModel,
+    end: number,
+    referenceId: string,
+  ): Promise<Map<string, DatasetProfile>> {
     const buckets = windowBuckets(end, model.spec)
     const stored = await this.#options.store.readBuckets(model.name, buckets)
     const merged = new Map<string, DatasetProfile>()

@@ -22,7 +22,13 @@ import {
 import type { WindowSpec } from '../core/stream/windows.js'
 import type { FeatureKind } from '../core/report.js'
 import { DriftwatchError, errorMessage } from '../errors.js'
-import type { BatchControl, DeadLetter, EventSink, EventSource, SourceBatch } from '../ports/event-source.js'
+import type {
+  BatchControl,
+  DeadLetter,
+  EventSink,
+  EventSource,
+  SourceBatch,
+} from '../ports/event-source.js'
 import type { MetricsSink } from '../ports/metrics.js'
 import { partitionId, type PartitionRef, type SketchStore } from '../ports/sketch-store.js'
 import { Mutex } from './mutex.js'
@@ -82,9 +88,13 @@ export class Ingestor {
 
   /** Flushes on a timer too, so a quiet stream still moves its checkpoints and closes buckets. */
   startTimer(): void {
-    this.#flushTimer = setInterval(() => {
-      if (this.#options.now() - this.#lastFlush >= this.#options.flushIntervalMs) void this.flushSafely()
-    }, Math.max(50, Math.floor(this.#options.flushIntervalMs / 2)))
+    this.#flushTimer = setInterval(
+      () => {
+        if (this.#options.now() - this.#lastFlush >= this.#options.flushIntervalMs)
+          void this.flushSafely()
+      },
+      Math.max(50, Math.floor(this.#options.flushIntervalMs / 2)),
+    )
   }
 
   storeHealthy(): boolean {
@@ -111,7 +121,14 @@ export class Ingestor {
       entry.highWatermark = BigInt(batch.highWatermark)
       if (entry.startOffset !== null && BigInt(first.offset) !== entry.startOffset) {
         if (BigInt(first.offset) > entry.startOffset) {
-          this.#options.logger.warn({ partition: partitionId(batch.ref), first: first.offset, checkpoint: entry.startOffset.toString() }, 'batch starts past the checkpoint: seeking back')
+          this.#options.logger.warn(
+            {
+              partition: partitionId(batch.ref),
+              first: first.offset,
+              checkpoint: entry.startOffset.toString(),
+            },
+            'batch starts past the checkpoint: seeking back',
+          )
         }
         this.#options.source.seek(batch.ref, entry.startOffset.toString())
         return
@@ -128,7 +145,8 @@ export class Ingestor {
       }
     })
     if (!control.isRunning()) return
-    if (this.#options.now() - this.#lastFlush >= this.#options.flushIntervalMs) await this.flushSafely()
+    if (this.#options.now() - this.#lastFlush >= this.#options.flushIntervalMs)
+      await this.flushSafely()
   }
 
   async #ensureLoaded(ref: PartitionRef): Promise<PartitionEntry> {
@@ -167,7 +185,12 @@ export class Ingestor {
       if (handled !== null && offset < handled) continue
       const result = this.#route(message.value, message.timestamp)
       if (!result.ok) {
-        letters.push({ value: message.value, reason: result.reason, detail: result.detail, source: { ...batch.ref, offset: message.offset } })
+        letters.push({
+          value: message.value,
+          reason: result.reason,
+          detail: result.detail,
+          source: { ...batch.ref, offset: message.offset },
+        })
         routed.push({ offset, model: null, event: null })
         continue
       }
@@ -196,11 +219,19 @@ export class Ingestor {
     for (const [model, n] of consumed) metrics.eventsConsumed(model, batch.ref.topic, n)
     for (const [model, n] of late) metrics.lateEvents(model, n)
     const last = routed[routed.length - 1]
-    if (last !== undefined) metrics.lag(batch.ref.topic, batch.ref.partition, Number(entry.highWatermark - last.offset - 1n))
+    if (last !== undefined)
+      metrics.lag(
+        batch.ref.topic,
+        batch.ref.partition,
+        Number(entry.highWatermark - last.offset - 1n),
+      )
   }
 
   /** Loads, in one pass, every stored bucket the batch touches that is not in memory yet. */
-  async #loadBuckets(entry: PartitionEntry, routed: ReadonlyArray<{ offset: bigint; model: string | null; event: RoutedEvent | null }>): Promise<void> {
+  async #loadBuckets(
+    entry: PartitionEntry,
+    routed: ReadonlyArray<{ offset: bigint; model: string | null; event: RoutedEvent | null }>,
+  ): Promise<void> {
     const wanted = new Map<string, Set<number>>()
     for (const { offset, model, event } of routed) {
       if (model === null || event === null) continue
@@ -216,17 +247,33 @@ export class Ingestor {
       const state = entry.models.get(model) as PartitionModelState
       for (const bucket of buckets) {
         const blob = await this.#options.store.loadBucket(model, bucket, entry.ref)
-        state.buckets.set(bucket, blob === null ? new Map<string, DatasetProfile>() : decodeBucket(blob))
+        state.buckets.set(
+          bucket,
+          blob === null ? new Map<string, DatasetProfile>() : decodeBucket(blob),
+        )
       }
     }
   }
 
-  #route(value: Buffer | null, kafkaTimestamp: number): { ok: true; model: string; event: RoutedEvent } | { ok: false; reason: string; detail: string } {
-    const decoded = decodePredictionEvent(value, { maxBytes: this.#options.maxEventBytes, now: this.#options.now() })
+  #route(
+    value: Buffer | null,
+    kafkaTimestamp: number,
+  ):
+    | { ok: true; model: string; event: RoutedEvent }
+    | { ok: false; reason: string; detail: string } {
+    const decoded = decodePredictionEvent(value, {
+      maxBytes: this.#options.maxEventBytes,
+      now: this.#options.now(),
+    })
     if (!decoded.ok) return decoded
     const event: PredictionEvent = decoded.event
     const unknown = classifyModel(event, this.#knownModels)
-    if (unknown !== null) return { ok: false, reason: unknown, detail: `model '${event.model.slice(0, 100)}' is not configured` }
+    if (unknown !== null)
+      return {
+        ok: false,
+        reason: unknown,
+        detail: `model '${event.model.slice(0, 100)}' is not configured`,
+      }
     const runtime = this.#options.models.get(event.model) as ModelRuntime
     // The decoded features go to the profiles as they are: addRow reads only the layout's columns
     // and takes an absent feature as missing, like null. Copying the watched ones into a new
@@ -237,13 +284,21 @@ export class Ingestor {
       if (kind !== 'numerical') continue
       const value = features[name]
       if (value !== undefined && value !== null && typeof value !== 'number') {
-        return { ok: false, reason: 'feature_kind_mismatch', detail: `feature '${name}' is numerical, got ${typeof value}` }
+        return {
+          ok: false,
+          reason: 'feature_kind_mismatch',
+          detail: `feature '${name}' is numerical, got ${typeof value}`,
+        }
       }
     }
     return {
       ok: true,
       model: event.model,
-      event: { series: seriesKey(runtime.referenceId, event.modelVersion ?? ''), eventTime: event.timestamp ?? kafkaTimestamp, features },
+      event: {
+        series: seriesKey(runtime.referenceId, event.modelVersion ?? ''),
+        eventTime: event.timestamp ?? kafkaTimestamp,
+        features,
+      },
     }
   }
 
@@ -263,7 +318,10 @@ export class Ingestor {
       if (!this.#paused) {
         this.#paused = true
         this.#options.source.pause()
-        this.#options.logger.error({ err: errorMessage(error) }, 'flush failed: pausing consumption until it succeeds')
+        this.#options.logger.error(
+          { err: errorMessage(error) },
+          'flush failed: pausing consumption until it succeeds',
+        )
       }
       if (!this.#stopped && this.#retryTimer === undefined) {
         this.#retryTimer = setTimeout(() => {
@@ -297,10 +355,13 @@ export class Ingestor {
           const offset = BigInt(state.expected)
           if (smallest === null || offset < smallest) smallest = offset
         }
-        if (smallest !== null) commits.set(partitionId(entry.ref), { ref: entry.ref, nextOffset: smallest })
+        if (smallest !== null)
+          commits.set(partitionId(entry.ref), { ref: entry.ref, nextOffset: smallest })
       }
       try {
-        await this.#options.source.commit([...commits.values()].map((c) => ({ ref: c.ref, nextOffset: c.nextOffset.toString() })))
+        await this.#options.source.commit(
+          [...commits.values()].map((c) => ({ ref: c.ref, nextOffset: c.nextOffset.toString() })),
+        )
       } catch (error: unknown) {
         // Only a hint: Redis holds the truth, and the next flush commits again.
         this.#options.logger.warn({ err: errorMessage(error) }, 'offset commit to Kafka failed')
@@ -318,19 +379,32 @@ export class Ingestor {
       if (state === undefined || state.nextOffset === null) continue
       const next = state.nextOffset.toString()
       if (next === state.expected && state.dirty.size === 0) continue
-      partitions.push({ ref: entry.ref, expected: state.expected, next: { nextOffset: next, watermark: state.watermark, late: state.late } })
+      partitions.push({
+        ref: entry.ref,
+        expected: state.expected,
+        next: { nextOffset: next, watermark: state.watermark, late: state.late },
+      })
       for (const bucket of state.dirty) {
         const profiles = state.buckets.get(bucket)
-        if (profiles !== undefined) buckets.push({ bucketStart: bucket, ref: entry.ref, blob: encodeBucket(profiles) })
+        if (profiles !== undefined)
+          buckets.push({ bucketStart: bucket, ref: entry.ref, blob: encodeBucket(profiles) })
       }
       touched.push({ entry, state })
     }
     if (partitions.length === 0) return 'idle'
-    const outcome = await this.#options.store.applyFlush({ model, partitions, buckets, retentionMs: runtime.retentionMs })
+    const outcome = await this.#options.store.applyFlush({
+      model,
+      partitions,
+      buckets,
+      retentionMs: runtime.retentionMs,
+    })
     if (outcome.status === 'stale') {
       // Another owner moved this model's checkpoint: forget our view of that partition and resume
       // from the store's.
-      this.#options.logger.warn({ model, partition: outcome.partition }, 'stale flush dropped: reloading the partition from the store')
+      this.#options.logger.warn(
+        { model, partition: outcome.partition },
+        'stale flush dropped: reloading the partition from the store',
+      )
       for (const { entry } of touched) {
         if (partitionId(entry.ref) !== outcome.partition) continue
         // Revoked while this flush was in flight (onRevoked does not wait for the mutex): the
@@ -339,7 +413,8 @@ export class Ingestor {
         if (this.#partitions.get(outcome.partition) !== entry) continue
         this.#partitions.delete(partitionId(entry.ref))
         const reloaded = await this.#ensureLoaded(entry.ref)
-        if (reloaded.startOffset !== null) this.#options.source.seek(entry.ref, reloaded.startOffset.toString())
+        if (reloaded.startOffset !== null)
+          this.#options.source.seek(entry.ref, reloaded.startOffset.toString())
       }
       return 'stale'
     }

@@ -5,7 +5,11 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { pino, type Logger } from 'pino'
-import { readReferenceFile, parseReferenceJSON, snapshotToJSON } from '../adapters/files/reference-file.js'
+import {
+  readReferenceFile,
+  parseReferenceJSON,
+  snapshotToJSON,
+} from '../adapters/files/reference-file.js'
 import { startHttpServer } from '../adapters/http/server.js'
 import { createKafka, createKafkaProbe } from '../adapters/kafka/client.js'
 import { KafkaBacklog } from '../adapters/kafka/backlog.js'
@@ -79,7 +83,10 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
     const leases = new RedisLeaseStore(redis, config.redis.keyPrefix)
     const references = new RedisReferenceStore(redis, config.redis.keyPrefix)
 
-    const runtimes = new Map<string, ModelRuntime & { snapshot: ReferenceSnapshot; config: ModelConfig }>()
+    const runtimes = new Map<
+      string,
+      ModelRuntime & { snapshot: ReferenceSnapshot; config: ModelConfig }
+    >()
     for (const [i, model] of config.models.entries()) {
       const snapshot = await loadReference(model, references)
       let runtime: ModelRuntime
@@ -94,7 +101,12 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
 
     const kafka = createKafka(config.kafka, logger, options.secrets)
     const topics = config.kafka.topics
-    await ensureTopics(kafka, [topics.deadLetter, topics.reports, topics.alerts, topics.retrain].map((topic) => ({ topic })))
+    await ensureTopics(
+      kafka,
+      [topics.deadLetter, topics.reports, topics.alerts, topics.retrain].map((topic) => ({
+        topic,
+      })),
+    )
     const sink = new KafkaSink(kafka, topics)
     await sink.connect()
     releasers.push({ name: 'kafka producer', release: () => sink.disconnect() })
@@ -124,7 +136,11 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       minCriticalFeatures: model.retrain.minCriticalFeatures,
       reference: () => (runtimes.get(model.name) as { snapshot: ReferenceSnapshot }).snapshot,
     }))
-    const backlog = new KafkaBacklog(kafka, { groupId: config.kafka.groupId, topics: topics.predictions, fromBeginning: options.fromBeginning ?? false })
+    const backlog = new KafkaBacklog(kafka, {
+      groupId: config.kafka.groupId,
+      topics: topics.predictions,
+      fromBeginning: options.fromBeginning ?? false,
+    })
     releasers.push({ name: 'kafka backlog', release: () => backlog.close() })
     const evaluator = new Evaluator({
       backlog,
@@ -143,7 +159,8 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
 
     const replaceReference = async (model: string, raw: unknown): Promise<{ id: string }> => {
       const runtime = runtimes.get(model)
-      if (runtime === undefined) throw new DriftwatchError('NOT_FOUND', `model '${model}' is not configured`)
+      if (runtime === undefined)
+        throw new DriftwatchError('NOT_FOUND', `model '${model}' is not configured`)
       const snapshot = parseReferenceJSON(raw, 'request body')
       watchedColumns(snapshot.profile, runtime.config.features) // refuse a reference without a watched feature
       const json = snapshotToJSON(snapshot)
@@ -161,14 +178,21 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
             const stored = await references.current(model)
             if (stored === null) continue
             const snapshot = parseReferenceJSON(JSON.parse(stored), `redis reference of ${model}`)
-            if (snapshot.id !== runtime.referenceId) applyReference(runtime, snapshot, runtime.config.features)
+            if (snapshot.id !== runtime.referenceId)
+              applyReference(runtime, snapshot, runtime.config.features)
           } catch (error: unknown) {
-            logger.warn({ model, err: errorMessage(error) }, 'reference refresh failed: keeping the current reference')
+            logger.warn(
+              { model, err: errorMessage(error) },
+              'reference refresh failed: keeping the current reference',
+            )
           }
         }
       })()
     }, 5000)
-    releasers.push({ name: 'reference refresh', release: () => Promise.resolve(clearInterval(refresh)) })
+    releasers.push({
+      name: 'reference refresh',
+      release: () => Promise.resolve(clearInterval(refresh)),
+    })
 
     const kafkaProbe = createKafkaProbe(kafka)
     releasers.push({ name: 'kafka probe', release: () => kafkaProbe.close() })
@@ -198,7 +222,10 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
     }
     probeDependencies()
     const upTimer = setInterval(probeDependencies, 5000)
-    releasers.push({ name: 'dependency probes', release: () => Promise.resolve(clearInterval(upTimer)) })
+    releasers.push({
+      name: 'dependency probes',
+      release: () => Promise.resolve(clearInterval(upTimer)),
+    })
     const http = await startHttpServer({
       host: config.http.host,
       port: config.http.port,
@@ -236,7 +263,10 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
   }
 }
 
-async function loadReference(model: ModelConfig, references: RedisReferenceStore): Promise<ReferenceSnapshot> {
+async function loadReference(
+  model: ModelConfig,
+  references: RedisReferenceStore,
+): Promise<ReferenceSnapshot> {
   if (model.reference !== undefined) {
     const snapshot = await readReferenceFile(model.reference.file)
     const json = snapshotToJSON(snapshot)
@@ -271,7 +301,11 @@ function runtimeOf(model: ModelConfig, snapshot: ReferenceSnapshot): ModelRuntim
   return runtime
 }
 
-function applyReference(runtime: ModelRuntime & { snapshot?: ReferenceSnapshot }, snapshot: ReferenceSnapshot, features: readonly string[] | undefined): void {
+function applyReference(
+  runtime: ModelRuntime & { snapshot?: ReferenceSnapshot },
+  snapshot: ReferenceSnapshot,
+  features: readonly string[] | undefined,
+): void {
   const watched = watchedColumns(snapshot.profile, features)
   runtime.layout = { columns: watched }
   runtime.kinds = new Map<string, FeatureKind>(watched.map((c) => [c.name, c.kind]))

@@ -31,13 +31,22 @@ export class LiveStatus implements StatusSource {
   }
 
   async readiness(): Promise<Readiness> {
-    const [redisAnswers, kafka] = await Promise.all([this.options.redisUp(), this.options.kafkaUp()])
+    const [redisAnswers, kafka] = await Promise.all([
+      this.options.redisUp(),
+      this.options.kafkaUp(),
+    ])
     const redis = redisAnswers && this.options.storeHealthy()
     const checks: Record<string, { ok: boolean; detail?: string }> = {
-      redis: redis ? { ok: true } : { ok: false, detail: 'Redis does not answer or the last flush failed; consumption is paused' },
+      redis: redis
+        ? { ok: true }
+        : {
+            ok: false,
+            detail: 'Redis does not answer or the last flush failed; consumption is paused',
+          },
       kafka: kafka ? { ok: true } : { ok: false, detail: 'not connected to the Kafka brokers' },
     }
-    for (const [model, runtime] of this.options.runtimes) checks[`reference:${model}`] = { ok: runtime.snapshot.id !== '' }
+    for (const [model, runtime] of this.options.runtimes)
+      checks[`reference:${model}`] = { ok: runtime.snapshot.id !== '' }
     return { ready: Object.values(checks).every((c) => c.ok), checks }
   }
 
@@ -46,10 +55,25 @@ export class LiveStatus implements StatusSource {
     for (const [model, runtime] of this.options.runtimes) {
       const reports = await this.#reports(model)
       if (reports.length === 0) {
-        out.push({ model, version: null, referenceId: runtime.snapshot.id, window: null, datasetDrift: null, driftShare: null, severity: null, features: [] })
+        out.push({
+          model,
+          version: null,
+          referenceId: runtime.snapshot.id,
+          window: null,
+          datasetDrift: null,
+          driftShare: null,
+          severity: null,
+          features: [],
+        })
       }
       for (const report of reports) {
-        out.push({ model, version: report.modelVersion, referenceId: report.referenceId, window: boundsOf(report), ...summarizeReport(report) })
+        out.push({
+          model,
+          version: report.modelVersion,
+          referenceId: report.referenceId,
+          window: boundsOf(report),
+          ...summarizeReport(report),
+        })
       }
     }
     return out
@@ -78,7 +102,14 @@ export class LiveStatus implements StatusSource {
     const report = (await this.#reports(model))[0]
     const entry = report?.features.find((f) => f.name === feature)
     if (report === undefined || entry === undefined) return null
-    return { model, feature, kind: entry.kind, referenceId: report.referenceId, window: boundsOf(report), bins: entry.distribution }
+    return {
+      model,
+      feature,
+      kind: entry.kind,
+      referenceId: report.referenceId,
+      window: boundsOf(report),
+      bins: entry.distribution,
+    }
   }
 
   async #reports(model: string): Promise<WindowReport[]> {

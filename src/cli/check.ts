@@ -27,19 +27,35 @@ interface CheckFlags {
 export function registerCheck(program: Command, setExitCode: (code: number) => void): void {
   program
     .command('check')
-    .description('compare a current data file with a reference (file or snapshot); exit 1 on dataset drift')
-    .requiredOption('-r, --reference <path>', 'reference data (CSV, JSONL, Parquet) or a snapshot from `reference build`')
+    .description(
+      'compare a current data file with a reference (file or snapshot); exit 1 on dataset drift',
+    )
+    .requiredOption(
+      '-r, --reference <path>',
+      'reference data (CSV, JSONL, Parquet) or a snapshot from `reference build`',
+    )
     .requiredOption('-c, --current <path>', 'current data (CSV, JSONL, Parquet)')
-    .option('--columns <names>', 'comma-separated columns to compare (default: all reference columns)')
+    .option(
+      '--columns <names>',
+      'comma-separated columns to compare (default: all reference columns)',
+    )
     .option('--config <path>', 'YAML drift settings: tests, thresholds, kinds, driftShare')
-    .addOption(new Option('-f, --format <format>', 'report format').choices(reportFormats).default('text'))
+    .addOption(
+      new Option('-f, --format <format>', 'report format').choices(reportFormats).default('text'),
+    )
     .option('-o, --out <path>', 'write the report to this file instead of stdout')
     .action(async (flags: CheckFlags) => {
-      const section = flags.config === undefined ? defaultDriftSection() : await loadConfigFile(flags.config, driftSectionSchema)
+      const section =
+        flags.config === undefined
+          ? defaultDriftSection()
+          : await loadConfigFile(flags.config, driftSectionSchema)
       const { report } = await runCheck({
         reference: flags.reference,
         current: flags.current,
-        columns: flags.columns?.split(',').map((c) => c.trim()).filter((c) => c.length > 0),
+        columns: flags.columns
+          ?.split(',')
+          .map((c) => c.trim())
+          .filter((c) => c.length > 0),
         kindOverrides: section.columns,
         settings: driftSettingsOf(section),
         onProgress: terminalProgress(),

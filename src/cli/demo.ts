@@ -37,12 +37,23 @@ interface DemoFlags {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run local Kafka + Redis, the detector and a simulated stream that drifts (Ctrl-C stops all)')
+    .description(
+      'run local Kafka + Redis, the detector and a simulated stream that drifts (Ctrl-C stops all)',
+    )
     .option('--rate <events/s>', 'events per second', Number, 500)
-    .option('--speed <factor>', 'event time runs this many times faster than the wall clock', Number, 1)
+    .option(
+      '--speed <factor>',
+      'event time runs this many times faster than the wall clock',
+      Number,
+      1,
+    )
     .option('--drift-after <duration>', 'event time before the drift starts', '60s')
     .option('--duration <duration>', 'stop after this much event time (default: until Ctrl-C)')
-    .addOption(new Option('--scenario <name>', 'drift scenario').choices(scenarioNames).default('sudden-shift'))
+    .addOption(
+      new Option('--scenario <name>', 'drift scenario')
+        .choices(scenarioNames)
+        .default('sudden-shift'),
+    )
     .option('--features <names>', 'features that drift (default: f01,f05,f12)')
     .option('--port <port>', 'HTTP port for /metrics, /api and the dashboard', Number, 9464)
     .action(async (flags: DemoFlags) => {
@@ -52,7 +63,8 @@ export function registerDemo(program: Command): void {
 
 async function runDemo(flags: DemoFlags): Promise<void> {
   const driftAfterMs = requireDuration('--drift-after', flags.driftAfter)
-  const durationMs = flags.duration === undefined ? undefined : requireDuration('--duration', flags.duration)
+  const durationMs =
+    flags.duration === undefined ? undefined : requireDuration('--duration', flags.duration)
   const say = (line: string): void => void process.stdout.write(line + '\n')
   const dir = await mkdtemp(join(tmpdir(), 'driftwatch-demo-'))
   const abort = new AbortController()
@@ -69,16 +81,31 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     const services = await startLocalServices({ kafka: true, redis: true })
     cleanup.push(() => services.stop())
     const topic = 'predictions'
-    const reference = await buildSimulationReference({ rowsPath: join(dir, 'reference.csv'), snapshotPath: join(dir, 'reference.json'), rows: 20_000, seed: 1 })
+    const reference = await buildSimulationReference({
+      rowsPath: join(dir, 'reference.csv'),
+      snapshotPath: join(dir, 'reference.json'),
+      rows: 20_000,
+      seed: 1,
+    })
     say(`reference ${reference.id}: ${reference.rows} stable rows`)
-    const producer = await openSimulationProducer({ brokers: services.brokers.split(','), topic, partitions: 3 })
+    const producer = await openSimulationProducer({
+      brokers: services.brokers.split(','),
+      topic,
+      partitions: 3,
+    })
     cleanup.push(() => producer.close())
     const run = randomUUID().slice(0, 8)
     const config = serviceConfigSchema.parse({
       kafka: {
         brokers: services.brokers.split(','),
         groupId: `driftwatch-demo-${run}`,
-        topics: { predictions: [topic], reports: `driftwatch.drift-reports`, alerts: `driftwatch.alerts`, retrain: `driftwatch.retrain`, deadLetter: `driftwatch.dead-letter` },
+        topics: {
+          predictions: [topic],
+          reports: `driftwatch.drift-reports`,
+          alerts: `driftwatch.alerts`,
+          retrain: `driftwatch.retrain`,
+          deadLetter: `driftwatch.dead-letter`,
+        },
       },
       redis: { url: services.redisUrl, keyPrefix: `demo${run}` },
       http: { port: flags.port },
@@ -95,14 +122,26 @@ async function runDemo(flags: DemoFlags): Promise<void> {
       ],
     })
     const logFile = join(dir, 'driftwatch.log')
-    const app = await startApp(config, { secrets: {}, fromBeginning: false, logger: pino({ level: 'info' }, pino.destination({ dest: logFile, sync: false })) })
+    const app = await startApp(config, {
+      secrets: {},
+      fromBeginning: false,
+      logger: pino({ level: 'info' }, pino.destination({ dest: logFile, sync: false })),
+    })
     cleanup.push(() => app.stop())
     say(`detector running: ${app.httpUrl} (dashboard), ${app.httpUrl}metrics, logs in ${logFile}`)
 
-    const watcher = await watchOutputs(services.brokers, config.kafka.topics.reports, config.kafka.topics.alerts, run, say)
+    const watcher = await watchOutputs(
+      services.brokers,
+      config.kafka.topics.reports,
+      config.kafka.topics.alerts,
+      run,
+      say,
+    )
     cleanup.push(() => watcher.stop())
 
-    say(`producing ${flags.rate} events/s; ${flags.scenario} in ${flags.features ?? 'f01,f05,f12'} after ${flags.driftAfter} of event time`)
+    say(
+      `producing ${flags.rate} events/s; ${flags.scenario} in ${flags.features ?? 'f01,f05,f12'} after ${flags.driftAfter} of event time`,
+    )
     const step = flags.speed === 1 ? undefined : (1000 * flags.speed) / flags.rate
     await runSimulation(
       {
@@ -114,7 +153,9 @@ async function runDemo(flags: DemoFlags): Promise<void> {
         driftAfterMs,
         ...(flags.features === undefined ? {} : { driftFeatures: flags.features.split(',') }),
         ...(durationMs === undefined ? {} : { durationMs }),
-        ...(step === undefined ? {} : { eventTimeStepMs: step, startTime: Math.floor(Date.now() / 10_000) * 10_000 }),
+        ...(step === undefined
+          ? {}
+          : { eventTimeStepMs: step, startTime: Math.floor(Date.now() / 10_000) * 10_000 }),
         idPrefix: `demo-${run}`,
         signal: abort.signal,
       },
@@ -138,7 +179,12 @@ function requireDuration(flag: string, text: string): number {
   return ms
 }
 
-const colors = { ok: '\x1b[32m', warning: '\x1b[33m', critical: '\x1b[31m', reset: '\x1b[0m' } as const
+const colors = {
+  ok: '\x1b[32m',
+  warning: '\x1b[33m',
+  critical: '\x1b[31m',
+  reset: '\x1b[0m',
+} as const
 
 async function watchOutputs(
   brokers: string,
@@ -147,7 +193,11 @@ async function watchOutputs(
   run: string,
   say: (line: string) => void,
 ): Promise<{ stop(): Promise<void>; reports(): number; alerts(): number }> {
-  const kafka = new Kafka({ clientId: 'driftwatch-demo-watch', brokers: brokers.split(','), logLevel: logLevel.NOTHING })
+  const kafka = new Kafka({
+    clientId: 'driftwatch-demo-watch',
+    brokers: brokers.split(','),
+    logLevel: logLevel.NOTHING,
+  })
   const consumer = kafka.consumer({ groupId: `driftwatch-demo-watch-${run}` })
   await consumer.connect()
   await consumer.subscribe({ topics: [reportsTopic, alertsTopic], fromBeginning: false })
@@ -171,7 +221,9 @@ async function watchOutputs(
       reports++
       if (!tty) {
         const critical = report.features.filter((f) => f.severity === 'critical').map((f) => f.name)
-        say(`report ${report.window.end}: ${report.nCurrent} events, ${report.nDrifted}/${report.nFeatures} drifted${critical.length > 0 ? `, critical: ${critical.join(', ')}` : ''}`)
+        say(
+          `report ${report.window.end}: ${report.nCurrent} events, ${report.nDrifted}/${report.nFeatures} drifted${critical.length > 0 ? `, critical: ${critical.join(', ')}` : ''}`,
+        )
         return Promise.resolve()
       }
       const lines = [
@@ -180,7 +232,8 @@ async function watchOutputs(
         '',
         ` ${'feature'.padEnd(10)} ${'test'.padEnd(14)} ${'statistic'.padStart(10)}  severity`,
         ...sortForDisplay(report.features).map(
-          (f) => ` ${f.name.padEnd(10)} ${f.test.padEnd(14)} ${formatNumber(f.statistic).padStart(10)}  ${colors[f.severity]}${f.severity}${colors.reset}`,
+          (f) =>
+            ` ${f.name.padEnd(10)} ${f.test.padEnd(14)} ${formatNumber(f.statistic).padStart(10)}  ${colors[f.severity]}${f.severity}${colors.reset}`,
         ),
         '',
         ' alerts:',

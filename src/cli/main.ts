@@ -15,7 +15,9 @@ export const exitCodes = { ok: 0, drift: 1, error: 2 } as const
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode: number = exitCodes.ok
   const program = new Command('driftwatch')
-    .description('Drift detection for production ML models: streaming on Kafka + Redis, or on files')
+    .description(
+      'Drift detection for production ML models: streaming on Kafka + Redis, or on files',
+    )
     .version(version)
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
@@ -41,6 +43,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 function describe(error: unknown): string {
   if (error instanceof DriftwatchError) return error.message
-  if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return errorMessage(error)
+  if (error instanceof Error && 'code' in error && error.code === 'ENOENT')
+    return errorMessage(error)
   return errorMessage(error)
 }

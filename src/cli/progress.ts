@@ -2,7 +2,9 @@
 
 import type { Progress } from '../app/check.js'
 
-export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): Progress | undefined {
+export function terminalProgress(
+  stream: NodeJS.WriteStream = process.stderr,
+): Progress | undefined {
   if (!stream.isTTY) return undefined
   let last = 0
   let lastPhase = ''

@@ -35,12 +35,24 @@ export function registerReference(program: Command): void {
     .option('-o, --out <path>', 'snapshot file to write (default: stdout)')
     .option('--columns <names>', 'comma-separated columns to keep (default: all)')
     .option('--config <path>', 'YAML drift settings; its `columns:` section overrides column kinds')
-    .option('--kind <column=kind...>', 'override a column kind: numerical or categorical (repeatable)')
+    .option(
+      '--kind <column=kind...>',
+      'override a column kind: numerical or categorical (repeatable)',
+    )
     .action(async (flags: BuildFlags) => {
-      const section = flags.config === undefined ? undefined : await loadConfigFile(flags.config, driftSectionSchema)
-      const kindOverrides: Record<string, FeatureKind> = { ...(section?.columns ?? {}), ...parseKinds(flags.kind ?? []) }
+      const section =
+        flags.config === undefined
+          ? undefined
+          : await loadConfigFile(flags.config, driftSectionSchema)
+      const kindOverrides: Record<string, FeatureKind> = {
+        ...(section?.columns ?? {}),
+        ...parseKinds(flags.kind ?? []),
+      }
       const snapshot = await buildReferenceFromFile(flags.input, {
-        columns: flags.columns?.split(',').map((c) => c.trim()).filter((c) => c.length > 0),
+        columns: flags.columns
+          ?.split(',')
+          .map((c) => c.trim())
+          .filter((c) => c.length > 0),
         kindOverrides,
         onProgress: terminalProgress(),
         now: () => new Date(),
@@ -51,7 +63,9 @@ export function registerReference(program: Command): void {
       if (flags.out === undefined) process.stdout.write(text)
       else {
         await writeFile(flags.out, text)
-        process.stderr.write(`wrote reference ${json.id} (${json.rows} rows, ${json.columns.length} columns) to ${flags.out}\n`)
+        process.stderr.write(
+          `wrote reference ${json.id} (${json.rows} rows, ${json.columns.length} columns) to ${flags.out}\n`,
+        )
       }
     })
   registerCapture(reference)
@@ -98,20 +112,33 @@ function registerCapture(reference: Command): void {
       if (flags.out !== undefined) await writeFile(flags.out, text)
       else if (!flags.store) process.stdout.write(text)
       if (flags.store) {
-        const redis = await createRedisClient({ ...config.redis, password: secrets.redisPassword ?? config.redis.password })
+        const redis = await createRedisClient({
+          ...config.redis,
+          password: secrets.redisPassword ?? config.redis.password,
+        })
         try {
-          await new RedisReferenceStore(redis, config.redis.keyPrefix).put(flags.model, JSON.stringify(json), json.id)
+          await new RedisReferenceStore(redis, config.redis.keyPrefix).put(
+            flags.model,
+            JSON.stringify(json),
+            json.id,
+          )
         } finally {
           await redis.quit()
         }
       }
-      process.stderr.write(`captured reference ${json.id}: ${kept} events of ${flags.model} (${read} read, ${invalid} invalid)${flags.store ? ', stored in Redis' : ''}\n`)
+      process.stderr.write(
+        `captured reference ${json.id}: ${kept} events of ${flags.model} (${read} read, ${invalid} invalid)${flags.store ? ', stored in Redis' : ''}\n`,
+      )
     })
 }
 
 function timeOf(flag: string, text: string): number {
   const ms = /^\d+$/.test(text) ? Number(text) : parseIsoTimestamp(text)
-  if (ms === null || !Number.isFinite(ms)) throw new DriftwatchError('CONFIG_INVALID', `${flag}: expected an ISO-8601 time or ms since epoch, got '${text}'`)
+  if (ms === null || !Number.isFinite(ms))
+    throw new DriftwatchError(
+      'CONFIG_INVALID',
+      `${flag}: expected an ISO-8601 time or ms since epoch, got '${text}'`,
+    )
   return ms
 }
 

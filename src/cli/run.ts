@@ -12,10 +12,17 @@ import { applyEnvOverrides, readSecrets } from '../config/env.js'
 import { validateConfig } from '../config/load.js'
 import { createDefaultRegistry } from '../core/drift-tests/registry.js'
 import { watchedColumns } from '../core/profile/dataset.js'
-import { serviceConfigJsonSchema, serviceConfigSchema, type ServiceConfig } from '../config/service.js'
+import {
+  serviceConfigJsonSchema,
+  serviceConfigSchema,
+  type ServiceConfig,
+} from '../config/service.js'
 import { ConfigError, errorMessage } from '../errors.js'
 
-export async function loadServiceConfig(path: string, env: NodeJS.ProcessEnv = process.env): Promise<ServiceConfig> {
+export async function loadServiceConfig(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ServiceConfig> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -31,7 +38,11 @@ export async function loadServiceConfig(path: string, env: NodeJS.ProcessEnv = p
     throw new ConfigError('(syntax)', `invalid YAML: ${first}`, { source: path })
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ConfigError('(root)', `expected a mapping of settings (kafka, redis, models, ...), got ${Array.isArray(raw) ? 'a list' : typeof raw}`, { source: path })
+    throw new ConfigError(
+      '(root)',
+      `expected a mapping of settings (kafka, redis, models, ...), got ${Array.isArray(raw) ? 'a list' : typeof raw}`,
+      { source: path },
+    )
   }
   return validateConfig(applyEnvOverrides(raw, env), serviceConfigSchema, path)
 }
@@ -47,24 +58,43 @@ export async function checkServiceConfig(config: ServiceConfig, path: string): P
   const seen = new Map<string, number>()
   for (const [i, model] of config.models.entries()) {
     const first = seen.get(model.name)
-    if (first !== undefined) throw new ConfigError(`models[${i}].name`, `'${model.name}' is already the name of models[${first}]`, { source: path })
+    if (first !== undefined)
+      throw new ConfigError(
+        `models[${i}].name`,
+        `'${model.name}' is already the name of models[${first}]`,
+        { source: path },
+      )
     seen.set(model.name, i)
     const drift = model.drift
     const choices: Array<[string, string | undefined]> = [
       ['drift.test', drift.test],
-      ...Object.entries(drift.kinds ?? {}).map(([kind, c]): [string, string | undefined] => [`drift.kinds.${kind}.test`, c?.test]),
-      ...Object.entries(drift.features ?? {}).map(([feature, c]): [string, string | undefined] => [`drift.features.${feature}.test`, c?.test]),
+      ...Object.entries(drift.kinds ?? {}).map(([kind, c]): [string, string | undefined] => [
+        `drift.kinds.${kind}.test`,
+        c?.test,
+      ]),
+      ...Object.entries(drift.features ?? {}).map(([feature, c]): [string, string | undefined] => [
+        `drift.features.${feature}.test`,
+        c?.test,
+      ]),
     ]
     for (const [field, test] of choices) {
       if (test !== undefined && test !== 'auto' && !registry.has(test)) {
-        throw new ConfigError(`models[${i}].${field}`, `unknown drift test '${test}'; available: auto, ${registry.names().join(', ')}`, { source: path })
+        throw new ConfigError(
+          `models[${i}].${field}`,
+          `unknown drift test '${test}'; available: auto, ${registry.names().join(', ')}`,
+          { source: path },
+        )
       }
     }
     if (model.reference !== undefined) {
       try {
         await access(model.reference.file, constants.R_OK)
       } catch (error: unknown) {
-        throw new ConfigError(`models[${i}].reference.file`, `cannot read ${model.reference.file}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`, { source: path })
+        throw new ConfigError(
+          `models[${i}].reference.file`,
+          `cannot read ${model.reference.file}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`,
+          { source: path },
+        )
       }
       if (model.features !== undefined) {
         const snapshot = await readReferenceFile(model.reference.file)
@@ -83,7 +113,11 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('run the streaming detector (Kafka in, Redis state, reports and alerts out)')
     .requiredOption('--config <path>', 'driftwatch.yaml')
-    .option('--from-beginning', 'read input topics from the start when the group has no offsets', false)
+    .option(
+      '--from-beginning',
+      'read input topics from the start when the group has no offsets',
+      false,
+    )
     .action(async (flags: { config: string; fromBeginning: boolean }) => {
       const config = await loadServiceConfig(flags.config)
       await checkServiceConfig(config, flags.config)
@@ -93,7 +127,9 @@ export function registerRun(program: Command): void {
       const stopRequested = new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {
           if (starting) {
-            process.stderr.write(`driftwatch: ${signal} while starting; stopping once started (again to exit now)\n`)
+            process.stderr.write(
+              `driftwatch: ${signal} while starting; stopping once started (again to exit now)\n`,
+            )
             starting = false
             process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)))
           }
@@ -104,7 +140,10 @@ export function registerRun(program: Command): void {
         process.on('SIGTERM', stop)
         process.on('SIGINT', stop)
       })
-      const app = await startApp(config, { secrets: readSecrets(process.env), fromBeginning: flags.fromBeginning })
+      const app = await startApp(config, {
+        secrets: readSecrets(process.env),
+        fromBeginning: flags.fromBeginning,
+      })
       starting = false
       await stopRequested
       await app.stop()

@@ -9,14 +9,27 @@ import { featureKinds } from '../core/report.js'
 
 export const testChoiceSchema = z
   .strictObject({
-    test: z.string().min(1).optional().describe("a drift test name, or 'auto' for Evidently's choice"),
-    threshold: z.number().positive().optional().describe('p-value below which (or distance at or above which) a feature drifts'),
+    test: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("a drift test name, or 'auto' for Evidently's choice"),
+    threshold: z
+      .number()
+      .positive()
+      .optional()
+      .describe('p-value below which (or distance at or above which) a feature drifts'),
     critical: z.number().positive().optional().describe('a drifted feature is critical past this'),
   })
   .describe('test and thresholds')
 
 export const driftSectionSchema = z.strictObject({
-  driftShare: z.number().gt(0).max(1).default(defaultDriftShare).describe('dataset drift when this share of features drifts'),
+  driftShare: z
+    .number()
+    .gt(0)
+    .max(1)
+    .default(defaultDriftShare)
+    .describe('dataset drift when this share of features drifts'),
   test: z.string().min(1).optional(),
   threshold: z.number().positive().optional(),
   critical: z.number().positive().optional(),
@@ -41,8 +54,12 @@ export function driftSettingsOf(section: DriftSection): DriftSettings {
   }
 }
 
-function stripUndefined<T extends object>(record: Partial<Record<string, T | undefined>>): Record<string, T> {
-  return Object.fromEntries(Object.entries(record).filter((entry): entry is [string, T] => entry[1] !== undefined))
+function stripUndefined<T extends object>(
+  record: Partial<Record<string, T | undefined>>,
+): Record<string, T> {
+  return Object.fromEntries(
+    Object.entries(record).filter((entry): entry is [string, T] => entry[1] !== undefined),
+  )
 }
 
 export function defaultDriftSection(): DriftSection {

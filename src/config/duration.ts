@@ -13,15 +13,20 @@ export function parseDuration(text: string): number | null {
 
 function duration(allowZero: boolean) {
   const number = z.number().int()
-  return z.union([allowZero ? number.nonnegative() : number.positive(), z.string()]).transform((value, ctx) => {
-    if (typeof value === 'number') return value
-    const ms = parseDuration(value)
-    if (ms === null || ms < 0 || (ms === 0 && !allowZero)) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like "500ms", "30s", "5m", "1h" (got "${value}")` })
-      return z.NEVER
-    }
-    return ms
-  })
+  return z
+    .union([allowZero ? number.nonnegative() : number.positive(), z.string()])
+    .transform((value, ctx) => {
+      if (typeof value === 'number') return value
+      const ms = parseDuration(value)
+      if (ms === null || ms < 0 || (ms === 0 && !allowZero)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a duration like "500ms", "30s", "5m", "1h" (got "${value}")`,
+        })
+        return z.NEVER
+      }
+      return ms
+    })
 }
 
 export const durationSchema = duration(false)

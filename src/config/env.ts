@@ -11,8 +11,20 @@ export interface Secrets {
   readonly adminToken?: string | undefined
 }
 
-const overrides: ReadonlyArray<{ env: string; path: readonly string[]; parse: (v: string) => unknown }> = [
-  { env: 'DRIFTWATCH_KAFKA_BROKERS', path: ['kafka', 'brokers'], parse: (v) => v.split(',').map((b) => b.trim()).filter(Boolean) },
+const overrides: ReadonlyArray<{
+  env: string
+  path: readonly string[]
+  parse: (v: string) => unknown
+}> = [
+  {
+    env: 'DRIFTWATCH_KAFKA_BROKERS',
+    path: ['kafka', 'brokers'],
+    parse: (v) =>
+      v
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+  },
   { env: 'DRIFTWATCH_REDIS_URL', path: ['redis', 'url'], parse: (v) => v },
   { env: 'DRIFTWATCH_HTTP_PORT', path: ['http', 'port'], parse: (v) => Number(v) },
   { env: 'DRIFTWATCH_HTTP_HOST', path: ['http', 'host'], parse: (v) => v },

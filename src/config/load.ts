@@ -6,12 +6,17 @@ import { parse as parseYaml } from 'yaml'
 import type { z } from 'zod'
 import { ConfigError, errorMessage } from '../errors.js'
 
-export async function loadConfigFile<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
+export async function loadConfigFile<S extends z.ZodType>(
+  path: string,
+  schema: S,
+): Promise<z.output<S>> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
   } catch (error: unknown) {
-    throw new ConfigError('(file)', `cannot read config file: ${errorMessage(error)}`, { source: path })
+    throw new ConfigError('(file)', `cannot read config file: ${errorMessage(error)}`, {
+      source: path,
+    })
   }
   let raw: unknown
   try {
@@ -22,12 +27,17 @@ export async function loadConfigFile<S extends z.ZodType>(path: string, schema: 
   return validateConfig(raw, schema, path)
 }
 
-export function validateConfig<S extends z.ZodType>(raw: unknown, schema: S, source: string): z.output<S> {
+export function validateConfig<S extends z.ZodType>(
+  raw: unknown,
+  schema: S,
+  source: string,
+): z.output<S> {
   const result = schema.safeParse(raw)
   if (result.success) return result.data
   const issue = result.error.issues[0]
   if (issue === undefined) throw new ConfigError('(root)', 'invalid configuration', { source })
-  const extra = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problems)` : ''
+  const extra =
+    result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problems)` : ''
   throw new ConfigError(formatPath(issue.path), issue.message + extra, { source })
 }
 
@@ -35,6 +45,8 @@ export function validateConfig<S extends z.ZodType>(raw: unknown, schema: S, sou
 export function formatPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(root)'
   return path
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
+    .map((part, i) =>
+      typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`,
+    )
     .join('')
 }

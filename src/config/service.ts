@@ -7,7 +7,9 @@ import { z } from 'zod'
 import { driftSectionSchema } from './drift.js'
 import { durationSchema, zeroOrDurationSchema } from './duration.js'
 
-const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name (letters, digits, . _ -)')
+const topicName = z
+  .string()
+  .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name (letters, digits, . _ -)')
 
 export const kafkaSchema = z.strictObject({
   brokers: z.array(z.string().min(1)).min(1),
@@ -42,9 +44,14 @@ export const kafkaSchema = z.strictObject({
 export const redisSchema = z.strictObject({
   url: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port or rediss://host:port'),
   password: z.string().optional().describe('prefer DRIFTWATCH_REDIS_PASSWORD'),
-  keyPrefix: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('dw'),
+  keyPrefix: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+$/)
+    .default('dw'),
   cluster: z.boolean().default(false),
-  tls: z.strictObject({ ca: z.string().optional(), rejectUnauthorized: z.boolean().default(true) }).optional(),
+  tls: z
+    .strictObject({ ca: z.string().optional(), rejectUnauthorized: z.boolean().default(true) })
+    .optional(),
 })
 
 export const windowSchema = z
@@ -55,26 +62,49 @@ export const windowSchema = z
     allowedLateness: durationSchema.default(60_000),
     retention: durationSchema.default(26 * 3_600_000),
   })
-  .refine((w) => w.size % w.bucket === 0, { message: 'size must be a whole number of buckets', path: ['size'] })
-  .refine((w) => w.hop % w.bucket === 0, { message: 'hop must be a whole number of buckets', path: ['hop'] })
+  .refine((w) => w.size % w.bucket === 0, {
+    message: 'size must be a whole number of buckets',
+    path: ['size'],
+  })
+  .refine((w) => w.hop % w.bucket === 0, {
+    message: 'hop must be a whole number of buckets',
+    path: ['hop'],
+  })
   .refine((w) => w.retention >= w.size + w.allowedLateness, {
     message: 'retention must cover the window size plus the allowed lateness',
     path: ['retention'],
   })
 
 export const alertPolicySchema = z.strictObject({
-  fireAfter: z.number().int().positive().default(2).describe('consecutive drifted evaluations before firing'),
-  resolveAfter: z.number().int().positive().default(2).describe('consecutive clean evaluations before resolving'),
-  cooldown: zeroOrDurationSchema.default(0).describe('minimum time between a resolve and the next firing'),
+  fireAfter: z
+    .number()
+    .int()
+    .positive()
+    .default(2)
+    .describe('consecutive drifted evaluations before firing'),
+  resolveAfter: z
+    .number()
+    .int()
+    .positive()
+    .default(2)
+    .describe('consecutive clean evaluations before resolving'),
+  cooldown: zeroOrDurationSchema
+    .default(0)
+    .describe('minimum time between a resolve and the next firing'),
 })
 
 export const modelSchema = z.strictObject({
-  name: z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/, 'expected a model name (letters, digits, . _ -)'),
+  name: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]{1,100}$/, 'expected a model name (letters, digits, . _ -)'),
   reference: z
     .strictObject({ file: z.string().min(1) })
     .optional()
     .describe('a snapshot from `driftwatch reference build`; else the one stored in Redis'),
-  features: z.array(z.string().min(1)).optional().describe('features to watch (default: every reference column)'),
+  features: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('features to watch (default: every reference column)'),
   window: windowSchema.prefault({}),
   drift: driftSectionSchema.prefault({}),
   alerts: alertPolicySchema.prefault({}),
@@ -91,12 +121,22 @@ export const serviceConfigSchema = z.strictObject({
     .strictObject({
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(9464),
-      adminToken: z.string().min(16).optional().describe('prefer DRIFTWATCH_ADMIN_TOKEN; admin routes are off without one'),
-      maxBodyBytes: z.number().int().positive().default(10 * 1_048_576),
+      adminToken: z
+        .string()
+        .min(16)
+        .optional()
+        .describe('prefer DRIFTWATCH_ADMIN_TOKEN; admin routes are off without one'),
+      maxBodyBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(10 * 1_048_576),
     })
     .prefault({}),
   flushInterval: durationSchema.default(1000),
-  evaluateInterval: durationSchema.default(1000).describe('how often the evaluator checks for due windows'),
+  evaluateInterval: durationSchema
+    .default(1000)
+    .describe('how often the evaluator checks for due windows'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   models: z.array(modelSchema).min(1),
 })

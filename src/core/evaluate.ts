@@ -28,7 +28,11 @@ export interface EvaluateOptions {
   readonly features?: readonly string[]
 }
 
-export function evaluateDrift(reference: DatasetProfile, current: DatasetProfile, options: EvaluateOptions): DriftReport {
+export function evaluateDrift(
+  reference: DatasetProfile,
+  current: DatasetProfile,
+  options: EvaluateOptions,
+): DriftReport {
   const names = options.features ?? [...reference.features.keys()]
   const features: FeatureResult[] = []
   for (const name of names) {
@@ -65,7 +69,10 @@ export function evaluateFeature(
   const critical = choice.critical ?? test.defaults.critical
   const score = test.featureKinds.includes(reference.kind)
     ? test.score(reference, current)
-    : ({ status: 'insufficientData', reason: `${test.name} does not apply to ${reference.kind} features` } as const)
+    : ({
+        status: 'insufficientData',
+        reason: `${test.name} does not apply to ${reference.kind} features`,
+      } as const)
   const { drifted, severity } = verdict(test, score, threshold, critical)
   return {
     name,
@@ -116,8 +123,13 @@ function numericalMetrics(reference: NumericalProfile, current: NumericalProfile
   })
 }
 
-function categoricalMetrics(reference: CategoricalProfile, current: CategoricalProfile): FeatureMetrics {
-  const unseen = [...current.counts].filter(([category, n]) => n > 0 && (reference.counts.get(category) ?? 0) === 0)
+function categoricalMetrics(
+  reference: CategoricalProfile,
+  current: CategoricalProfile,
+): FeatureMetrics {
+  const unseen = [...current.counts].filter(
+    ([category, n]) => n > 0 && (reference.counts.get(category) ?? 0) === 0,
+  )
   const unseenCount = unseen.reduce((sum, [, n]) => sum + n, 0)
   const distinct = distinctValues(reference, current)
   return compact({
@@ -134,18 +146,32 @@ function categoricalMetrics(reference: CategoricalProfile, current: CategoricalP
   })
 }
 
-function chiSquareMetrics(reference: FeatureProfile, current: FeatureProfile): Partial<FeatureMetrics> {
+function chiSquareMetrics(
+  reference: FeatureProfile,
+  current: FeatureProfile,
+): Partial<FeatureMetrics> {
   const score = chiSquare.score(reference, current)
   if (score.status !== 'ok') return {}
-  return { chiSquare: score.statistic, ...(score.pValue === null ? {} : { chiSquarePValue: score.pValue }) }
+  return {
+    chiSquare: score.statistic,
+    ...(score.pValue === null ? {} : { chiSquarePValue: score.pValue }),
+  }
 }
 
-function statisticOf(test: DriftTest, reference: FeatureProfile, current: FeatureProfile): number | undefined {
+function statisticOf(
+  test: DriftTest,
+  reference: FeatureProfile,
+  current: FeatureProfile,
+): number | undefined {
   const score: TestScore = test.score(reference, current)
   return score.status === 'ok' ? score.statistic : undefined
 }
 
-function pValueOf(test: DriftTest, reference: FeatureProfile, current: FeatureProfile): number | undefined {
+function pValueOf(
+  test: DriftTest,
+  reference: FeatureProfile,
+  current: FeatureProfile,
+): number | undefined {
   const score = test.score(reference, current)
   return score.status === 'ok' ? (score.pValue ?? undefined) : undefined
 }
@@ -156,16 +182,32 @@ function distribution(reference: FeatureProfile, current: FeatureProfile): Distr
   const cur = shares(counts.current)
   if (reference.kind === 'numerical') {
     const { edges, decileEdges } = reference.binning
-    const bounds = [Number.NEGATIVE_INFINITY, ...Array.from(decileEdges, (i) => edges[i] as number), Number.POSITIVE_INFINITY]
+    const bounds = [
+      Number.NEGATIVE_INFINITY,
+      ...Array.from(decileEdges, (i) => edges[i] as number),
+      Number.POSITIVE_INFINITY,
+    ]
     return counts.keys.flatMap((_, i) => {
       const lower = bounds[i] as number
       const upper = bounds[i + 1] as number
       // a zero-width bin between tied deciles holds nothing and would only confuse the picture
       if (lower === upper) return []
-      return [{ label: binLabel(lower, upper), lower, upper, reference: ref[i] as number, current: cur[i] as number }]
+      return [
+        {
+          label: binLabel(lower, upper),
+          lower,
+          upper,
+          reference: ref[i] as number,
+          current: cur[i] as number,
+        },
+      ]
     })
   }
-  return counts.keys.map((key, i) => ({ label: key, reference: ref[i] as number, current: cur[i] as number }))
+  return counts.keys.map((key, i) => ({
+    label: key,
+    reference: ref[i] as number,
+    current: cur[i] as number,
+  }))
 }
 
 function binLabel(lower: number, upper: number): string {
@@ -179,7 +221,9 @@ function formatEdge(x: number): string {
 }
 
 function rowsOf(profile: FeatureProfile): number {
-  return profile.kind === 'numerical' ? profile.count + profile.missing + profile.nonFinite : profile.count + profile.missing
+  return profile.kind === 'numerical'
+    ? profile.count + profile.missing + profile.nonFinite
+    : profile.count + profile.missing
 }
 
 function share(part: number, whole: number): number {

@@ -15,7 +15,14 @@ import {
   finalizeReferenceCategorical,
   type CategoricalProfile,
 } from './profile/categorical.js'
-import { addCell, createDatasetProfile, type CellValue, type ColumnLayout, type DatasetProfile, type ProfileLayout } from './profile/dataset.js'
+import {
+  addCell,
+  createDatasetProfile,
+  type CellValue,
+  type ColumnLayout,
+  type DatasetProfile,
+  type ProfileLayout,
+} from './profile/dataset.js'
 import { decodeProfile, encodeProfile, type FeatureProfileJSON } from './profile/index.js'
 import { TDigest } from './sketch/tdigest.js'
 import type { FeatureKind } from './report.js'
@@ -53,7 +60,10 @@ export interface ReferenceSnapshot {
   readonly profile: DatasetProfile
 }
 
-export function encodeReference(snapshot: Omit<ReferenceSnapshot, 'id'> & { id?: string }, makeId: (body: string) => string): ReferenceSnapshotJSON {
+export function encodeReference(
+  snapshot: Omit<ReferenceSnapshot, 'id'> & { id?: string },
+  makeId: (body: string) => string,
+): ReferenceSnapshotJSON {
   const columns = [...snapshot.profile.features].map(([name, profile]) => ({
     name,
     kind: profile.kind,
@@ -75,7 +85,9 @@ export function encodeReference(snapshot: Omit<ReferenceSnapshot, 'id'> & { id?:
 
 /** Rebuilds a snapshot from JSON that the caller has already validated against the schema. */
 export function decodeReference(json: ReferenceSnapshotJSON): ReferenceSnapshot {
-  const features = new Map(json.columns.map((column) => [column.name, decodeProfile(column.profile)] as const))
+  const features = new Map(
+    json.columns.map((column) => [column.name, decodeProfile(column.profile)] as const),
+  )
   return {
     id: json.id,
     createdAt: json.createdAt,
@@ -99,7 +111,10 @@ export class ReferenceBuilder {
   readonly #categorical = new Map<string, CategoricalProfile>()
   #rows = 0
 
-  constructor(columns: readonly ColumnKind[], private readonly limit = exactValueLimit) {
+  constructor(
+    columns: readonly ColumnKind[],
+    private readonly limit = exactValueLimit,
+  ) {
     this.#columns = columns
     for (const column of columns) {
       if (column.kind === 'numerical') this.#numeric.set(column.name, new NumericCollector(limit))
@@ -127,11 +142,17 @@ export class ReferenceBuilder {
   layout(): ProfileLayout {
     const columns: ColumnLayout[] = this.#columns.map((column) => {
       if (column.kind === 'categorical') {
-        const profile = finalizeReferenceCategorical(this.#categorical.get(column.name) as CategoricalProfile)
+        const profile = finalizeReferenceCategorical(
+          this.#categorical.get(column.name) as CategoricalProfile,
+        )
         return { name: column.name, kind: 'categorical', vocabulary: profile.vocabulary }
       }
       const collector = this.#numeric.get(column.name) as NumericCollector
-      return { name: column.name, kind: 'numerical', binning: binningFromSorted(collector.sortedOrQuantiles()) }
+      return {
+        name: column.name,
+        kind: 'numerical',
+        binning: binningFromSorted(collector.sortedOrQuantiles()),
+      }
     })
     return { columns }
   }
@@ -141,7 +162,10 @@ export class ReferenceBuilder {
    * create a profile from `layout()` and add every row again.
    */
   build(layout: ProfileLayout = this.layout()): DatasetProfile {
-    if (!this.exact) throw new Error('reference values exceeded the in-memory limit: add the rows again to a profile from layout()')
+    if (!this.exact)
+      throw new Error(
+        'reference values exceeded the in-memory limit: add the rows again to a profile from layout()',
+      )
     const profile = createDatasetProfile(layout)
     profile.rows = this.#rows
     for (const column of this.#columns) {
@@ -153,7 +177,9 @@ export class ReferenceBuilder {
         for (let i = 0; i < collector.missing; i++) addCell(feature, null)
         for (let i = 0; i < collector.nonFinite; i++) addCell(feature, Number.POSITIVE_INFINITY)
       } else {
-        const built = finalizeReferenceCategorical(this.#categorical.get(column.name) as CategoricalProfile)
+        const built = finalizeReferenceCategorical(
+          this.#categorical.get(column.name) as CategoricalProfile,
+        )
         profile.features.set(column.name, built)
       }
     }

@@ -35,7 +35,9 @@ export interface EventSource {
   /** Next batch of this partition starts at `offset`. */
   seek(ref: PartitionRef, offset: string): void
   /** A hint only: Redis holds the truth (DESIGN.md invariant 1). */
-  commit(offsets: ReadonlyArray<{ readonly ref: PartitionRef; readonly nextOffset: string }>): Promise<void>
+  commit(
+    offsets: ReadonlyArray<{ readonly ref: PartitionRef; readonly nextOffset: string }>,
+  ): Promise<void>
   pause(): void
   resume(): void
   stop(): Promise<void>

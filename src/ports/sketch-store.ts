@@ -50,14 +50,18 @@ export interface FlushBatch {
   readonly retentionMs: number
 }
 
-export type FlushOutcome = { readonly status: 'applied' } | { readonly status: 'stale'; readonly partition: string }
+export type FlushOutcome =
+  { readonly status: 'applied' } | { readonly status: 'stale'; readonly partition: string }
 
 export interface SketchStore {
   loadCheckpoints(model: string, refs: readonly PartitionRef[]): Promise<Map<string, Checkpoint>>
   loadBucket(model: string, bucketStart: number, ref: PartitionRef): Promise<string | null>
   applyFlush(batch: FlushBatch): Promise<FlushOutcome>
   /** Every partition's blob for each bucket (absent buckets give an empty map). */
-  readBuckets(model: string, bucketStarts: readonly number[]): Promise<Map<number, Map<string, string>>>
+  readBuckets(
+    model: string,
+    bucketStarts: readonly number[],
+  ): Promise<Map<number, Map<string, string>>>
   /**
    * The smallest watermark over the model's partitions that have seen an event, or null with
    * none: event time is complete only up to the slowest partition, so a window is evaluated
@@ -78,7 +82,12 @@ export interface LeaseStore {
    * Records that the window ending at `windowEnd` was evaluated, with `state` (alert state, last
    * report), only if `token` is still current and the window was not recorded before.
    */
-  commitEvaluation(model: string, token: number, windowEnd: number, state: string): Promise<'committed' | 'fenced' | 'duplicate'>
+  commitEvaluation(
+    model: string,
+    token: number,
+    windowEnd: number,
+    state: string,
+  ): Promise<'committed' | 'fenced' | 'duplicate'>
   lastEvaluation(model: string): Promise<{ windowEnd: number; state: string } | null>
 }
 

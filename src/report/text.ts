@@ -11,7 +11,17 @@ export function renderTextReport(report: DriftReport): string {
       `reference ${report.nReference} rows, current ${report.nCurrent} rows`,
   )
   lines.push('')
-  const header = ['feature', 'kind', 'test', 'statistic', 'p-value', 'threshold', 'drift', 'severity', 'missing']
+  const header = [
+    'feature',
+    'kind',
+    'test',
+    'statistic',
+    'p-value',
+    'threshold',
+    'drift',
+    'severity',
+    'missing',
+  ]
   const rows = sortForDisplay(report.features).map((f) => [
     f.name,
     f.kind,
@@ -19,13 +29,20 @@ export function renderTextReport(report: DriftReport): string {
     formatNumber(f.statistic),
     formatNumber(f.pValue),
     formatNumber(f.threshold),
-    f.insufficientData === undefined ? (f.drifted ? 'DRIFT' : '-') : `n/a (${f.insufficientData.reason})`,
+    f.insufficientData === undefined
+      ? f.drifted
+        ? 'DRIFT'
+        : '-'
+      : `n/a (${f.insufficientData.reason})`,
     f.severity,
     formatNumber(f.metrics.missingShare),
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const format = (cells: readonly string[]): string =>
-    cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd()
   lines.push(format(header), format(widths.map((w) => '-'.repeat(w))), ...rows.map(format))
   return lines.join('\n') + '\n'
 }
@@ -33,7 +50,9 @@ export function renderTextReport(report: DriftReport): string {
 const severityRank = { critical: 0, warning: 1, ok: 2 } as const
 
 export function sortForDisplay(features: readonly FeatureResult[]): FeatureResult[] {
-  return [...features].sort((a, b) => severityRank[a.severity] - severityRank[b.severity] || a.name.localeCompare(b.name))
+  return [...features].sort(
+    (a, b) => severityRank[a.severity] - severityRank[b.severity] || a.name.localeCompare(b.name),
+  )
 }
 
 export function formatNumber(x: number | null | undefined): string {

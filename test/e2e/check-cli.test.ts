@@ -17,7 +17,11 @@ interface GoldenColumn {
   readonly psi: number
   readonly ks?: number
   readonly wassersteinNormed?: number
-  readonly evidently: { readonly autoTest: string; readonly autoDrifted: boolean; readonly autoScore: number }
+  readonly evidently: {
+    readonly autoTest: string
+    readonly autoDrifted: boolean
+    readonly autoScore: number
+  }
 }
 const golden = JSON.parse(await readFile(join(dir, 'golden.json'), 'utf8')) as {
   columns: Record<string, GoldenColumn>
@@ -37,7 +41,15 @@ describe('driftwatch check on the Evidently dataset', () => {
   let code: number | null
 
   beforeAll(async () => {
-    const result = await runCli(['check', '--reference', reference, '--current', current, '--format', 'json'])
+    const result = await runCli([
+      'check',
+      '--reference',
+      reference,
+      '--current',
+      current,
+      '--format',
+      'json',
+    ])
     code = result.code
     expect(result.stderr).toBe('')
     report = JSON.parse(result.stdout) as DriftReport
@@ -60,9 +72,12 @@ describe('driftwatch check on the Evidently dataset', () => {
       // scipy's numbers follow the column's pandas dtype; Evidently (and we) may call an integer
       // column with few values categorical, and then bin by category instead of decile
       if (feature.kind === g.kind) expect(feature.metrics.psi, feature.name).toBeCloseTo(g.psi, 9)
-      if (g.ks !== undefined && feature.kind === 'numerical') expect(Math.abs((feature.metrics.ks ?? NaN) - g.ks)).toBeLessThanOrEqual(0.01)
+      if (g.ks !== undefined && feature.kind === 'numerical')
+        expect(Math.abs((feature.metrics.ks ?? NaN) - g.ks)).toBeLessThanOrEqual(0.01)
       if (g.wassersteinNormed !== undefined && feature.kind === 'numerical') {
-        expect(Math.abs((feature.metrics.wassersteinNormed ?? NaN) - g.wassersteinNormed)).toBeLessThanOrEqual(0.02 * g.wassersteinNormed + 1e-9)
+        expect(
+          Math.abs((feature.metrics.wassersteinNormed ?? NaN) - g.wassersteinNormed),
+        ).toBeLessThanOrEqual(0.02 * g.wassersteinNormed + 1e-9)
       }
     }
   })
@@ -70,12 +85,34 @@ describe('driftwatch check on the Evidently dataset', () => {
   it('prints every metric that applies to each kind', () => {
     for (const f of report.features) {
       expect(Object.keys(f).sort()).toEqual(
-        expect.arrayContaining(['name', 'kind', 'test', 'statistic', 'pValue', 'threshold', 'drifted', 'severity', 'metrics']),
+        expect.arrayContaining([
+          'name',
+          'kind',
+          'test',
+          'statistic',
+          'pValue',
+          'threshold',
+          'drifted',
+          'severity',
+          'metrics',
+        ]),
       )
       const keys = Object.keys(f.metrics)
-      const expected = f.kind === 'numerical'
-        ? ['psi', 'ks', 'ksPValue', 'wasserstein', 'wassersteinNormed', 'jensenShannon', 'missingShare', 'mean', 'p50', 'p95']
-        : ['psi', 'jensenShannon', 'chiSquarePValue', 'missingShare', 'newCategoryShare']
+      const expected =
+        f.kind === 'numerical'
+          ? [
+              'psi',
+              'ks',
+              'ksPValue',
+              'wasserstein',
+              'wassersteinNormed',
+              'jensenShannon',
+              'missingShare',
+              'mean',
+              'p50',
+              'p95',
+            ]
+          : ['psi', 'jensenShannon', 'chiSquarePValue', 'missingShare', 'newCategoryShare']
       expect(keys, f.name).toEqual(expect.arrayContaining(expected))
     }
   })
@@ -84,7 +121,15 @@ describe('driftwatch check on the Evidently dataset', () => {
     const snapshot = join(work, 'ref.json')
     const built = await runCli(['reference', 'build', '--input', reference, '--out', snapshot])
     expect(built.code).toBe(0)
-    const fromSnapshot = await runCli(['check', '--reference', snapshot, '--current', current, '--format', 'json'])
+    const fromSnapshot = await runCli([
+      'check',
+      '--reference',
+      snapshot,
+      '--current',
+      current,
+      '--format',
+      'json',
+    ])
     expect(fromSnapshot.code).toBe(1)
     expect(JSON.parse(fromSnapshot.stdout)).toEqual(report)
   })
@@ -93,7 +138,17 @@ describe('driftwatch check on the Evidently dataset', () => {
     const text = await runCli(['check', '-r', reference, '-c', current])
     expect(text.stdout).toMatch(/^DATASET DRIFT: 5 of 9 features drifted/)
     const html = join(work, 'report.html')
-    const written = await runCli(['check', '-r', reference, '-c', current, '--format', 'html', '--out', html])
+    const written = await runCli([
+      'check',
+      '-r',
+      reference,
+      '-c',
+      current,
+      '--format',
+      'html',
+      '--out',
+      html,
+    ])
     expect(written.code).toBe(1)
     const page = await readFile(html, 'utf8')
     expect(page).toMatch(/^<!doctype html>/i)
@@ -108,8 +163,23 @@ describe('driftwatch check on the Evidently dataset', () => {
 
   it('honours --columns and per-feature tests from --config', async () => {
     const config = join(work, 'drift.yaml')
-    await writeFile(config, 'driftShare: 0.5\nfeatures:\n  age:\n    test: ks\n    threshold: 0.01\nkinds:\n  categorical:\n    test: psi\n')
-    const result = await runCli(['check', '-r', reference, '-c', current, '--columns', 'age,region', '--config', config, '--format', 'json'])
+    await writeFile(
+      config,
+      'driftShare: 0.5\nfeatures:\n  age:\n    test: ks\n    threshold: 0.01\nkinds:\n  categorical:\n    test: psi\n',
+    )
+    const result = await runCli([
+      'check',
+      '-r',
+      reference,
+      '-c',
+      current,
+      '--columns',
+      'age,region',
+      '--config',
+      config,
+      '--format',
+      'json',
+    ])
     const r = JSON.parse(result.stdout) as DriftReport
     expect(r.features.map((f) => [f.name, f.test, f.threshold])).toEqual([
       ['age', 'ks', 0.01],
@@ -121,7 +191,10 @@ describe('driftwatch check on the Evidently dataset', () => {
 describe('driftwatch check errors (exit 2, one clear line)', () => {
   it.each([
     [['check', '-r', 'nope.csv', '-c', current], /nope\.csv/],
-    [['check', '-r', reference, '-c', current, '--columns', 'agee'], /unknown column 'agee'.*age, income/],
+    [
+      ['check', '-r', reference, '-c', current, '--columns', 'agee'],
+      /unknown column 'agee'.*age, income/,
+    ],
   ])('%j', async (args, message) => {
     const result = await runCli(args)
     expect(result.code).toBe(2)
@@ -134,7 +207,9 @@ describe('driftwatch check errors (exit 2, one clear line)', () => {
     await writeFile(config, 'test: psii\n')
     const result = await runCli(['check', '-r', reference, '-c', current, '--config', config])
     expect(result.code).toBe(2)
-    expect(result.stderr).toContain("unknown drift test 'psii'; available: ks, chisquare, z, psi, wasserstein, jensenshannon, kl_div, hellinger")
+    expect(result.stderr).toContain(
+      "unknown drift test 'psii'; available: ks, chisquare, z, psi, wasserstein, jensenshannon, kl_div, hellinger",
+    )
   })
 
   it('names the config field that is wrong', async () => {
@@ -157,9 +232,22 @@ describe('driftwatch check errors (exit 2, one clear line)', () => {
 describe('column kind overrides', () => {
   it('profiles an overridden column with the given kind', async () => {
     const snapshot = join(work, 'ref-kinds.json')
-    const built = await runCli(['reference', 'build', '-i', reference, '-o', snapshot, '--kind', 'n_products=numerical', '--kind', 'age=categorical'])
+    const built = await runCli([
+      'reference',
+      'build',
+      '-i',
+      reference,
+      '-o',
+      snapshot,
+      '--kind',
+      'n_products=numerical',
+      '--kind',
+      'age=categorical',
+    ])
     expect(built.code, built.stderr).toBe(0)
-    const json = JSON.parse(await readFile(snapshot, 'utf8')) as { columns: Array<{ name: string; kind: string; kindReason: string }> }
+    const json = JSON.parse(await readFile(snapshot, 'utf8')) as {
+      columns: Array<{ name: string; kind: string; kindReason: string }>
+    }
     const byName = new Map(json.columns.map((c) => [c.name, c]))
     expect(byName.get('n_products')).toMatchObject({ kind: 'numerical', kindReason: 'override' })
     expect(byName.get('age')).toMatchObject({ kind: 'categorical', kindReason: 'override' })

@@ -12,7 +12,15 @@ import type { WindowReport } from '../../src/core/stream/evaluation.js'
 import { killAllDetectors, startDetector, stopGracefully } from '../helpers/detector-process.js'
 import { predictionEvents } from '../helpers/prediction-events.js'
 import { waitFor } from '../helpers/redis-counts.js'
-import { createTopics, produceAll, readTopic, streamNames, testKafka, writeReference, writeStreamConfig } from '../helpers/stream.js'
+import {
+  createTopics,
+  produceAll,
+  readTopic,
+  streamNames,
+  testKafka,
+  writeReference,
+  writeStreamConfig,
+} from '../helpers/stream.js'
 
 const WINDOW_MS = 10_000
 const EVENTS = 60_000 // 1 ms apart: 10,000 per window
@@ -30,7 +38,11 @@ describe('a fresh group over a backlog', () => {
       await createTopics(kafka, [{ topic: names.input, numPartitions: 6 }])
       const producer = kafka.producer()
       await producer.connect()
-      await produceAll(producer, names.input, predictionEvents(EVENTS, T0, 1, { model: 'fraud', seed: 11, idPrefix: 'c' }))
+      await produceAll(
+        producer,
+        names.input,
+        predictionEvents(EVENTS, T0, 1, { model: 'fraud', seed: 11, idPrefix: 'c' }),
+      )
       await producer.disconnect()
       const reference = await writeReference(dir, 5000, 12)
       const config = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, reference)
@@ -38,14 +50,28 @@ describe('a fresh group over a backlog', () => {
       const log = join(dir, 'detector.log')
       const detector = startDetector(config, log)
       // It creates the reports topic as it starts.
-      await waitFor('the detector running', () => Promise.resolve(readFileSync(log, 'utf8').includes('driftwatch running') ? true : undefined), 60_000)
-      const parse = (raw: readonly Buffer[]): WindowReport[] => raw.map((b) => JSON.parse(b.toString()) as WindowReport)
-      const hasLast = (raw: readonly Buffer[]): boolean => parse(raw).some((r) => Date.parse(r.window.end) === LAST_WINDOW_END)
-      expect(hasLast(await readTopic(kafka, names.reports, hasLast, 150_000)), 'the last window reported').toBe(true)
+      await waitFor(
+        'the detector running',
+        () =>
+          Promise.resolve(
+            readFileSync(log, 'utf8').includes('driftwatch running') ? true : undefined,
+          ),
+        60_000,
+      )
+      const parse = (raw: readonly Buffer[]): WindowReport[] =>
+        raw.map((b) => JSON.parse(b.toString()) as WindowReport)
+      const hasLast = (raw: readonly Buffer[]): boolean =>
+        parse(raw).some((r) => Date.parse(r.window.end) === LAST_WINDOW_END)
+      expect(
+        hasLast(await readTopic(kafka, names.reports, hasLast, 150_000)),
+        'the last window reported',
+      ).toBe(true)
       expect(await stopGracefully([detector])).toEqual([0])
 
       const reports = parse(await readTopic(kafka, names.reports, hasLast, 10_000))
-      const summary = reports.map((r) => `${(Date.parse(r.window.end) - T0) / 1000}s: ${r.nCurrent}`)
+      const summary = reports.map(
+        (r) => `${(Date.parse(r.window.end) - T0) / 1000}s: ${r.nCurrent}`,
+      )
       process.stdout.write(`cold start: reports (window end: events) ${summary.join(', ')}\n`)
       expect(reports.length).toBeGreaterThanOrEqual(1)
       for (const report of reports) expect(report.nCurrent, report.reportId).toBe(WINDOW_MS)

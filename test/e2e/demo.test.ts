@@ -7,14 +7,31 @@ import { kafkaBrokers, redisUrl } from '../helpers/services.js'
 
 describe('driftwatch demo', () => {
   it('reports the staged drift in f01, f05 and f12 and fires their alerts', async () => {
-    const result = await runCli(['demo', '--rate', '2000', '--speed', '20', '--drift-after', '90s', '--duration', '240s', '--port', '0'], {
-      env: { KAFKA_BROKERS: kafkaBrokers(), REDIS_URL: redisUrl() },
-      timeoutMs: 150_000,
-    })
+    const result = await runCli(
+      [
+        'demo',
+        '--rate',
+        '2000',
+        '--speed',
+        '20',
+        '--drift-after',
+        '90s',
+        '--duration',
+        '240s',
+        '--port',
+        '0',
+      ],
+      {
+        env: { KAFKA_BROKERS: kafkaBrokers(), REDIS_URL: redisUrl() },
+        timeoutMs: 150_000,
+      },
+    )
     expect(result.stderr).not.toMatch(/^driftwatch: error/m)
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('detector running')
-    const firing = [...result.stdout.matchAll(/^FIRING\s+DriftwatchFeatureDrift (\S+) severity=critical/gm)].map((m) => m[1])
+    const firing = [
+      ...result.stdout.matchAll(/^FIRING\s+DriftwatchFeatureDrift (\S+) severity=critical/gm),
+    ].map((m) => m[1])
     expect(firing.sort()).toEqual(['f01', 'f05', 'f12'])
     expect(result.stdout).toMatch(/^report .*critical: f01, f05, f12$/m)
   }, 180_000)

@@ -10,9 +10,21 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { startApp, type App } from '../../src/app/service.js'
 import type { AlertEvent } from '../../src/core/stream/alerts.js'
 import type { WindowReport } from '../../src/core/stream/evaluation.js'
-import { numericalFeatures, categoricalFeatures, predictionEvents } from '../helpers/prediction-events.js'
+import {
+  numericalFeatures,
+  categoricalFeatures,
+  predictionEvents,
+} from '../helpers/prediction-events.js'
 import { storedCounts, waitFor, withStores } from '../helpers/redis-counts.js'
-import { createTopics, produceAll, readTopic, streamConfig, streamNames, testKafka, writeReference } from '../helpers/stream.js'
+import {
+  createTopics,
+  produceAll,
+  readTopic,
+  streamConfig,
+  streamNames,
+  testKafka,
+  writeReference,
+} from '../helpers/stream.js'
 
 const drifted = ['f01', 'f05', 'f12']
 const phase = 100_000
@@ -28,7 +40,10 @@ interface Run {
   readonly deadLetters: number
 }
 
-async function runStream(phases: ReadonlyArray<{ drifted: readonly string[] }>, seed: number): Promise<Run> {
+async function runStream(
+  phases: ReadonlyArray<{ drifted: readonly string[] }>,
+  seed: number,
+): Promise<Run> {
   const dir = await mkdtemp(join(tmpdir(), 'driftwatch-e2e-'))
   const names = streamNames()
   const kafka = testKafka()
@@ -37,12 +52,25 @@ async function runStream(phases: ReadonlyArray<{ drifted: readonly string[] }>, 
   const config = streamConfig(names, referenceFile)
   let app: App | undefined
   try {
-    app = await startApp(config, { secrets: {}, fromBeginning: true, logger: pino({ level: 'warn' }) })
+    app = await startApp(config, {
+      secrets: {},
+      fromBeginning: true,
+      logger: pino({ level: 'warn' }),
+    })
     const producer = kafka.producer()
     await producer.connect()
     let produced = 0
     for (const [i, p] of phases.entries()) {
-      produced += await produceAll(producer, names.input, predictionEvents(phase, T0 + i * phase, 1, { model: 'fraud', seed: seed + i, drifted: p.drifted, idPrefix: `p${i}` }))
+      produced += await produceAll(
+        producer,
+        names.input,
+        predictionEvents(phase, T0 + i * phase, 1, {
+          model: 'fraud',
+          seed: seed + i,
+          drifted: p.drifted,
+          idPrefix: `p${i}`,
+        }),
+      )
     }
     await producer.disconnect()
     const end = T0 + phases.length * phase
@@ -56,12 +84,21 @@ async function runStream(phases: ReadonlyArray<{ drifted: readonly string[] }>, 
         },
         180_000,
       )
-      await waitFor('the last window evaluated', async () => ((await leases.lastEvaluation('fraud'))?.windowEnd === lastWindowEnd ? true : undefined), 120_000)
+      await waitFor(
+        'the last window evaluated',
+        async () =>
+          (await leases.lastEvaluation('fraud'))?.windowEnd === lastWindowEnd ? true : undefined,
+        120_000,
+      )
       return complete
     })
     const windows = (lastWindowEnd - T0) / 10_000
-    const reports = (await readTopic(kafka, names.reports, (m) => m.length >= windows, 30_000)).map((b) => JSON.parse(b.toString()) as WindowReport)
-    const alerts = (await readTopic(kafka, names.alerts, () => false, 3000)).map((b) => JSON.parse(b.toString()) as AlertEvent)
+    const reports = (await readTopic(kafka, names.reports, (m) => m.length >= windows, 30_000)).map(
+      (b) => JSON.parse(b.toString()) as WindowReport,
+    )
+    const alerts = (await readTopic(kafka, names.alerts, () => false, 3000)).map(
+      (b) => JSON.parse(b.toString()) as AlertEvent,
+    )
     const deadLetters = (await readTopic(kafka, names.deadLetter, () => false, 2000)).length
     return { reports, alerts, counts, produced, deadLetters }
   } finally {
@@ -79,7 +116,8 @@ describe('stable → drifted in f01, f05, f12 → stable', () => {
   it('stores every event exactly once, per feature', () => {
     expect(run.produced).toBe(3 * phase)
     expect(run.counts.rows).toBe(run.produced)
-    for (const feature of allFeatures) expect(run.counts.perFeature.get(feature), feature).toBe(run.produced)
+    for (const feature of allFeatures)
+      expect(run.counts.perFeature.get(feature), feature).toBe(run.produced)
     expect(run.deadLetters).toBe(0)
   })
 
@@ -91,12 +129,23 @@ describe('stable → drifted in f01, f05, f12 → stable', () => {
 
   it('flags exactly the three shifted features as critical while drifted, and nothing else', () => {
     const inPhase = (r: WindowReport, i: number): boolean =>
-      Date.parse(r.window.start) >= T0 + i * phase && Date.parse(r.window.end) <= T0 + (i + 1) * phase
+      Date.parse(r.window.start) >= T0 + i * phase &&
+      Date.parse(r.window.end) <= T0 + (i + 1) * phase
     const driftedReports = run.reports.filter((r) => inPhase(r, 1))
     expect(driftedReports.length).toBeGreaterThanOrEqual(8)
     for (const report of driftedReports) {
-      expect(report.features.filter((f) => f.severity === 'critical').map((f) => f.name).sort()).toEqual(drifted)
-      expect(report.features.filter((f) => f.drifted).map((f) => f.name).sort()).toEqual(drifted)
+      expect(
+        report.features
+          .filter((f) => f.severity === 'critical')
+          .map((f) => f.name)
+          .sort(),
+      ).toEqual(drifted)
+      expect(
+        report.features
+          .filter((f) => f.drifted)
+          .map((f) => f.name)
+          .sort(),
+      ).toEqual(drifted)
       expect(report.nCurrent).toBe(10_000)
     }
     for (const report of run.reports.filter((r) => inPhase(r, 0) || inPhase(r, 2))) {
@@ -110,7 +159,11 @@ describe('stable → drifted in f01, f05, f12 → stable', () => {
     expect(firing.map((a) => a.labels['feature']).sort()).toEqual(drifted)
     expect(resolved.map((a) => a.labels['feature']).sort()).toEqual(drifted)
     for (const alert of firing) {
-      expect(alert.labels).toMatchObject({ alertname: 'DriftwatchFeatureDrift', model: 'fraud', severity: 'critical' })
+      expect(alert.labels).toMatchObject({
+        alertname: 'DriftwatchFeatureDrift',
+        model: 'fraud',
+        severity: 'critical',
+      })
       expect(Date.parse(alert.startsAt)).toBeGreaterThan(T0 + phase)
       expect(alert.endsAt).toBe('0001-01-01T00:00:00Z')
     }

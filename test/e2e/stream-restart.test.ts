@@ -11,7 +11,14 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { binPath } from '../helpers/cli.js'
 import { predictionEvents } from '../helpers/prediction-events.js'
 import { storedCounts, waitFor, withStores } from '../helpers/redis-counts.js'
-import { createTopics, produceAll, streamNames, testKafka, writeReference, writeStreamConfig } from '../helpers/stream.js'
+import {
+  createTopics,
+  produceAll,
+  streamNames,
+  testKafka,
+  writeReference,
+  writeStreamConfig,
+} from '../helpers/stream.js'
 import { redisUrl } from '../helpers/services.js'
 
 const T0 = Math.floor((Date.now() - 3_600_000) / 10_000) * 10_000
@@ -22,8 +29,14 @@ afterAll(() => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
 })
 
-function startDetector(config: string): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
-  const child = spawn(process.execPath, [binPath, 'run', '--config', config, '--from-beginning'], { stdio: ['ignore', 'pipe', 'pipe'] })
+function startDetector(config: string): {
+  child: ChildProcess
+  exited: Promise<number | null>
+  output: () => string
+} {
+  const child = spawn(process.execPath, [binPath, 'run', '--config', config, '--from-beginning'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   children.push(child)
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -40,10 +53,16 @@ describe('SIGTERM mid-stream, then start again', () => {
       const kafka = testKafka()
       await createTopics(kafka, [{ topic: names.input, numPartitions: 3 }])
       const reference = await writeReference(dir, 5000, 3)
-      const config = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, reference, { flushInterval: '500ms' })
+      const config = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, reference, {
+        flushInterval: '500ms',
+      })
       const producer = kafka.producer()
       await producer.connect()
-      const produced = await produceAll(producer, names.input, predictionEvents(events, T0, 1, { model: 'fraud', seed: 5, idPrefix: 'r' }))
+      const produced = await produceAll(
+        producer,
+        names.input,
+        predictionEvents(events, T0, 1, { model: 'fraud', seed: 5, idPrefix: 'r' }),
+      )
       await producer.disconnect()
 
       await withStores(names.keyPrefix, async ({ sketches }) => {
@@ -81,7 +100,9 @@ describe('SIGTERM mid-stream, then start again', () => {
         expect(done.rows).toBe(produced)
         expect(settled.rows).toBe(produced)
         for (const [feature, n] of settled.perFeature) expect(n, feature).toBe(produced)
-        process.stdout.write(`restart: produced ${produced}, stored before SIGTERM ${afterStop}, after restart ${settled.rows}\n`)
+        process.stdout.write(
+          `restart: produced ${produced}, stored before SIGTERM ${afterStop}, after restart ${settled.rows}\n`,
+        )
       })
     } finally {
       await rm(dir, { recursive: true, force: true })
@@ -93,7 +114,9 @@ describe('SIGTERM mid-stream, then start again', () => {
  * A TCP proxy to Redis that holds every connection until `open()`: start-up blocks on Redis, so a
  * test can signal the detector while it is, for certain, still starting.
  */
-async function gatedRedisProxy(target: URL): Promise<{ url: string; open: () => void; close: () => Promise<void> }> {
+async function gatedRedisProxy(
+  target: URL,
+): Promise<{ url: string; open: () => void; close: () => Promise<void> }> {
   let opened = false
   const waiting: Array<() => void> = []
   const sockets = new Set<Socket>()
@@ -140,12 +163,25 @@ describe('SIGTERM while starting', () => {
       const kafka = testKafka()
       await createTopics(kafka, [{ topic: names.input, numPartitions: 1 }])
       const reference = await writeReference(dir, 2000, 4)
-      const config = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, reference, { redisUrl: proxy.url })
+      const config = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, reference, {
+        redisUrl: proxy.url,
+      })
       const detector = startDetector(config)
-      await waitFor('the start-up log line', () => Promise.resolve(detector.output().includes('driftwatch starting') ? true : undefined), 30_000, 20)
+      await waitFor(
+        'the start-up log line',
+        () => Promise.resolve(detector.output().includes('driftwatch starting') ? true : undefined),
+        30_000,
+        20,
+      )
       // Start-up is now waiting on Redis behind the closed gate.
       detector.child.kill('SIGTERM')
-      await waitFor('the signal acknowledged', () => Promise.resolve(detector.output().includes('SIGTERM while starting') ? true : undefined), 10_000, 20)
+      await waitFor(
+        'the signal acknowledged',
+        () =>
+          Promise.resolve(detector.output().includes('SIGTERM while starting') ? true : undefined),
+        10_000,
+        20,
+      )
       expect(detector.output()).not.toContain('driftwatch running')
       proxy.open()
       expect(await detector.exited).toBe(0)

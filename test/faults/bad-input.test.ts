@@ -28,14 +28,7 @@
 // of a configured model is valid and those two entries are valid events.
 
 import { spawn, type ChildProcess } from 'node:child_process'
-import {
-  closeSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-} from 'node:fs'
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -542,7 +535,11 @@ describe('bad input between valid events on a real topic', () => {
     })
     const referenceFile = await writeReference(dir, 5000, 31)
     const httpPort = await freePort()
-    const configPath = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, referenceFile, { httpPort, evaluateInterval: '1s', logLevel: 'warn' })
+    const configPath = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, referenceFile, {
+      httpPort,
+      evaluateInterval: '1s',
+      logLevel: 'warn',
+    })
     detector = await startDetector(configPath, httpPort, join(dir, 'detector.log'))
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()

@@ -26,11 +26,23 @@ import type { RedisLeaseStore } from '../../src/adapters/redis/lease-store.js'
 import type { RedisSketchStore } from '../../src/adapters/redis/sketch-store.js'
 import { decodeBucket } from '../../src/core/stream/bucket-codec.js'
 import { initialEvaluationState, type WindowReport } from '../../src/core/stream/evaluation.js'
-import { killAllDetectors, startDetector, stopGracefully, type Detector } from '../helpers/detector-process.js'
+import {
+  killAllDetectors,
+  startDetector,
+  stopGracefully,
+  type Detector,
+} from '../helpers/detector-process.js'
 import { faultNumerical, faultReference, produceInOrder } from '../helpers/fault-stream.js'
 import { mulberry32 } from '../helpers/random.js'
 import { waitFor, withStores } from '../helpers/redis-counts.js'
-import { createTopics, readAll, streamNames, testKafka, writeStreamConfig, type StreamNames } from '../helpers/stream.js'
+import {
+  createTopics,
+  readAll,
+  streamNames,
+  testKafka,
+  writeStreamConfig,
+  type StreamNames,
+} from '../helpers/stream.js'
 
 const SEED = Number(process.env['DRIFTWATCH_FAULT_SEED'] ?? 20_261_127)
 const EVENTS = Number(process.env['DRIFTWATCH_FAULT_EVENTS'] ?? 1_000_000)
@@ -81,13 +93,26 @@ async function produce(kafka: Kafka, topic: string): Promise<Produced> {
   const { ends, ms } = await produceInOrder(
     kafka,
     topic,
-    { events: EVENTS, partitions: PARTITIONS, seed: SEED, model: MODEL, idPrefix: 'e', t0: T0, stepMs: STEP_MS, produceMs: PRODUCE_MS, drifted: (i) => i >= driftFrom && i < driftTo },
+    {
+      events: EVENTS,
+      partitions: PARTITIONS,
+      seed: SEED,
+      model: MODEL,
+      idPrefix: 'e',
+      t0: T0,
+      stepMs: STEP_MS,
+      produceMs: PRODUCE_MS,
+      drifted: (i) => i >= driftFrom && i < driftTo,
+    },
     ({ partition, timestamp, features }) => {
       const key = cellKey(Math.floor(timestamp / BUCKET_MS) * BUCKET_MS, partition)
       let cell = cells.get(key)
-      if (cell === undefined) cells.set(key, (cell = { rows: 0, sums: faultNumerical.map(() => 0), cats: new Map() }))
+      if (cell === undefined)
+        cells.set(key, (cell = { rows: 0, sums: faultNumerical.map(() => 0), cats: new Map() }))
       cell.rows++
-      faultNumerical.forEach((name, k) => (cell.sums[k] = (cell.sums[k] as number) + (features[name] as number)))
+      faultNumerical.forEach(
+        (name, k) => (cell.sums[k] = (cell.sums[k] as number) + (features[name] as number)),
+      )
       const cat = features['cat'] as string
       cell.cats.set(cat, (cell.cats.get(cat) ?? 0) + 1)
     },
@@ -101,7 +126,12 @@ async function writeReferenceFile(dir: string): Promise<string> {
   return path
 }
 
-async function writeConfig(dir: string, names: StreamNames, input: string, reference: string): Promise<string> {
+async function writeConfig(
+  dir: string,
+  names: StreamNames,
+  input: string,
+  reference: string,
+): Promise<string> {
   return writeStreamConfig(join(dir, `driftwatch-${names.id}.yaml`), names, reference, { input })
 }
 

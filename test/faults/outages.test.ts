@@ -18,14 +18,7 @@
 // fetchOffsets) every 500 ms, the process' liveness. At the end: exact per-feature counts in Redis.
 
 import { spawn, type ChildProcess } from 'node:child_process'
-import {
-  closeSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-} from 'node:fs'
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -43,7 +36,12 @@ import {
 } from '../helpers/prediction-events.js'
 import { storedCounts, waitFor } from '../helpers/redis-counts.js'
 import { kafkaBrokers, redisUrl } from '../helpers/services.js'
-import { streamNames, writeReference, writeStreamConfig, type StreamNames } from '../helpers/stream.js'
+import {
+  streamNames,
+  writeReference,
+  writeStreamConfig,
+  type StreamNames,
+} from '../helpers/stream.js'
 
 const allFeatures = [...numericalFeatures, ...Object.keys(categoricalFeatures)]
 const PARTITIONS = 3
@@ -415,7 +413,11 @@ describe('Redis outage: 30 s down (SIGKILL), started again on the same port with
     })
     const referenceFile = await writeReference(dir, 5000, 17)
     const httpPort = await freePort()
-    const configPath = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, referenceFile, { redisUrl: redis.url, httpPort, evaluateInterval: '1s' })
+    const configPath = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, referenceFile, {
+      redisUrl: redis.url,
+      httpPort,
+      evaluateInterval: '1s',
+    })
     detector = await startDetector(configPath, httpPort, join(dir, 'detector.log'))
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
     await producer.connect()
@@ -612,7 +614,11 @@ describe('Kafka outage: the broker stopped and started again (same ports, same l
     })
     const referenceFile = await writeReference(dir, 5000, 23)
     const httpPort = await freePort()
-    const configPath = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, referenceFile, { brokers: broker.brokers, httpPort, evaluateInterval: '1s' })
+    const configPath = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, referenceFile, {
+      brokers: broker.brokers,
+      httpPort,
+      evaluateInterval: '1s',
+    })
     detector = await startDetector(configPath, httpPort, join(dir, 'detector.log'))
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
     await producer.connect()

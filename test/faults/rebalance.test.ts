@@ -42,13 +42,30 @@ import type {
   SourceBatch,
 } from '../../src/ports/event-source.js'
 import type { PartitionRef, SketchStore } from '../../src/ports/sketch-store.js'
-import { killAllDetectors, startDetector, stopGracefully, type Detector } from '../helpers/detector-process.js'
-import { faultNumerical, faultReference, faultRow, produceInOrder } from '../helpers/fault-stream.js'
+import {
+  killAllDetectors,
+  startDetector,
+  stopGracefully,
+  type Detector,
+} from '../helpers/detector-process.js'
+import {
+  faultNumerical,
+  faultReference,
+  faultRow,
+  produceInOrder,
+} from '../helpers/fault-stream.js'
 import { mulberry32 } from '../helpers/random.js'
 import { waitFor, withStores } from '../helpers/redis-counts.js'
 import { deletePrefix, testPrefix } from '../helpers/redis-stores.js'
 import { redisUrl } from '../helpers/services.js'
-import { createTopics, readAll, streamNames, testKafka, writeStreamConfig, type StreamNames } from '../helpers/stream.js'
+import {
+  createTopics,
+  readAll,
+  streamNames,
+  testKafka,
+  writeStreamConfig,
+  type StreamNames,
+} from '../helpers/stream.js'
 
 const SEED = Number(process.env['DRIFTWATCH_FAULT_SEED'] ?? 20_261_127)
 const EVENTS = Number(process.env['DRIFTWATCH_REBALANCE_EVENTS'] ?? 240_000)
@@ -92,7 +109,16 @@ async function produce(kafka: Kafka, topic: string): Promise<Produced> {
   const { ends } = await produceInOrder(
     kafka,
     topic,
-    { events: EVENTS, partitions: PARTITIONS, seed: SEED + 100, model: MODEL, idPrefix: 'r', t0: T0, stepMs: STEP_MS, produceMs: PRODUCE_MS },
+    {
+      events: EVENTS,
+      partitions: PARTITIONS,
+      seed: SEED + 100,
+      model: MODEL,
+      idPrefix: 'r',
+      t0: T0,
+      stepMs: STEP_MS,
+      produceMs: PRODUCE_MS,
+    },
     ({ partition, timestamp }) => {
       const key = `${Math.floor(timestamp / BUCKET_MS) * BUCKET_MS}/${partition}`
       cells.set(key, (cells.get(key) ?? 0) + 1)
@@ -356,7 +382,8 @@ describe('instances join and leave mid-stream (start 1, add 2, stop 1 with SIGTE
       duplicated: stream.duplicated,
       late: stream.late,
     }).toEqual({ counted: EVENTS, lost: 0, duplicated: 0, late: 0 })
-    for (const name of [...faultNumerical, 'cat']) expect(stream.perFeature.get(name), name).toBe(EVENTS)
+    for (const name of [...faultNumerical, 'cat'])
+      expect(stream.perFeature.get(name), name).toBe(EVENTS)
   })
 
   it('publishes exactly one report per window: unique reportIds, no window twice, none missing', () => {

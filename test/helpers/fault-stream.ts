@@ -89,7 +89,10 @@ export async function produceInOrder(
         const timestamp = stream.t0 + i * stream.stepMs
         const features = faultRow(rng, stream.drifted?.(i) ?? false)
         const eventId = `${stream.idPrefix}${i}`
-        messages.push({ partition, value: JSON.stringify({ eventId, model: stream.model, timestamp, features }) })
+        messages.push({
+          partition,
+          value: JSON.stringify({ eventId, model: stream.model, timestamp, features }),
+        })
         onEvent({ partition, timestamp, features })
         ends[partition] = (ends[partition] as number) + 1
       }

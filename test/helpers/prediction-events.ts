@@ -5,8 +5,15 @@
 
 import { mulberry32, normal, type Rng } from './random.js'
 
-export const numericalFeatures = Array.from({ length: 20 }, (_, i) => `f${String(i).padStart(2, '0')}`)
-export const categoricalFeatures = { country: ['us', 'de', 'fr', 'gb', 'in', 'br', 'jp', 'ca'], device: ['ios', 'android', 'web'], plan: ['free', 'basic', 'pro', 'team'] } as const
+export const numericalFeatures = Array.from(
+  { length: 20 },
+  (_, i) => `f${String(i).padStart(2, '0')}`,
+)
+export const categoricalFeatures = {
+  country: ['us', 'de', 'fr', 'gb', 'in', 'br', 'jp', 'ca'],
+  device: ['ios', 'android', 'web'],
+  plan: ['free', 'basic', 'pro', 'team'],
+} as const
 
 export interface EventOptions {
   readonly model: string
@@ -15,7 +22,10 @@ export interface EventOptions {
   readonly idPrefix: string
 }
 
-export function featureRow(rng: Rng, drifted: ReadonlySet<string>): Record<string, number | string> {
+export function featureRow(
+  rng: Rng,
+  drifted: ReadonlySet<string>,
+): Record<string, number | string> {
   const row: Record<string, number | string> = {}
   numericalFeatures.forEach((name, i) => {
     const mean = 10 * (i + 1)
@@ -29,7 +39,12 @@ export function featureRow(rng: Rng, drifted: ReadonlySet<string>): Record<strin
   return row
 }
 
-export function* predictionEvents(n: number, startTime: number, stepMs: number, options: EventOptions): Generator<{ key: string; value: string }> {
+export function* predictionEvents(
+  n: number,
+  startTime: number,
+  stepMs: number,
+  options: EventOptions,
+): Generator<{ key: string; value: string }> {
   const rng = mulberry32(options.seed)
   const drifted = new Set(options.drifted ?? [])
   for (let i = 0; i < n; i++) {

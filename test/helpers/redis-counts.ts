@@ -11,16 +11,28 @@ export interface StoredCounts {
   readonly perFeature: Map<string, number>
 }
 
-export async function withStores<T>(keyPrefix: string, work: (stores: { sketches: RedisSketchStore; leases: RedisLeaseStore }) => Promise<T>): Promise<T> {
+export async function withStores<T>(
+  keyPrefix: string,
+  work: (stores: { sketches: RedisSketchStore; leases: RedisLeaseStore }) => Promise<T>,
+): Promise<T> {
   const client = new Redis(redisUrl(), { lazyConnect: false })
   try {
-    return await work({ sketches: new RedisSketchStore(client, keyPrefix), leases: new RedisLeaseStore(client, keyPrefix) })
+    return await work({
+      sketches: new RedisSketchStore(client, keyPrefix),
+      leases: new RedisLeaseStore(client, keyPrefix),
+    })
   } finally {
     client.disconnect()
   }
 }
 
-export async function storedCounts(store: RedisSketchStore, model: string, from: number, to: number, bucketMs: number): Promise<StoredCounts> {
+export async function storedCounts(
+  store: RedisSketchStore,
+  model: string,
+  from: number,
+  to: number,
+  bucketMs: number,
+): Promise<StoredCounts> {
   const starts: number[] = []
   for (let t = Math.floor(from / bucketMs) * bucketMs; t < to; t += bucketMs) starts.push(t)
   const buckets = await store.readBuckets(model, starts)
@@ -31,7 +43,10 @@ export async function storedCounts(store: RedisSketchStore, model: string, from:
       for (const profile of decodeBucket(blob).values()) {
         rows += profile.rows
         for (const [name, feature] of profile.features) {
-          const n = feature.kind === 'numerical' ? feature.count + feature.missing + feature.nonFinite : feature.count + feature.missing
+          const n =
+            feature.kind === 'numerical'
+              ? feature.count + feature.missing + feature.nonFinite
+              : feature.count + feature.missing
           perFeature.set(name, (perFeature.get(name) ?? 0) + n)
         }
       }
@@ -40,7 +55,12 @@ export async function storedCounts(store: RedisSketchStore, model: string, from:
   return { rows, perFeature }
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {
@@ -50,7 +70,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (error: unknown) {
       last = error
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${last instanceof Error ? last.message : JSON.stringify(last)}`}`)
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${last === undefined ? '' : `: ${last instanceof Error ? last.message : JSON.stringify(last)}`}`,
+      )
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
 }

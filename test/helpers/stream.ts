@@ -13,20 +13,35 @@ import { categoricalFeatures, numericalFeatures, referenceRows } from './predict
 import { kafkaBrokers, redisUrl } from './services.js'
 
 export function testKafka(): Kafka {
-  return new Kafka({ clientId: `test-${randomUUID().slice(0, 8)}`, brokers: kafkaBrokers().split(','), logLevel: logLevel.NOTHING })
+  return new Kafka({
+    clientId: `test-${randomUUID().slice(0, 8)}`,
+    brokers: kafkaBrokers().split(','),
+    logLevel: logLevel.NOTHING,
+  })
 }
 
-export async function createTopics(kafka: Kafka, topics: ReadonlyArray<{ topic: string; numPartitions: number }>): Promise<void> {
+export async function createTopics(
+  kafka: Kafka,
+  topics: ReadonlyArray<{ topic: string; numPartitions: number }>,
+): Promise<void> {
   const admin = kafka.admin()
   await admin.connect()
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((t) => ({ ...t, replicationFactor: 1 })) })
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((t) => ({ ...t, replicationFactor: 1 })),
+    })
   } finally {
     await admin.disconnect()
   }
 }
 
-export async function produceAll(producer: Producer, topic: string, messages: Iterable<{ key: string; value: string; timestamp?: string }>, batchSize = 2000): Promise<number> {
+export async function produceAll(
+  producer: Producer,
+  topic: string,
+  messages: Iterable<{ key: string; value: string; timestamp?: string }>,
+  batchSize = 2000,
+): Promise<number> {
   let batch: Array<{ key: string; value: string; timestamp?: string }> = []
   let sent = 0
   for (const message of messages) {
@@ -45,7 +60,12 @@ export async function produceAll(producer: Producer, topic: string, messages: It
 }
 
 /** Reads a whole topic from the beginning until `expected` messages arrived or `timeoutMs`. */
-export async function readTopic(kafka: Kafka, topic: string, until: (messages: readonly Buffer[]) => boolean, timeoutMs: number): Promise<Buffer[]> {
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  until: (messages: readonly Buffer[]) => boolean,
+  timeoutMs: number,
+): Promise<Buffer[]> {
   const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}` })
   const messages: Buffer[] = []
   await consumer.connect()
@@ -73,24 +93,38 @@ export async function readAll(kafka: Kafka, topic: string, timeoutMs = 60_000): 
   await admin.connect()
   let expected = 0
   try {
-    expected = (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0)
+    expected = (await admin.fetchTopicOffsets(topic)).reduce(
+      (sum, p) => sum + Number(p.high) - Number(p.low),
+      0,
+    )
   } finally {
     await admin.disconnect()
   }
   if (expected === 0) return []
   const messages = await readTopic(kafka, topic, (read) => read.length >= expected, timeoutMs)
-  if (messages.length < expected) throw new Error(`read ${messages.length} of ${expected} messages of ${topic}`)
+  if (messages.length < expected)
+    throw new Error(`read ${messages.length} of ${expected} messages of ${topic}`)
   return messages
 }
 
 export async function writeReference(dir: string, rows: number, seed: number): Promise<string> {
   const builder = new ReferenceBuilder([
     ...numericalFeatures.map((name) => ({ name, kind: 'numerical' as const, reason: 'test' })),
-    ...Object.keys(categoricalFeatures).map((name) => ({ name, kind: 'categorical' as const, reason: 'test' })),
+    ...Object.keys(categoricalFeatures).map((name) => ({
+      name,
+      kind: 'categorical' as const,
+      reason: 'test',
+    })),
   ])
   for (const row of referenceRows(rows, seed)) builder.add(row)
   const path = join(dir, 'reference.json')
-  const json = snapshotToJSON({ createdAt: new Date(0).toISOString(), source: { kind: 'test' }, exactBreakpoints: true, kindReasons: new Map(), profile: builder.build() })
+  const json = snapshotToJSON({
+    createdAt: new Date(0).toISOString(),
+    source: { kind: 'test' },
+    exactBreakpoints: true,
+    kindReasons: new Map(),
+    profile: builder.build(),
+  })
   await writeFile(path, JSON.stringify(json))
   return path
 }
@@ -135,12 +169,22 @@ export interface StreamConfigOptions {
 }
 
 /** A driftwatch.yaml for one model `fraud` on the test's Kafka and Redis, as the object the file holds. */
-export function streamConfigInput(names: StreamNames, referenceFile: string, options: StreamConfigOptions = {}): Record<string, unknown> {
+export function streamConfigInput(
+  names: StreamNames,
+  referenceFile: string,
+  options: StreamConfigOptions = {},
+): Record<string, unknown> {
   return {
     kafka: {
       brokers: (options.brokers ?? kafkaBrokers()).split(','),
       groupId: names.groupId,
-      topics: { predictions: [options.input ?? names.input], deadLetter: names.deadLetter, reports: names.reports, alerts: names.alerts, retrain: names.retrain },
+      topics: {
+        predictions: [options.input ?? names.input],
+        deadLetter: names.deadLetter,
+        reports: names.reports,
+        alerts: names.alerts,
+        retrain: names.retrain,
+      },
     },
     redis: { url: options.redisUrl ?? redisUrl(), keyPrefix: names.keyPrefix },
     http: { port: options.httpPort ?? 0 },
@@ -151,7 +195,14 @@ export function streamConfigInput(names: StreamNames, referenceFile: string, opt
       {
         name: 'fraud',
         reference: { file: referenceFile },
-        window: { bucket: '1s', size: '10s', hop: '10s', allowedLateness: '1s', retention: '1h', ...options.window },
+        window: {
+          bucket: '1s',
+          size: '10s',
+          hop: '10s',
+          allowedLateness: '1s',
+          retention: '1h',
+          ...options.window,
+        },
         alerts: { fireAfter: 2, resolveAfter: 2, ...options.alerts },
       },
     ],
@@ -159,12 +210,23 @@ export function streamConfigInput(names: StreamNames, referenceFile: string, opt
 }
 
 /** The same config, parsed, for tests that start the service in process. */
-export function streamConfig(names: StreamNames, referenceFile: string, options: StreamConfigOptions = {}): ServiceConfig {
-  return serviceConfigSchema.parse(streamConfigInput(names, referenceFile, { logLevel: 'warn', ...options }))
+export function streamConfig(
+  names: StreamNames,
+  referenceFile: string,
+  options: StreamConfigOptions = {},
+): ServiceConfig {
+  return serviceConfigSchema.parse(
+    streamConfigInput(names, referenceFile, { logLevel: 'warn', ...options }),
+  )
 }
 
 /** The same config written as YAML to `path`, for tests that run `driftwatch run`. */
-export async function writeStreamConfig(path: string, names: StreamNames, referenceFile: string, options: StreamConfigOptions = {}): Promise<string> {
+export async function writeStreamConfig(
+  path: string,
+  names: StreamNames,
+  referenceFile: string,
+  options: StreamConfigOptions = {},
+): Promise<string> {
   await writeFile(path, stringify(streamConfigInput(names, referenceFile, options)))
   return path
 }

@@ -52,7 +52,14 @@ describe('KafkaBacklog', () => {
     const admin = kafka.admin()
     await admin.connect()
     try {
-      await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '5' }, { partition: 1, offset: '1' }] })
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: [
+          { partition: 0, offset: '5' },
+          { partition: 1, offset: '1' },
+        ],
+      })
     } finally {
       await admin.disconnect()
     }
@@ -61,7 +68,12 @@ describe('KafkaBacklog', () => {
   })
 
   it('fails with the broker error when the topic does not exist', async () => {
-    const backlog = new KafkaBacklog(kafka, { groupId: `g-${randomUUID()}`, topics: [`missing-${randomUUID()}`], fromBeginning: true, cacheMs: 0 })
+    const backlog = new KafkaBacklog(kafka, {
+      groupId: `g-${randomUUID()}`,
+      topics: [`missing-${randomUUID()}`],
+      fromBeginning: true,
+      cacheMs: 0,
+    })
     backlogs.push(backlog)
     await expect(backlog.partitionsWithUnreadEvents()).rejects.toThrow()
   })

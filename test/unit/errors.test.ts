@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, DriftwatchError, UnknownColumnError, UnknownDriftTestError } from '../../src/errors.js'
+import {
+  ConfigError,
+  DriftwatchError,
+  UnknownColumnError,
+  UnknownDriftTestError,
+} from '../../src/errors.js'
 
 describe('errors carry their own code', () => {
   it.each([
@@ -13,8 +18,8 @@ describe('errors carry their own code', () => {
   })
 
   it('names the field in config errors', () => {
-    expect(new ConfigError('models[0].window.hop', 'expected a duration', { source: 'dw.yaml' }).message).toBe(
-      'dw.yaml: models[0].window.hop: expected a duration',
-    )
+    expect(
+      new ConfigError('models[0].window.hop', 'expected a duration', { source: 'dw.yaml' }).message,
+    ).toBe('dw.yaml: models[0].window.hop: expected a duration')
   })
 })

@@ -28,15 +28,20 @@ export class KafkaBacklog implements InputBacklog {
 
   async partitionsWithUnreadEvents(): Promise<readonly PartitionRef[]> {
     const now = (this.#options.now ?? Date.now)()
-    if (this.#cached !== undefined && now - this.#cached.at < (this.#options.cacheMs ?? 2000)) return this.#cached.refs
+    if (this.#cached !== undefined && now - this.#cached.at < (this.#options.cacheMs ?? 2000))
+      return this.#cached.refs
     if (!this.#connected) {
       await this.#admin.connect()
       this.#connected = true
     }
     const { groupId, topics, fromBeginning } = this.#options
     const committed = new Map<string, bigint>()
-    for (const { topic, partitions } of await this.#admin.fetchOffsets({ groupId, topics: [...topics] })) {
-      for (const { partition, offset } of partitions) committed.set(`${topic}:${partition}`, BigInt(offset))
+    for (const { topic, partitions } of await this.#admin.fetchOffsets({
+      groupId,
+      topics: [...topics],
+    })) {
+      for (const { partition, offset } of partitions)
+        committed.set(`${topic}:${partition}`, BigInt(offset))
     }
     const refs: PartitionRef[] = []
     for (const topic of topics) {

@@ -5,7 +5,11 @@ import { Kafka, logLevel, type KafkaConfig, type logCreator, type SASLOptions } 
 import type { Logger } from 'pino'
 import type { ServiceConfig } from '../../config/service.js'
 
-export function createKafka(config: ServiceConfig['kafka'], logger: Logger, secrets: { kafkaPassword?: string | undefined }): Kafka {
+export function createKafka(
+  config: ServiceConfig['kafka'],
+  logger: Logger,
+  secrets: { kafkaPassword?: string | undefined },
+): Kafka {
   const kafkaConfig: KafkaConfig = {
     clientId: config.clientId,
     brokers: config.brokers,
@@ -22,21 +26,27 @@ export function createKafka(config: ServiceConfig['kafka'], logger: Logger, secr
   }
   if (config.sasl !== undefined) {
     const password = secrets.kafkaPassword ?? config.sasl.password
-    if (password === undefined) throw new Error('kafka.sasl: no password (set DRIFTWATCH_KAFKA_PASSWORD)')
-    kafkaConfig.sasl = { mechanism: config.sasl.mechanism, username: config.sasl.username, password } as SASLOptions
+    if (password === undefined)
+      throw new Error('kafka.sasl: no password (set DRIFTWATCH_KAFKA_PASSWORD)')
+    kafkaConfig.sasl = {
+      mechanism: config.sasl.mechanism,
+      username: config.sasl.username,
+      password,
+    } as SASLOptions
   }
   return new Kafka(kafkaConfig)
 }
 
 function kafkaLogCreator(logger: Logger): logCreator {
-  return () => ({ level, log }) => {
-    const { message, ...extra } = log
-    // kafkajs puts broker addresses and errors in `extra`, never credentials
-    const payload = { ...extra, namespace: log['namespace'] as unknown }
-    if (level === logLevel.ERROR) logger.error(payload, message)
-    else if (level === logLevel.WARN) logger.warn(payload, message)
-    else logger.debug(payload, message)
-  }
+  return () =>
+    ({ level, log }) => {
+      const { message, ...extra } = log
+      // kafkajs puts broker addresses and errors in `extra`, never credentials
+      const payload = { ...extra, namespace: log['namespace'] as unknown }
+      if (level === logLevel.ERROR) logger.error(payload, message)
+      else if (level === logLevel.WARN) logger.warn(payload, message)
+      else logger.debug(payload, message)
+    }
 }
 
 export interface KafkaProbe {
@@ -71,7 +81,9 @@ export function createKafkaProbe(kafka: Kafka, timeoutMs = 2000): KafkaProbe {
     reachable: () => {
       const answer = (inFlight ??= probe().finally(() => (inFlight = undefined)))
       let timer: NodeJS.Timeout | undefined
-      const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))
+      const timeout = new Promise<boolean>(
+        (resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)),
+      )
       return Promise.race([answer, timeout]).finally(() => clearTimeout(timer))
     },
     close: async () => {

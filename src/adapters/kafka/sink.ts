@@ -15,8 +15,15 @@ export class KafkaSink implements EventSink {
   readonly #producer: Producer
   #connected = false
 
-  constructor(kafka: Kafka, private readonly topics: SinkTopics) {
-    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
+  constructor(
+    kafka: Kafka,
+    private readonly topics: SinkTopics,
+  ) {
+    this.#producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    })
     this.#producer.on(this.#producer.events.CONNECT, () => {
       this.#connected = true
     })
@@ -60,11 +67,16 @@ export class KafkaSink implements EventSink {
       chunk.push(message)
       chunkBytes += bytes
     }
-    if (chunk.length > 0) await this.#producer.send({ topic: this.topics.deadLetter, acks: -1, messages: chunk })
+    if (chunk.length > 0)
+      await this.#producer.send({ topic: this.topics.deadLetter, acks: -1, messages: chunk })
   }
 
   async report(key: string, report: unknown): Promise<void> {
-    await this.#producer.send({ topic: this.topics.reports, acks: -1, messages: [{ key, value: JSON.stringify(report) }] })
+    await this.#producer.send({
+      topic: this.topics.reports,
+      acks: -1,
+      messages: [{ key, value: JSON.stringify(report) }],
+    })
   }
 
   async alerts(alerts: ReadonlyArray<{ key: string; alert: unknown }>): Promise<void> {
@@ -77,7 +89,11 @@ export class KafkaSink implements EventSink {
   }
 
   async retrain(key: string, request: unknown): Promise<void> {
-    await this.#producer.send({ topic: this.topics.retrain, acks: -1, messages: [{ key, value: JSON.stringify(request) }] })
+    await this.#producer.send({
+      topic: this.topics.retrain,
+      acks: -1,
+      messages: [{ key, value: JSON.stringify(request) }],
+    })
   }
 }
 
@@ -109,11 +125,16 @@ function deadLetterMessage(letter: DeadLetter): Message & { headers: Record<stri
 
 function headerBytes(headers: Readonly<Record<string, string>>): number {
   let n = 0
-  for (const [key, value] of Object.entries(headers)) n += Buffer.byteLength(key) + Buffer.byteLength(value) + 10
+  for (const [key, value] of Object.entries(headers))
+    n += Buffer.byteLength(key) + Buffer.byteLength(value) + 10
   return n
 }
 
 function messageBytes(message: Message & { headers: Record<string, string> }): number {
   const value = message.value
-  return (value === null || value === undefined ? 0 : Buffer.byteLength(value)) + headerBytes(message.headers) + recordOverhead
+  return (
+    (value === null || value === undefined ? 0 : Buffer.byteLength(value)) +
+    headerBytes(message.headers) +
+    recordOverhead
+  )
 }

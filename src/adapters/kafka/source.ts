@@ -60,7 +60,10 @@ export class KafkaSource implements EventSource {
     })
     await this.#consumer.connect()
     this.#connected = true
-    await this.#consumer.subscribe({ topics: [...this.#options.topics], fromBeginning: this.#options.fromBeginning })
+    await this.#consumer.subscribe({
+      topics: [...this.#options.topics],
+      fromBeginning: this.#options.fromBeginning,
+    })
     await this.#consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -79,12 +82,17 @@ export class KafkaSource implements EventSource {
           {
             ref,
             highWatermark: batch.highWatermark,
-            messages: batch.messages.map((m) => ({ offset: m.offset, value: m.value, timestamp: Number(m.timestamp) })),
+            messages: batch.messages.map((m) => ({
+              offset: m.offset,
+              value: m.value,
+              timestamp: Number(m.timestamp),
+            })),
           },
           { isRunning: () => isRunning() && !isStale() && !this.#seeked.has(id), heartbeat },
         )
         const last = batch.messages[batch.messages.length - 1]
-        if (last !== undefined && !this.#seeked.has(id) && isRunning() && !isStale()) resolveOffset(last.offset)
+        if (last !== undefined && !this.#seeked.has(id) && isRunning() && !isStale())
+          resolveOffset(last.offset)
       },
     })
   }
@@ -97,7 +105,11 @@ export class KafkaSource implements EventSource {
   async commit(offsets: ReadonlyArray<{ ref: PartitionRef; nextOffset: string }>): Promise<void> {
     if (offsets.length === 0) return
     await this.#consumer.commitOffsets(
-      offsets.map(({ ref, nextOffset }) => ({ topic: ref.topic, partition: ref.partition, offset: nextOffset })),
+      offsets.map(({ ref, nextOffset }) => ({
+        topic: ref.topic,
+        partition: ref.partition,
+        offset: nextOffset,
+      })),
     )
   }
 

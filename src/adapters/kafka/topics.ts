@@ -2,7 +2,10 @@
 
 import type { Kafka } from 'kafkajs'
 
-export async function ensureTopics(kafka: Kafka, topics: ReadonlyArray<{ topic: string; numPartitions?: number }>): Promise<void> {
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: ReadonlyArray<{ topic: string; numPartitions?: number }>,
+): Promise<void> {
   const admin = kafka.admin()
   await admin.connect()
   try {
@@ -11,7 +14,11 @@ export async function ensureTopics(kafka: Kafka, topics: ReadonlyArray<{ topic: 
     if (missing.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.numPartitions ?? 1, replicationFactor: -1 })),
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.numPartitions ?? 1,
+          replicationFactor: -1,
+        })),
       })
     }
   } finally {

@@ -22,7 +22,8 @@ export const chiSquare: DriftTest = {
       return insufficient('chisquare needs at most 5 distinct values on a numerical feature')
     }
     const counts = categoryCounts(reference, current)
-    if (counts.referenceTotal === 0 || counts.currentTotal === 0) return insufficient('no values on one side')
+    if (counts.referenceTotal === 0 || counts.currentTotal === 0)
+      return insufficient('no values on one side')
     if (counts.keys.length < 2) return { status: 'ok', statistic: 0, pValue: 1 }
     const scale = counts.currentTotal / counts.referenceTotal
     let statistic = 0
@@ -31,7 +32,8 @@ export const chiSquare: DriftTest = {
       const observed = counts.current[i] as number
       statistic += expected === 0 ? Number.POSITIVE_INFINITY : (observed - expected) ** 2 / expected
     }
-    const pValue = statistic === Number.POSITIVE_INFINITY ? 0 : chi2Sf(statistic, counts.keys.length - 1)
+    const pValue =
+      statistic === Number.POSITIVE_INFINITY ? 0 : chi2Sf(statistic, counts.keys.length - 1)
     return { status: 'ok', statistic, pValue }
   },
 }

@@ -23,7 +23,13 @@ export function binnedCounts(reference: FeatureProfile, current: FeatureProfile)
     const ref = decileCounts(reference.binning, reference.bins)
     const cur = decileCounts(current.binning, current.bins)
     const keys = Array.from({ length: ref.length }, (_, i) => `bin${i}`)
-    return { keys, reference: ref, current: cur, referenceTotal: reference.count, currentTotal: current.count }
+    return {
+      keys,
+      reference: ref,
+      current: cur,
+      referenceTotal: reference.count,
+      currentTotal: current.count,
+    }
   }
   return categoryCounts(reference, current)
 }
@@ -93,8 +99,13 @@ export function binnedDistanceTest(spec: {
     defaults: spec.defaults,
     score(reference, current) {
       const counts = binnedCounts(reference, current)
-      if (counts.referenceTotal === 0 || counts.currentTotal === 0) return insufficient('no values on one side')
-      return { status: 'ok', statistic: spec.distance(counts.reference, counts.current), pValue: null }
+      if (counts.referenceTotal === 0 || counts.currentTotal === 0)
+        return insufficient('no values on one side')
+      return {
+        status: 'ok',
+        statistic: spec.distance(counts.reference, counts.current),
+        pValue: null,
+      }
     },
   }
 }

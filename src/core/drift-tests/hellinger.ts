@@ -15,6 +15,7 @@ export const hellinger: DriftTest = binnedDistanceTest({
 
 export function hellingerDistance(p: Float64Array, q: Float64Array): number {
   let sum = 0
-  for (let i = 0; i < p.length; i++) sum += (Math.sqrt(p[i] as number) - Math.sqrt(q[i] as number)) ** 2
+  for (let i = 0; i < p.length; i++)
+    sum += (Math.sqrt(p[i] as number) - Math.sqrt(q[i] as number)) ** 2
   return Math.sqrt(sum) / Math.SQRT2
 }

@@ -21,7 +21,8 @@ export function klDivergence(reference: Float64Array, current: Float64Array): nu
   const p = normalize(reference.map((s) => Math.max(s, psiShareFloor)))
   const q = normalize(current.map((s) => Math.max(s, psiShareFloor)))
   let kl = 0
-  for (let i = 0; i < p.length; i++) kl += (p[i] as number) * Math.log((p[i] as number) / (q[i] as number))
+  for (let i = 0; i < p.length; i++)
+    kl += (p[i] as number) * Math.log((p[i] as number) / (q[i] as number))
   return kl
 }
 

@@ -22,10 +22,15 @@ export const ks: DriftTest = {
   severityOn: 'statistic',
   defaults: { threshold: 0.05, critical: 0.2 },
   score(reference, current) {
-    if (reference.kind !== 'numerical' || current.kind !== 'numerical') return insufficient('ks needs numerical values')
+    if (reference.kind !== 'numerical' || current.kind !== 'numerical')
+      return insufficient('ks needs numerical values')
     if (reference.count === 0 || current.count === 0) return insufficient('no values on one side')
     const statistic = ksStatistic(reference, current)
-    return { status: 'ok', statistic, pValue: ks2SampPValue(statistic, reference.count, current.count).pValue }
+    return {
+      status: 'ok',
+      statistic,
+      pValue: ks2SampPValue(statistic, reference.count, current.count).pValue,
+    }
   },
 }
 

@@ -18,7 +18,8 @@ export class DriftTestRegistry {
   readonly #tests = new Map<string, DriftTest>()
 
   register(test: DriftTest): this {
-    if (this.#tests.has(test.name)) throw new Error(`drift test '${test.name}' is already registered`)
+    if (this.#tests.has(test.name))
+      throw new Error(`drift test '${test.name}' is already registered`)
     this.#tests.set(test.name, test)
     return this
   }
@@ -57,10 +58,17 @@ export interface Verdict {
  * read them); distance tests when the statistic >= threshold (Evidently's rule for PSI,
  * Wasserstein and Jensen–Shannon). A drifted feature is critical past `critical`, else a warning.
  */
-export function verdict(test: DriftTest, score: TestScore, threshold: number, critical: number): Verdict {
+export function verdict(
+  test: DriftTest,
+  score: TestScore,
+  threshold: number,
+  critical: number,
+): Verdict {
   if (score.status !== 'ok') return { drifted: false, severity: 'ok' }
   const drifted =
-    test.scoreKind === 'pValue' ? score.pValue !== null && score.pValue < threshold : score.statistic >= threshold
+    test.scoreKind === 'pValue'
+      ? score.pValue !== null && score.pValue < threshold
+      : score.statistic >= threshold
   if (!drifted) return { drifted, severity: 'ok' }
   const isCritical =
     test.severityOn === 'statistic'
@@ -72,6 +80,9 @@ export function verdict(test: DriftTest, score: TestScore, threshold: number, cr
 }
 
 /** Fails early, before any data is read, on a test name the registry does not know. */
-export function assertKnownTests(registry: DriftTestRegistry, names: ReadonlyArray<string | undefined>): void {
+export function assertKnownTests(
+  registry: DriftTestRegistry,
+  names: ReadonlyArray<string | undefined>,
+): void {
   for (const name of names) if (name !== undefined && name !== 'auto') registry.get(name)
 }

@@ -27,9 +27,17 @@ export interface ResolvedChoice {
   readonly critical: number | undefined
 }
 
-export function resolveChoice(feature: string, kind: FeatureKind, settings: DriftSettings): ResolvedChoice {
+export function resolveChoice(
+  feature: string,
+  kind: FeatureKind,
+  settings: DriftSettings,
+): ResolvedChoice {
   const levels = [settings.byFeature?.[feature], settings.byKind?.[kind], settings.global]
   const first = <K extends keyof TestChoice>(key: K): TestChoice[K] | undefined =>
     levels.find((level) => level?.[key] !== undefined)?.[key]
-  return { test: first('test') ?? autoTestName, threshold: first('threshold'), critical: first('critical') }
+  return {
+    test: first('test') ?? autoTestName,
+    threshold: first('threshold'),
+    critical: first('critical'),
+  }
 }

@@ -28,7 +28,10 @@ export const wasserstein: DriftTest = {
   },
 }
 
-export function wassersteinDistance(reference: NumericalProfile, current: NumericalProfile): number {
+export function wassersteinDistance(
+  reference: NumericalProfile,
+  current: NumericalProfile,
+): number {
   const fRef = profileCdf(reference)
   const fCur = profileCdf(current)
   const knots = cdfKnots(reference, current)

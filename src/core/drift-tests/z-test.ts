@@ -17,7 +17,8 @@ export const zTest: DriftTest = {
   defaults: { threshold: 0.05, critical: 0.001 },
   score(reference, current) {
     const distinct = distinctValues(reference, current)
-    if (distinct === null || distinct > 2) return insufficient('the z-test needs a feature with at most 2 values')
+    if (distinct === null || distinct > 2)
+      return insufficient('the z-test needs a feature with at most 2 values')
     const counts = categoryCounts(reference, current)
     const n1 = counts.referenceTotal
     const n2 = counts.currentTotal

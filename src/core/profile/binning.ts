@@ -49,9 +49,11 @@ export function binIndex(edges: Float64Array, x: number): number {
 
 export function sameBinning(a: Binning, b: Binning): boolean {
   if (a === b) return true
-  if (a.edges.length !== b.edges.length || a.decileEdges.length !== b.decileEdges.length) return false
+  if (a.edges.length !== b.edges.length || a.decileEdges.length !== b.decileEdges.length)
+    return false
   for (let i = 0; i < a.edges.length; i++) if (a.edges[i] !== b.edges[i]) return false
-  for (let i = 0; i < a.decileEdges.length; i++) if (a.decileEdges[i] !== b.decileEdges[i]) return false
+  for (let i = 0; i < a.decileEdges.length; i++)
+    if (a.decileEdges[i] !== b.decileEdges[i]) return false
   return true
 }
 
@@ -65,7 +67,8 @@ export function decileCounts(binning: Binning, bins: Float64Array): Float64Array
   for (let i = 0; i < bins.length; i++) {
     // fine bin i spans [edges[i-1], edges[i]); it belongs to the decile bin whose upper edge is
     // the first decile edge at index >= i
-    while (decile < binning.decileEdges.length && (binning.decileEdges[decile] as number) < i) decile++
+    while (decile < binning.decileEdges.length && (binning.decileEdges[decile] as number) < i)
+      decile++
     out[decile] = (out[decile] as number) + (bins[i] as number)
   }
   return out

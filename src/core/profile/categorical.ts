@@ -56,14 +56,18 @@ function hasRoomFor(profile: CategoricalProfile): boolean {
   return profile.counts.size - profile.vocabulary.size < profile.unseenCap
 }
 
-export function mergeCategorical(into: CategoricalProfile, other: CategoricalProfile): CategoricalProfile {
+export function mergeCategorical(
+  into: CategoricalProfile,
+  other: CategoricalProfile,
+): CategoricalProfile {
   if (!sameVocabulary(into.vocabulary, other.vocabulary)) {
     throw new RangeError('cannot merge categorical profiles bound to different references')
   }
   into.count += other.count
   into.missing += other.missing
   into.other += other.other
-  for (const [category, n] of other.counts) into.counts.set(category, (into.counts.get(category) ?? 0) + n)
+  for (const [category, n] of other.counts)
+    into.counts.set(category, (into.counts.get(category) ?? 0) + n)
   if (into.vocabulary !== null) foldUnseenOverCap(into)
   return into
 }

@@ -4,7 +4,12 @@
 import { DriftwatchError } from '../../errors.js'
 import type { FeatureKind } from '../report.js'
 import type { Binning } from './binning.js'
-import { addCategory, categoryOf, createCategoricalProfile, type CategoricalProfile } from './categorical.js'
+import {
+  addCategory,
+  categoryOf,
+  createCategoricalProfile,
+  type CategoricalProfile,
+} from './categorical.js'
 import { cloneProfile, mergeProfiles, type FeatureProfile } from './index.js'
 import { addNumber, createNumericalProfile } from './numerical.js'
 
@@ -22,7 +27,11 @@ export interface ProfileLayout {
 
 export type ColumnLayout =
   | { readonly name: string; readonly kind: 'numerical'; readonly binning: Binning }
-  | { readonly name: string; readonly kind: 'categorical'; readonly vocabulary: ReadonlySet<string> | null }
+  | {
+      readonly name: string
+      readonly kind: 'categorical'
+      readonly vocabulary: ReadonlySet<string> | null
+    }
 
 export function layoutOf(reference: DatasetProfile): ProfileLayout {
   return {
@@ -35,7 +44,10 @@ export function layoutOf(reference: DatasetProfile): ProfileLayout {
 }
 
 /** The reference's columns a model watches: all of them, or the named ones (each must exist). */
-export function watchedColumns(reference: DatasetProfile, features: readonly string[] | undefined): ProfileLayout['columns'] {
+export function watchedColumns(
+  reference: DatasetProfile,
+  features: readonly string[] | undefined,
+): ProfileLayout['columns'] {
   const columns = layoutOf(reference).columns
   if (features === undefined) return columns
   const unknown = features.filter((name) => !reference.features.has(name))
@@ -53,7 +65,9 @@ export function createDatasetProfile(layout: ProfileLayout): DatasetProfile {
   for (const column of layout.columns) {
     features.set(
       column.name,
-      column.kind === 'numerical' ? createNumericalProfile(column.binning) : createCategoricalProfile(column.vocabulary),
+      column.kind === 'numerical'
+        ? createNumericalProfile(column.binning)
+        : createCategoricalProfile(column.vocabulary),
     )
   }
   return { rows: 0, features }
@@ -63,14 +77,21 @@ export function createDatasetProfile(layout: ProfileLayout): DatasetProfile {
  * Adds one row. A value of the wrong type for its column (a string in a numerical column) counts
  * as missing there, as pandas' to_numeric(errors='coerce') would make it.
  */
-export function addRow(profile: DatasetProfile, row: Readonly<Record<string, CellValue | undefined>>): void {
+export function addRow(
+  profile: DatasetProfile,
+  row: Readonly<Record<string, CellValue | undefined>>,
+): void {
   profile.rows++
   for (const [name, feature] of profile.features) addCell(feature, row[name])
 }
 
 export function addCell(feature: FeatureProfile, value: CellValue | undefined): void {
   if (feature.kind === 'numerical') addNumber(feature, typeof value === 'number' ? value : null)
-  else addCategory(feature, value === null || value === undefined || Number.isNaN(value) ? null : categoryOf(value))
+  else
+    addCategory(
+      feature,
+      value === null || value === undefined || Number.isNaN(value) ? null : categoryOf(value),
+    )
 }
 
 export function mergeDatasets(into: DatasetProfile, other: DatasetProfile): DatasetProfile {

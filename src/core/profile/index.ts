@@ -4,18 +4,16 @@
 
 import { TDigest, type TDigestJSON } from '../sketch/tdigest.js'
 import type { Binning } from './binning.js'
-import {
-  cloneCategorical,
-  mergeCategorical,
-  type CategoricalProfile,
-} from './categorical.js'
+import { cloneCategorical, mergeCategorical, type CategoricalProfile } from './categorical.js'
 import { cloneNumerical, mergeNumerical, type NumericalProfile } from './numerical.js'
 
 export type FeatureProfile = NumericalProfile | CategoricalProfile
 
 export function mergeProfiles<P extends FeatureProfile>(into: P, other: P): P {
-  if (into.kind === 'numerical' && other.kind === 'numerical') return mergeNumerical(into, other) as P
-  if (into.kind === 'categorical' && other.kind === 'categorical') return mergeCategorical(into, other) as P
+  if (into.kind === 'numerical' && other.kind === 'numerical')
+    return mergeNumerical(into, other) as P
+  if (into.kind === 'categorical' && other.kind === 'categorical')
+    return mergeCategorical(into, other) as P
   throw new RangeError(`cannot merge a ${into.kind} profile with a ${other.kind} profile`)
 }
 
@@ -116,6 +114,7 @@ export function decodeProfile(json: FeatureProfileJSON): FeatureProfile {
     digest: TDigest.fromJSON(json.digest),
     bins: Float64Array.from(json.bins),
     atEdge: Float64Array.from(json.atEdge),
-    smallValues: json.smallValues === null ? null : new Map(json.smallValues.map(([v, n]) => [v, n])),
+    smallValues:
+      json.smallValues === null ? null : new Map(json.smallValues.map(([v, n]) => [v, n])),
   }
 }

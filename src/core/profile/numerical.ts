@@ -35,7 +35,10 @@ export interface NumericalProfile {
   smallValues: Map<number, number> | null
 }
 
-export function createNumericalProfile(binning: Binning, compression = profileCompression): NumericalProfile {
+export function createNumericalProfile(
+  binning: Binning,
+  compression = profileCompression,
+): NumericalProfile {
   return {
     kind: 'numerical',
     binning,
@@ -72,7 +75,8 @@ export function addNumber(profile: NumericalProfile, value: number | null | unde
   const edges = profile.binning.edges
   const bin = binIndex(edges, value)
   profile.bins[bin] = (profile.bins[bin] as number) + 1
-  if (bin > 0 && edges[bin - 1] === value) profile.atEdge[bin - 1] = (profile.atEdge[bin - 1] as number) + 1
+  if (bin > 0 && edges[bin - 1] === value)
+    profile.atEdge[bin - 1] = (profile.atEdge[bin - 1] as number) + 1
   const small = profile.smallValues
   if (small !== null) {
     const seen = small.get(value)
@@ -95,8 +99,10 @@ export function mergeNumerical(into: NumericalProfile, other: NumericalProfile):
   if (other.min < into.min) into.min = other.min
   if (other.max > into.max) into.max = other.max
   into.digest.merge(other.digest)
-  for (let i = 0; i < into.bins.length; i++) into.bins[i] = (into.bins[i] as number) + (other.bins[i] as number)
-  for (let i = 0; i < into.atEdge.length; i++) into.atEdge[i] = (into.atEdge[i] as number) + (other.atEdge[i] as number)
+  for (let i = 0; i < into.bins.length; i++)
+    into.bins[i] = (into.bins[i] as number) + (other.bins[i] as number)
+  for (let i = 0; i < into.atEdge.length; i++)
+    into.atEdge[i] = (into.atEdge[i] as number) + (other.atEdge[i] as number)
   into.smallValues = mergeSmallValues(into.smallValues, other.smallValues)
   return into
 }

@@ -21,7 +21,14 @@ export interface AlertState {
   readonly severity: Severity
 }
 
-export const initialAlertState: AlertState = { firing: false, drifted: 0, clean: 0, since: null, resolvedAt: null, severity: 'ok' }
+export const initialAlertState: AlertState = {
+  firing: false,
+  drifted: 0,
+  clean: 0,
+  since: null,
+  resolvedAt: null,
+  severity: 'ok',
+}
 
 export type AlertTransition = 'firing' | 'resolved' | null
 
@@ -35,15 +42,40 @@ export function stepAlert(
     const cooled = state.resolvedAt === null || observation.at - state.resolvedAt >= policy.cooldown
     if (!state.firing && drifted >= policy.fireAfter && cooled) {
       return {
-        state: { firing: true, drifted, clean: 0, since: observation.at, resolvedAt: state.resolvedAt, severity: observation.severity },
+        state: {
+          firing: true,
+          drifted,
+          clean: 0,
+          since: observation.at,
+          resolvedAt: state.resolvedAt,
+          severity: observation.severity,
+        },
         transition: 'firing',
       }
     }
-    return { state: { ...state, drifted, clean: 0, severity: state.firing ? maxSeverity(state.severity, observation.severity) : state.severity }, transition: null }
+    return {
+      state: {
+        ...state,
+        drifted,
+        clean: 0,
+        severity: state.firing ? maxSeverity(state.severity, observation.severity) : state.severity,
+      },
+      transition: null,
+    }
   }
   const clean = state.clean + 1
   if (state.firing && clean >= policy.resolveAfter) {
-    return { state: { firing: false, drifted: 0, clean, since: null, resolvedAt: observation.at, severity: 'ok' }, transition: 'resolved' }
+    return {
+      state: {
+        firing: false,
+        drifted: 0,
+        clean,
+        since: null,
+        resolvedAt: observation.at,
+        severity: 'ok',
+      },
+      transition: 'resolved',
+    }
   }
   return { state: { ...state, clean, drifted: 0 }, transition: null }
 }

@@ -2,14 +2,27 @@
 // each model version seen in it. JSON, via the same profile encoding as reference snapshots.
 
 import { mergeDatasets, type DatasetProfile } from '../profile/dataset.js'
-import { decodeProfile, encodeProfile, type FeatureProfile, type FeatureProfileJSON } from '../profile/index.js'
+import {
+  decodeProfile,
+  encodeProfile,
+  type FeatureProfile,
+  type FeatureProfileJSON,
+} from '../profile/index.js'
 
 /** Series (`${referenceId}|${modelVersion}`) → profile of its events; see RoutedEvent. */
 export type BucketProfiles = Map<string, DatasetProfile>
 
 interface BucketJSON {
   readonly v: 1
-  readonly versions: ReadonlyArray<readonly [string, { readonly rows: number; readonly features: ReadonlyArray<readonly [string, FeatureProfileJSON]> }]>
+  readonly versions: ReadonlyArray<
+    readonly [
+      string,
+      {
+        readonly rows: number
+        readonly features: ReadonlyArray<readonly [string, FeatureProfileJSON]>
+      },
+    ]
+  >
 }
 
 export function encodeBucket(bucket: BucketProfiles): string {
@@ -17,7 +30,10 @@ export function encodeBucket(bucket: BucketProfiles): string {
     v: 1,
     versions: [...bucket].map(([version, profile]) => [
       version,
-      { rows: profile.rows, features: [...profile.features].map(([name, p]) => [name, encodeProfile(p)] as const) },
+      {
+        rows: profile.rows,
+        features: [...profile.features].map(([name, p]) => [name, encodeProfile(p)] as const),
+      },
     ]),
   }
   return JSON.stringify(json)
@@ -26,7 +42,8 @@ export function encodeBucket(bucket: BucketProfiles): string {
 export function decodeBucket(text: string): BucketProfiles {
   const json = JSON.parse(text) as BucketJSON
   const versions = json.versions as unknown
-  if (json.v !== 1 || !Array.isArray(versions)) throw new TypeError('not a driftwatch bucket (version 1)')
+  if (json.v !== 1 || !Array.isArray(versions))
+    throw new TypeError('not a driftwatch bucket (version 1)')
   const bucket: BucketProfiles = new Map()
   for (const [version, body] of json.versions) {
     const features = new Map<string, FeatureProfile>()
@@ -40,7 +57,8 @@ export function decodeBucket(text: string): BucketProfiles {
 export function mergeBuckets(into: BucketProfiles, other: BucketProfiles): BucketProfiles {
   for (const [version, profile] of other) {
     const existing = into.get(version)
-    if (existing === undefined) into.set(version, mergeDatasets({ rows: 0, features: new Map() }, profile))
+    if (existing === undefined)
+      into.set(version, mergeDatasets({ rows: 0, features: new Map() }, profile))
     else mergeDatasets(existing, profile)
   }
   return into

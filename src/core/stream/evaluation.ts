@@ -8,7 +8,13 @@ import type { DriftSettings } from '../drift-tests/thresholds.js'
 import { evaluateDrift } from '../evaluate.js'
 import type { DatasetProfile } from '../profile/dataset.js'
 import type { DriftReport } from '../report.js'
-import { initialAlertState, stepAlert, type AlertEvent, type AlertPolicy, type AlertState } from './alerts.js'
+import {
+  initialAlertState,
+  stepAlert,
+  type AlertEvent,
+  type AlertPolicy,
+  type AlertState,
+} from './alerts.js'
 
 export interface WindowReport extends DriftReport {
   readonly reportId: string
@@ -36,7 +42,11 @@ export interface EvaluationState {
   readonly lastReports: Readonly<Record<string, WindowReport>>
 }
 
-export const initialEvaluationState: EvaluationState = { alerts: {}, retrainRequested: [], lastReports: {} }
+export const initialEvaluationState: EvaluationState = {
+  alerts: {},
+  retrainRequested: [],
+  lastReports: {},
+}
 
 export interface WindowInput {
   readonly model: string
@@ -72,9 +82,15 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
   const at = input.windowEnd
   for (const [version, current] of [...input.current].sort(([a], [b]) => a.localeCompare(b))) {
     if (current.rows === 0) continue
-    const drift = evaluateDrift(input.reference, current, { settings: input.settings, registry: input.registry, features: input.features })
+    const drift = evaluateDrift(input.reference, current, {
+      settings: input.settings,
+      registry: input.registry,
+      features: input.features,
+    })
     const reportId = `${input.model}:${version}:${at}`
-    const criticalFeatures = drift.features.filter((f) => f.severity === 'critical').map((f) => f.name)
+    const criticalFeatures = drift.features
+      .filter((f) => f.severity === 'critical')
+      .map((f) => f.name)
     const report: WindowReport = {
       reportId,
       model: input.model,
@@ -106,7 +122,11 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
     for (const o of observations) {
       const key = [input.model, version, o.kind, o.feature].join('|')
       const before = nextAlerts[key] ?? initialAlertState
-      const { state, transition } = stepAlert(before, { drifted: o.drifted, severity: o.severity, at }, input.alertPolicy)
+      const { state, transition } = stepAlert(
+        before,
+        { drifted: o.drifted, severity: o.severity, at },
+        input.alertPolicy,
+      )
       nextAlerts[key] = state
       if (transition === null) continue
       const labels: Record<string, string> = {
@@ -120,7 +140,10 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
         key,
         alert: {
           status: transition,
-          labels: { ...labels, severity: transition === 'firing' ? state.severity : before.severity },
+          labels: {
+            ...labels,
+            severity: transition === 'firing' ? state.severity : before.severity,
+          },
           annotations: { summary: o.summary, report_id: reportId, reference_id: input.referenceId },
           startsAt: new Date(startsAt).toISOString(),
           endsAt: transition === 'resolved' ? new Date(at).toISOString() : '0001-01-01T00:00:00Z',
@@ -145,7 +168,12 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
       retrainRequested.delete(version)
     }
   }
-  return { reports, alerts, retrain, state: { alerts: nextAlerts, retrainRequested: [...retrainRequested], lastReports } }
+  return {
+    reports,
+    alerts,
+    retrain,
+    state: { alerts: nextAlerts, retrainRequested: [...retrainRequested], lastReports },
+  }
 }
 
 function formatStat(x: number | null): string {

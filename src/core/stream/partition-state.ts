@@ -5,7 +5,12 @@
 // counted (it is skipped), and the late/on-time decision depends only on the partition's own
 // watermark, which is stored with the offset — so a replay after a crash makes the same decisions.
 
-import { addRow, createDatasetProfile, type CellValue, type ProfileLayout } from '../profile/dataset.js'
+import {
+  addRow,
+  createDatasetProfile,
+  type CellValue,
+  type ProfileLayout,
+} from '../profile/dataset.js'
 import type { BucketProfiles } from './bucket-codec.js'
 import { bucketStart, isClosed, isLate, type WindowSpec } from './windows.js'
 
@@ -20,7 +25,9 @@ export interface PartitionModelState {
   readonly dirty: Set<number>
 }
 
-export function newPartitionState(checkpoint: { nextOffset: string; watermark: number; late: number } | null): PartitionModelState {
+export function newPartitionState(
+  checkpoint: { nextOffset: string; watermark: number; late: number } | null,
+): PartitionModelState {
   return {
     expected: checkpoint?.nextOffset ?? null,
     nextOffset: checkpoint === null ? null : BigInt(checkpoint.nextOffset),
@@ -44,7 +51,12 @@ export interface RoutedEvent {
 }
 
 /** Which bucket an event would go to, so the caller can load it from the store first. */
-export function bucketFor(state: PartitionModelState, offset: bigint, event: RoutedEvent, spec: WindowSpec): number | null {
+export function bucketFor(
+  state: PartitionModelState,
+  offset: bigint,
+  event: RoutedEvent,
+  spec: WindowSpec,
+): number | null {
   if (state.nextOffset !== null && offset < state.nextOffset) return null
   const bucket = bucketStart(event.eventTime, spec)
   return isLate(bucket, state.watermark, spec) ? null : bucket
@@ -88,6 +100,7 @@ export function advanceTo(state: PartitionModelState, nextOffset: bigint): void 
 /** Drops closed, already-flushed buckets from memory. */
 export function evictClosed(state: PartitionModelState, spec: WindowSpec): void {
   for (const bucket of state.buckets.keys()) {
-    if (!state.dirty.has(bucket) && isClosed(bucket, state.watermark, spec)) state.buckets.delete(bucket)
+    if (!state.dirty.has(bucket) && isClosed(bucket, state.watermark, spec))
+      state.buckets.delete(bucket)
   }
 }

@@ -31,7 +31,11 @@ export function isClosed(bucket: number, watermark: number, spec: WindowSpec): b
  * Ends of the windows due at this watermark and not yet evaluated, oldest first. With no previous
  * evaluation only the newest due window is returned: a fresh start does not replay history.
  */
-export function dueWindowEnds(lastEvaluatedEnd: number | null, watermark: number, spec: WindowSpec): number[] {
+export function dueWindowEnds(
+  lastEvaluatedEnd: number | null,
+  watermark: number,
+  spec: WindowSpec,
+): number[] {
   const newest = Math.floor((watermark - spec.allowedLateness) / spec.hop) * spec.hop
   if (lastEvaluatedEnd === null) return [newest]
   const ends: number[] = []

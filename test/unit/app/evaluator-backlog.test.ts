@@ -25,7 +25,14 @@ const p1: PartitionRef = { topic: 'predictions', partition: 1 }
 function reference(): ReferenceSnapshot {
   const builder = new ReferenceBuilder([{ name: 'x', kind: 'numerical', reason: 'test' }])
   for (let i = 0; i < 1000; i++) builder.add({ x: i % 100 })
-  return { id: 'ref-1', createdAt: new Date(0).toISOString(), source: { kind: 'test' }, exactBreakpoints: true, kindReasons: new Map(), profile: builder.build() }
+  return {
+    id: 'ref-1',
+    createdAt: new Date(0).toISOString(),
+    source: { kind: 'test' },
+    exactBreakpoints: true,
+    kindReasons: new Map(),
+    profile: builder.build(),
+  }
 }
 
 const snapshot = reference()
@@ -60,19 +67,35 @@ class RecordingSink implements EventSink {
 }
 
 /** What a consumer's flush of `ref` would store: `rows` events in each of `windows` windows. */
-async function flushPartition(store: MemorySketchStore, ref: PartitionRef, rows: number, windows: number): Promise<void> {
+async function flushPartition(
+  store: MemorySketchStore,
+  ref: PartitionRef,
+  rows: number,
+  windows: number,
+): Promise<void> {
   const buckets = []
   for (let w = 0; w < windows; w++) {
     const profile = createDatasetProfile(layoutOf(snapshot.profile))
     for (let i = 0; i < rows; i++) addRow(profile, { x: (i * 7) % 100 })
-    buckets.push({ bucketStart: T0 + w * WINDOW, ref, blob: encodeBucket(new Map([[seriesKey(snapshot.id, ''), profile]])) })
+    buckets.push({
+      bucketStart: T0 + w * WINDOW,
+      ref,
+      blob: encodeBucket(new Map([[seriesKey(snapshot.id, ''), profile]])),
+    })
   }
   const next = { nextOffset: String(rows * windows), watermark: T0 + windows * WINDOW, late: 0 }
-  const outcome = await store.applyFlush({ model: 'fraud', partitions: [{ ref, expected: null, next }], buckets, retentionMs: 3_600_000 })
+  const outcome = await store.applyFlush({
+    model: 'fraud',
+    partitions: [{ ref, expected: null, next }],
+    buckets,
+    retentionMs: 3_600_000,
+  })
   expect(outcome.status).toBe('applied')
 }
 
-async function setUp(backlog: InputBacklog | undefined): Promise<{ store: MemorySketchStore; sink: RecordingSink; evaluator: Evaluator }> {
+async function setUp(
+  backlog: InputBacklog | undefined,
+): Promise<{ store: MemorySketchStore; sink: RecordingSink; evaluator: Evaluator }> {
   const store = new MemorySketchStore()
   const leases = new MemoryLeaseStore()
   const sink = new RecordingSink()
@@ -136,7 +159,9 @@ describe('the first evaluation and the input backlog', () => {
   })
 
   it('evaluates nothing while the backlog cannot be read (the tick logs it and retries)', async () => {
-    const backlog: InputBacklog = { partitionsWithUnreadEvents: () => Promise.reject(new Error('broker unreachable')) }
+    const backlog: InputBacklog = {
+      partitionsWithUnreadEvents: () => Promise.reject(new Error('broker unreachable')),
+    }
     const { store, sink, evaluator } = await setUp(backlog)
     await flushPartition(store, p0, 30, 2)
     await expect(evaluator.evaluateModel(model)).rejects.toThrow('broker unreachable')

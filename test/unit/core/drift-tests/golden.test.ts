@@ -8,13 +8,21 @@ import { describe, expect, it } from 'vitest'
 import { autoTest } from '../../../../src/core/drift-tests/auto.js'
 import { createDefaultRegistry } from '../../../../src/core/drift-tests/registry.js'
 import { evaluateDrift } from '../../../../src/core/evaluate.js'
-import { mergeDatasets, type CellValue, type DatasetProfile } from '../../../../src/core/profile/dataset.js'
+import {
+  mergeDatasets,
+  type CellValue,
+  type DatasetProfile,
+} from '../../../../src/core/profile/dataset.js'
 import { decodeProfile, encodeProfile } from '../../../../src/core/profile/index.js'
 import { chunkedCurrentOf, currentOf, referenceOf } from '../../../helpers/profiles.js'
 
 interface Golden {
   readonly [metric: string]: unknown
-  readonly evidently: { readonly autoTest: string; readonly autoDrifted: boolean; readonly autoScore: number }
+  readonly evidently: {
+    readonly autoTest: string
+    readonly autoDrifted: boolean
+    readonly autoScore: number
+  }
 }
 interface Pair {
   readonly name: string
@@ -24,18 +32,27 @@ interface Pair {
   readonly golden: Golden
 }
 
-const fixture = JSON.parse(readFileSync(new URL('../../../fixtures/drift/pairs.json', import.meta.url), 'utf8')) as {
+const fixture = JSON.parse(
+  readFileSync(new URL('../../../fixtures/drift/pairs.json', import.meta.url), 'utf8'),
+) as {
   pairs: Pair[]
 }
 const registry = createDefaultRegistry()
 
 function cells(pair: Pair, values: readonly (number | string | null)[]): CellValue[] {
   if (pair.kind === 'categorical') return [...values]
-  return values.map((v) => (v === 'NaN' ? Number.NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v))
+  return values.map((v) =>
+    v === 'NaN' ? Number.NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v,
+  )
 }
 
 function throughJson(profile: DatasetProfile): DatasetProfile {
-  const features = new Map([...profile.features].map(([n, p]) => [n, decodeProfile(JSON.parse(JSON.stringify(encodeProfile(p))))]))
+  const features = new Map(
+    [...profile.features].map(([n, p]) => [
+      n,
+      decodeProfile(JSON.parse(JSON.stringify(encodeProfile(p)))),
+    ]),
+  )
   return { rows: profile.rows, features }
 }
 
@@ -60,12 +77,19 @@ describe.each(fixture.pairs)('$name ($kind)', (pair) => {
     if (feature === undefined) throw new Error('no feature evaluated')
     const m = feature.metrics as unknown as Record<string, number | undefined>
 
-    const near = (metric: string, actual: number | undefined, tolerance: { abs?: number; rel?: number }): void => {
+    const near = (
+      metric: string,
+      actual: number | undefined,
+      tolerance: { abs?: number; rel?: number },
+    ): void => {
       const expected = golden[metric]
       if (typeof expected !== 'number') return
       expect(actual, `${metric} missing`).toBeTypeOf('number')
       const bound = Math.max(tolerance.abs ?? 0, (tolerance.rel ?? 0) * Math.abs(expected))
-      expect(Math.abs((actual as number) - expected), `${metric}: ours ${actual}, scipy ${expected}`).toBeLessThanOrEqual(bound)
+      expect(
+        Math.abs((actual as number) - expected),
+        `${metric}: ours ${actual}, scipy ${expected}`,
+      ).toBeLessThanOrEqual(bound)
     }
 
     it('PSI within 0.005 (exact bins: 1e-9)', () => near('psi', m.psi, { abs: 1e-9 }))
@@ -96,11 +120,17 @@ describe.each(fixture.pairs)('$name ($kind)', (pair) => {
         near('std', m.std, { rel: 1e-6, abs: 1e-9 })
         // A sketch's median is a rank estimate: check its rank in the raw data, not its value
         // (numpy interpolates between the two middle values of a tiny sample; a digest picks one).
-        const finite = curValues.filter((v): v is number => typeof v === 'number' && Number.isFinite(v))
+        const finite = curValues.filter(
+          (v): v is number => typeof v === 'number' && Number.isFinite(v),
+        )
         const p50 = m.p50 as number
         const tolerance = 1 / finite.length + 0.01
-        expect(finite.filter((v) => v < p50).length / finite.length).toBeLessThanOrEqual(0.5 + tolerance)
-        expect(finite.filter((v) => v <= p50).length / finite.length).toBeGreaterThanOrEqual(0.5 - tolerance)
+        expect(finite.filter((v) => v < p50).length / finite.length).toBeLessThanOrEqual(
+          0.5 + tolerance,
+        )
+        expect(finite.filter((v) => v <= p50).length / finite.length).toBeGreaterThanOrEqual(
+          0.5 - tolerance,
+        )
       })
     }
     it('shares of missing and non-finite values', () => {

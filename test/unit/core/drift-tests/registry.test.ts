@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { createDefaultRegistry, DriftTestRegistry, verdict } from '../../../../src/core/drift-tests/registry.js'
+import {
+  createDefaultRegistry,
+  DriftTestRegistry,
+  verdict,
+} from '../../../../src/core/drift-tests/registry.js'
 import { resolveChoice } from '../../../../src/core/drift-tests/thresholds.js'
 import { psi } from '../../../../src/core/drift-tests/psi.js'
 import { ks } from '../../../../src/core/drift-tests/ks.js'
@@ -9,7 +13,16 @@ import { DriftwatchError, UnknownDriftTestError } from '../../../../src/errors.j
 describe('drift test registry', () => {
   it('holds every built-in test, each registry its own', () => {
     const a = createDefaultRegistry()
-    expect(a.names().sort()).toEqual(['chisquare', 'hellinger', 'jensenshannon', 'kl_div', 'ks', 'psi', 'wasserstein', 'z'])
+    expect(a.names().sort()).toEqual([
+      'chisquare',
+      'hellinger',
+      'jensenshannon',
+      'kl_div',
+      'ks',
+      'psi',
+      'wasserstein',
+      'z',
+    ])
     const b = new DriftTestRegistry()
     expect(b.names()).toEqual([])
   })
@@ -25,7 +38,9 @@ describe('drift test registry', () => {
     expect(caught).toBeInstanceOf(UnknownDriftTestError)
     expect(caught).toBeInstanceOf(DriftwatchError)
     expect((caught as DriftwatchError).code).toBe('UNKNOWN_DRIFT_TEST')
-    expect((caught as Error).message).toBe("unknown drift test 'psii'; available: ks, chisquare, z, psi, wasserstein, jensenshannon, kl_div, hellinger")
+    expect((caught as Error).message).toBe(
+      "unknown drift test 'psii'; available: ks, chisquare, z, psi, wasserstein, jensenshannon, kl_div, hellinger",
+    )
   })
 
   it('refuses to register a name twice', () => {
@@ -46,12 +61,20 @@ describe('verdict', () => {
     [chiSquare, 10, 0.01, 'warning', true],
     [chiSquare, 40, 0.0001, 'critical', true],
   ] as const)('%s statistic %s p %s → %s', (test, statistic, pValue, severity, drifted) => {
-    const v = verdict(test, { status: 'ok', statistic, pValue }, test.defaults.threshold, test.defaults.critical)
+    const v = verdict(
+      test,
+      { status: 'ok', statistic, pValue },
+      test.defaults.threshold,
+      test.defaults.critical,
+    )
     expect(v).toEqual({ drifted, severity })
   })
 
   it('gives no verdict on insufficient data', () => {
-    expect(verdict(psi, { status: 'insufficientData', reason: 'x' }, 0.1, 0.2)).toEqual({ drifted: false, severity: 'ok' })
+    expect(verdict(psi, { status: 'insufficientData', reason: 'x' }, 0.1, 0.2)).toEqual({
+      drifted: false,
+      severity: 'ok',
+    })
   })
 })
 
@@ -72,6 +95,10 @@ describe('resolveChoice: feature → kind → global → default', () => {
   })
 
   it("defaults to 'auto'", () => {
-    expect(resolveChoice('x', 'numerical', { driftShare: 0.5 })).toEqual({ test: 'auto', threshold: undefined, critical: undefined })
+    expect(resolveChoice('x', 'numerical', { driftShare: 0.5 })).toEqual({
+      test: 'auto',
+      threshold: undefined,
+      critical: undefined,
+    })
   })
 })

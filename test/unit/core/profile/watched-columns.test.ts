@@ -9,13 +9,18 @@ function reference(): ReturnType<ReferenceBuilder['build']> {
     { name: 'country', kind: 'categorical', reason: 'test' },
     { name: 'age', kind: 'numerical', reason: 'test' },
   ])
-  for (let i = 0; i < 50; i++) builder.add({ amount: i, country: i % 2 === 0 ? 'us' : 'de', age: 20 + (i % 30) })
+  for (let i = 0; i < 50; i++)
+    builder.add({ amount: i, country: i % 2 === 0 ? 'us' : 'de', age: 20 + (i % 30) })
   return builder.build()
 }
 
 describe('watchedColumns', () => {
   it('watches every reference column when no features are named', () => {
-    expect(watchedColumns(reference(), undefined).map((c) => c.name)).toEqual(['amount', 'country', 'age'])
+    expect(watchedColumns(reference(), undefined).map((c) => c.name)).toEqual([
+      'amount',
+      'country',
+      'age',
+    ])
   })
 
   it('keeps the reference order and kinds of the named features', () => {
@@ -29,6 +34,8 @@ describe('watchedColumns', () => {
   it('refuses a feature the reference does not have, naming it and the columns there are', () => {
     const attempt = (): unknown => watchedColumns(reference(), ['amount', 'amuont', 'zip'])
     expect(attempt).toThrow(DriftwatchError)
-    expect(attempt).toThrow("'amuont', 'zip' not in the reference (its columns: amount, country, age)")
+    expect(attempt).toThrow(
+      "'amuont', 'zip' not in the reference (its columns: amount, country, age)",
+    )
   })
 })
