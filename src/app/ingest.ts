@@ -79,7 +79,8 @@ export class Ingestor {
   #retryTimer: NodeJS.Timeout | undefined
   #flushTimer: NodeJS.Timeout | undefined
   #stopped = false
-  #storeHealthy = true
+  /** Which step of the last flush failed, if it did: Redis, or the dead-letter topic on Kafka. */
+  #failedStep: FlushStep | null = null
 
   constructor(options: IngestOptions) {
     this.#options = options
@@ -97,8 +98,14 @@ export class Ingestor {
     )
   }
 
+  /** False while flushes fail on Redis (consumption is paused). */
   storeHealthy(): boolean {
-    return this.#storeHealthy
+    return this.#failedStep !== 'store'
+  }
+
+  /** False while flushes fail to write the dead-letter topic (consumption is paused). */
+  deadLettersHealthy(): boolean {
+    return this.#failedStep !== 'dead letters'
   }
 
   onAssigned(refs: readonly PartitionRef[]): void {
@@ -306,14 +313,14 @@ export class Ingestor {
   async flushSafely(): Promise<void> {
     try {
       await this.flush()
-      this.#storeHealthy = true
+      this.#failedStep = null
       if (this.#paused) {
         this.#paused = false
         this.#options.source.resume()
         this.#options.logger.info('flush succeeded again: resuming consumption')
       }
     } catch (error: unknown) {
-      this.#storeHealthy = false
+      this.#failedStep = error instanceof DeadLetterSendError ? 'dead letters' : 'store'
       this.#options.metrics.flush('error', 0)
       if (!this.#paused) {
         this.#paused = true
@@ -337,7 +344,11 @@ export class Ingestor {
       const started = performance.now()
       this.#lastFlush = this.#options.now()
       if (this.#deadLetters.length > 0) {
-        await this.#options.sink.deadLetters(this.#deadLetters)
+        try {
+          await this.#options.sink.deadLetters(this.#deadLetters)
+        } catch (error: unknown) {
+          throw new DeadLetterSendError(error)
+        }
         this.#deadLetters = []
       }
       const commits = new Map<string, { ref: PartitionRef; nextOffset: bigint }>()
@@ -442,6 +453,16 @@ function handledBelow(entry: PartitionEntry): bigint | null {
     if (smallest === null || state.nextOffset < smallest) smallest = state.nextOffset
   }
   return smallest
+}
+
+type FlushStep = 'store' | 'dead letters'
+
+/** A flush that failed sending its dead letters, before it touched Redis. */
+class DeadLetterSendError extends Error {
+  constructor(cause: unknown) {
+    super(`sending dead letters failed: ${errorMessage(cause)}`, { cause })
+    this.name = 'DeadLetterSendError'
+  }
 }
 
 export function isRetryable(error: unknown): boolean {

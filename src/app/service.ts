@@ -209,6 +209,7 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       },
       kafkaUp: async () => source.connected() && sink.connected() && (await kafkaProbe.reachable()),
       storeHealthy: () => ingestor.storeHealthy(),
+      deadLettersHealthy: () => ingestor.deadLettersHealthy(),
     })
     // driftwatch_redis_up / driftwatch_kafka_up follow the same probes as /readyz.
     const probeDependencies = (): void => {

@@ -21,6 +21,7 @@ export interface LiveStatusOptions {
   redisUp(): Promise<boolean>
   kafkaUp(): Promise<boolean>
   storeHealthy(): boolean
+  deadLettersHealthy(): boolean
 }
 
 export class LiveStatus implements StatusSource {
@@ -43,7 +44,14 @@ export class LiveStatus implements StatusSource {
             ok: false,
             detail: 'Redis does not answer or the last flush failed; consumption is paused',
           },
-      kafka: kafka ? { ok: true } : { ok: false, detail: 'not connected to the Kafka brokers' },
+      kafka: !kafka
+        ? { ok: false, detail: 'not connected to the Kafka brokers' }
+        : this.options.deadLettersHealthy()
+          ? { ok: true }
+          : {
+              ok: false,
+              detail: 'the last flush could not write the dead-letter topic; consumption is paused',
+            },
     }
     for (const [model, runtime] of this.options.runtimes)
       checks[`reference:${model}`] = { ok: runtime.snapshot.id !== '' }

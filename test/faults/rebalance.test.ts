@@ -35,10 +35,8 @@ import { decodeBucket, encodeBucket, seriesKey } from '../../src/core/stream/buc
 import { initialEvaluationState, type WindowReport } from '../../src/core/stream/evaluation.js'
 import type {
   BatchControl,
-  DeadLetter,
   EventSink,
   EventSource,
-  EventSourceHandlers,
   SourceBatch,
 } from '../../src/ports/event-source.js'
 import type { PartitionRef, SketchStore } from '../../src/ports/sketch-store.js'
@@ -54,6 +52,7 @@ import {
   faultRow,
   produceInOrder,
 } from '../helpers/fault-stream.js'
+import { RecordingSink, ScriptedSource } from '../helpers/recording-ports.js'
 import { mulberry32 } from '../helpers/random.js'
 import { waitFor, withStores } from '../helpers/redis-counts.js'
 import { deletePrefix, testPrefix } from '../helpers/redis-stores.js'
@@ -404,47 +403,6 @@ describe('instances join and leave mid-stream (start 1, add 2, stop 1 with SIGTE
 
 // ---- 2. fencing between two evaluators ----
 
-interface Published {
-  readonly reports: WindowReport[]
-  readonly alerts: number
-  readonly retrain: number
-}
-
-/** An EventSink that records what it was asked to publish; `hold` makes the next report wait. */
-class RecordingSink implements EventSink {
-  readonly published: Published = { reports: [], alerts: 0, retrain: 0 }
-  #hold: { entered: () => void; release: Promise<void> } | undefined
-
-  /** The next report() records its report, then waits for `release` before it resolves. */
-  holdNextReport(release: Promise<void>): Promise<void> {
-    return new Promise((entered) => (this.#hold = { entered, release }))
-  }
-
-  async deadLetters(_letters: readonly DeadLetter[]): Promise<void> {}
-
-  async report(_key: string, report: unknown): Promise<void> {
-    this.published.reports.push(report as WindowReport)
-    const hold = this.#hold
-    this.#hold = undefined
-    if (hold !== undefined) {
-      hold.entered()
-      await hold.release
-    }
-  }
-
-  async alerts(alerts: ReadonlyArray<{ key: string; alert: unknown }>): Promise<void> {
-    ;(this.published as { alerts: number }).alerts += alerts.length
-  }
-
-  async retrain(): Promise<void> {
-    ;(this.published as { retrain: number }).retrain++
-  }
-
-  connected(): boolean {
-    return true
-  }
-}
-
 /** A SketchStore whose next readBuckets() (the middle of an evaluation) waits for `release`. */
 function gatedStore(store: SketchStore): {
   store: SketchStore
@@ -632,24 +590,6 @@ describe('fencing: an evaluator that loses its lease in the middle of an evaluat
 // checkpoint, and a partition revoked while a flush is in flight. Two Ingestors stand for two
 // instances; a scripted EventSource stands for kafkajs (what it delivers, and the seeks and
 // commits it is asked for).
-
-class ScriptedSource implements EventSource {
-  readonly seeks: Array<{ partition: number; offset: string }> = []
-  readonly commits: Array<{ partition: number; offset: string }> = []
-  async start(_handlers: EventSourceHandlers): Promise<void> {}
-  seek(ref: PartitionRef, offset: string): void {
-    this.seeks.push({ partition: ref.partition, offset })
-  }
-  async commit(offsets: ReadonlyArray<{ ref: PartitionRef; nextOffset: string }>): Promise<void> {
-    for (const o of offsets) this.commits.push({ partition: o.ref.partition, offset: o.nextOffset })
-  }
-  pause(): void {}
-  resume(): void {}
-  async stop(): Promise<void> {}
-  connected(): boolean {
-    return true
-  }
-}
 
 describe('a stale owner in the ingest loop (two Ingestors, one partition, real Redis)', () => {
   const reference = faultReference(SEED + 4)

@@ -13,9 +13,10 @@ import { createDefaultRegistry } from '../../../src/core/drift-tests/registry.js
 import { addRow, createDatasetProfile, layoutOf } from '../../../src/core/profile/dataset.js'
 import { ReferenceBuilder, type ReferenceSnapshot } from '../../../src/core/reference.js'
 import { encodeBucket, seriesKey } from '../../../src/core/stream/bucket-codec.js'
-import { initialEvaluationState, type WindowReport } from '../../../src/core/stream/evaluation.js'
-import type { DeadLetter, EventSink, InputBacklog } from '../../../src/ports/event-source.js'
+import { initialEvaluationState } from '../../../src/core/stream/evaluation.js'
+import type { InputBacklog } from '../../../src/ports/event-source.js'
 import type { PartitionRef } from '../../../src/ports/sketch-store.js'
+import { RecordingSink } from '../../helpers/recording-ports.js'
 
 const T0 = 1_700_000_000_000
 const WINDOW = 10_000
@@ -44,26 +45,6 @@ const model: EvaluatedModel = {
   alertPolicy: { fireAfter: 2, resolveAfter: 2, cooldown: 0 },
   minCriticalFeatures: 3,
   reference: () => snapshot,
-}
-
-class RecordingSink implements EventSink {
-  readonly reports: WindowReport[] = []
-  deadLetters(_letters: readonly DeadLetter[]): Promise<void> {
-    return Promise.resolve()
-  }
-  report(_key: string, report: unknown): Promise<void> {
-    this.reports.push(report as WindowReport)
-    return Promise.resolve()
-  }
-  alerts(): Promise<void> {
-    return Promise.resolve()
-  }
-  retrain(): Promise<void> {
-    return Promise.resolve()
-  }
-  connected(): boolean {
-    return true
-  }
 }
 
 /** What a consumer's flush of `ref` would store: `rows` events in each of `windows` windows. */
@@ -125,7 +106,7 @@ describe('the first evaluation and the input backlog', () => {
     const { store, sink, evaluator } = await setUp(undefined)
     await flushPartition(store, p0, 30, 3)
     expect(await evaluator.evaluateModel(model)).toBe(3)
-    expect(sink.reports.map((r) => r.nCurrent)).toEqual([30, 30, 30])
+    expect(sink.published.reports.map((r) => r.nCurrent)).toEqual([30, 30, 30])
   })
 
   it('waits until every partition with unread events has been read once, then evaluates them all', async () => {
@@ -140,11 +121,11 @@ describe('the first evaluation and the input backlog', () => {
     await flushPartition(store, p0, 30, 3)
     expect(await evaluator.evaluateModel(model)).toBe(0)
     expect(await evaluator.evaluateModel(model)).toBe(0)
-    expect(sink.reports).toHaveLength(0)
+    expect(sink.published.reports).toHaveLength(0)
 
     await flushPartition(store, p1, 20, 3)
     expect(await evaluator.evaluateModel(model)).toBe(3)
-    expect(sink.reports.map((r) => r.nCurrent)).toEqual([50, 50, 50])
+    expect(sink.published.reports.map((r) => r.nCurrent)).toEqual([50, 50, 50])
     const askedBefore = asked
     await evaluator.evaluateModel(model)
     expect(asked, 'asked again once every partition had been read').toBe(askedBefore)
@@ -155,7 +136,7 @@ describe('the first evaluation and the input backlog', () => {
     const { store, sink, evaluator } = await setUp(backlog)
     await flushPartition(store, p0, 30, 2)
     expect(await evaluator.evaluateModel(model)).toBe(2)
-    expect(sink.reports.map((r) => r.nCurrent)).toEqual([30, 30])
+    expect(sink.published.reports.map((r) => r.nCurrent)).toEqual([30, 30])
   })
 
   it('evaluates nothing while the backlog cannot be read (the tick logs it and retries)', async () => {
@@ -165,6 +146,6 @@ describe('the first evaluation and the input backlog', () => {
     const { store, sink, evaluator } = await setUp(backlog)
     await flushPartition(store, p0, 30, 2)
     await expect(evaluator.evaluateModel(model)).rejects.toThrow('broker unreachable')
-    expect(sink.reports).toHaveLength(0)
+    expect(sink.published.reports).toHaveLength(0)
   })
 })
