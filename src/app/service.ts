@@ -114,6 +114,7 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       groupId: config.kafka.groupId,
       topics: topics.predictions,
       fromBeginning: options.fromBeginning ?? false,
+      sessionTimeoutMs: config.kafka.sessionTimeout,
     })
 
     const ingestor = new Ingestor({

@@ -39,6 +39,17 @@ export const kafkaSchema = z.strictObject({
     .prefault({}),
   /** Largest accepted event, bytes; larger ones go to the dead-letter topic. */
   maxEventBytes: z.number().int().positive().default(1_048_576),
+  /**
+   * How long the group waits for a silent member (a killed pod) before handing its partitions on;
+   * the whole group stalls that long after a kill -9. Brokers accept 6s to 30m by default.
+   */
+  sessionTimeout: durationSchema
+    .default(30_000)
+    .refine((ms) => ms >= 6000 && ms <= 1_800_000, {
+      message:
+        'expected between 6s and 30m (the broker defaults of group.min/max.session.timeout.ms)',
+    })
+    .describe('consumer group session timeout, e.g. "10s"'),
 })
 
 export const redisSchema = z.strictObject({

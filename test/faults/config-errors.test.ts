@@ -169,6 +169,12 @@ const cases: readonly Case[] = [
     problem: /unknown drift test 'psy'/,
   },
   {
+    name: 'kafka.sessionTimeout below what brokers accept',
+    yaml: 'kafka:\n  brokers: ["127.0.0.1:9"]\n  sessionTimeout: 2s\n' + redis + model,
+    field: 'kafka.sessionTimeout',
+    problem: /expected between 6s and 30m/,
+  },
+  {
     name: 'watched feature the reference does not have',
     yaml: valid + '    features: [f01, f77]\n',
     field: 'models[0].features',

@@ -12,6 +12,8 @@ export interface KafkaSourceOptions {
   readonly fromBeginning: boolean
   /** Bounds one batch, so heartbeats and flushes stay timely. */
   readonly maxBytesPerPartition?: number
+  /** Group session timeout, ms (default 30 s); heartbeats go at a third of it, at most every 3 s. */
+  readonly sessionTimeoutMs?: number
 }
 
 export class KafkaSource implements EventSource {
@@ -27,8 +29,8 @@ export class KafkaSource implements EventSource {
     this.#consumer = kafka.consumer({
       groupId: options.groupId,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
     })
   }
