@@ -17,6 +17,12 @@ export function isOffset(value: string): boolean {
   return OFFSET.test(value)
 }
 
+/** A checkpoint as both stores give it back: a null caughtUpAt is the same as none. */
+export function normalizedCheckpoint(checkpoint: Checkpoint): Checkpoint {
+  const { caughtUpAt, ...rest } = checkpoint
+  return typeof caughtUpAt === 'number' ? { ...rest, caughtUpAt } : rest
+}
+
 export function checkCheckpoint(checkpoint: Checkpoint): string | undefined {
   if (!isOffset(checkpoint.nextOffset))
     return `next offset '${checkpoint.nextOffset}' is not a Kafka offset`
@@ -26,6 +32,9 @@ export function checkCheckpoint(checkpoint: Checkpoint): string | undefined {
   }
   if (!Number.isSafeInteger(checkpoint.late) || checkpoint.late < 0)
     return `late count ${checkpoint.late} is not a count`
+  const caughtUpAt = checkpoint.caughtUpAt ?? null
+  if (caughtUpAt !== null && !Number.isSafeInteger(caughtUpAt))
+    return `caught-up time ${caughtUpAt} is not a time`
   return undefined
 }
 

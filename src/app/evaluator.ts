@@ -29,6 +29,8 @@ export interface EvaluatedModel {
   readonly features: readonly string[] | undefined
   readonly alertPolicy: AlertPolicy
   readonly minCriticalFeatures: number
+  /** See IdlePolicy (core/stream/watermark.ts); absent: no partition is ever idle. */
+  readonly idleAfterMs?: number
   reference(): ReferenceSnapshot
 }
 
@@ -43,6 +45,8 @@ export interface EvaluatorOptions {
   readonly models: readonly EvaluatedModel[]
   readonly intervalMs: number
   readonly leaseTtlMs: number
+  /** How long an owner's "caught up" stays believed (IdlePolicy.freshMs); default 10 s. */
+  readonly caughtUpFreshMs?: number
   readonly now: () => number
   /** What the group has still to read; without it, the first windows may miss unread partitions. */
   readonly backlog?: InputBacklog
@@ -132,7 +136,16 @@ export class Evaluator {
     const { leases, store, sink, metrics, logger, owner } = this.#options
     const token = await leases.acquire(model.name, owner, this.#options.leaseTtlMs)
     if (token === null) return 0
-    const watermark = await store.modelWatermark(model.name)
+    const watermark = await store.modelWatermark(
+      model.name,
+      model.idleAfterMs === undefined
+        ? undefined
+        : {
+            idleAfterMs: model.idleAfterMs,
+            freshMs: this.#options.caughtUpFreshMs ?? 10_000,
+            now: this.#options.now(),
+          },
+    )
     if (watermark === null) return 0
     if (!(await this.#everyPartitionRead(model.name))) return 0
     const last = await leases.lastEvaluation(model.name)

@@ -382,6 +382,7 @@ export class Ingestor {
   }
 
   async #flushModel(model: string, runtime: ModelRuntime): Promise<'applied' | 'stale' | 'idle'> {
+    const now = this.#options.now()
     const partitions = []
     const buckets = []
     const touched: Array<{ entry: PartitionEntry; state: PartitionModelState }> = []
@@ -389,11 +390,19 @@ export class Ingestor {
       const state = entry.models.get(model)
       if (state === undefined || state.nextOffset === null) continue
       const next = state.nextOffset.toString()
-      if (next === state.expected && state.dirty.size === 0) continue
+      // Read to its end: said again on every flush, so that the evaluator can tell an idle
+      // partition (its owner keeps saying so) from one whose owner is gone (core/stream/watermark.ts).
+      const caughtUp = state.nextOffset >= entry.highWatermark
+      if (next === state.expected && state.dirty.size === 0 && !caughtUp) continue
       partitions.push({
         ref: entry.ref,
         expected: state.expected,
-        next: { nextOffset: next, watermark: state.watermark, late: state.late },
+        next: {
+          nextOffset: next,
+          watermark: state.watermark,
+          late: state.late,
+          caughtUpAt: caughtUp ? now : null,
+        },
       })
       for (const bucket of state.dirty) {
         const profiles = state.buckets.get(bucket)

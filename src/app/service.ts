@@ -135,6 +135,7 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       features: model.features,
       alertPolicy: model.alerts,
       minCriticalFeatures: model.retrain.minCriticalFeatures,
+      idleAfterMs: model.window.idleAfter,
       reference: () => (runtimes.get(model.name) as { snapshot: ReferenceSnapshot }).snapshot,
     }))
     const backlog = new KafkaBacklog(kafka, {
@@ -155,6 +156,8 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       models: evaluatedModels,
       intervalMs: config.evaluateInterval,
       leaseTtlMs: Math.max(10_000, config.evaluateInterval * 5),
+      // An owner's "read to the end" is believed for a few of its flushes, then it must say it again.
+      caughtUpFreshMs: Math.max(10_000, config.flushInterval * 4),
       now,
     })
 

@@ -72,6 +72,14 @@ export const windowSchema = z
     hop: durationSchema.default(300_000),
     allowedLateness: durationSchema.default(60_000),
     retention: durationSchema.default(26 * 3_600_000),
+    /**
+     * A partition read to its end whose newest event of the model lags the model's newest by more
+     * than this (event time) stops holding windows back. Set it above the longest silence you
+     * expect from a partition that still carries the model.
+     */
+    idleAfter: durationSchema
+      .default(300_000)
+      .describe('event-time lag after which a caught-up, silent partition is idle'),
   })
   .refine((w) => w.size % w.bucket === 0, {
     message: 'size must be a whole number of buckets',

@@ -10,6 +10,8 @@
 // newer owner has moved on, and this flush is dropped). Replaying from a checkpoint therefore
 // rebuilds exactly the stored state: every event counted once.
 
+import type { IdlePolicy } from '../core/stream/watermark.js'
+
 export interface PartitionRef {
   readonly topic: string
   readonly partition: number
@@ -26,6 +28,12 @@ export interface Checkpoint {
   readonly watermark: number
   /** Events that arrived after their bucket closed, counted, not added. */
   readonly late: number
+  /**
+   * Wall-clock ms of the latest flush that found the partition read to its end (refreshed every
+   * flush while it stays so); null or absent when it was not. Lets an idle partition stop
+   * holding windows back (core/stream/watermark.ts).
+   */
+  readonly caughtUpAt?: number | null
 }
 
 export interface PartitionFlush {
@@ -65,10 +73,10 @@ export interface SketchStore {
   /**
    * The smallest watermark over the model's partitions that have seen an event, or null with
    * none: event time is complete only up to the slowest partition, so a window is evaluated
-   * once every partition has passed it. (A partition that stops receiving events holds windows
-   * back; see the closing notes on idle partitions.)
+   * once every partition has passed it. With `idle`, caught-up partitions that lag far behind
+   * are left out (modelWatermarkOf in core/stream/watermark.ts).
    */
-  modelWatermark(model: string): Promise<number | null>
+  modelWatermark(model: string, idle?: IdlePolicy): Promise<number | null>
 }
 
 export interface LeaseStore {

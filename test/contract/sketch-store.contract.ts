@@ -374,6 +374,40 @@ export function describeSketchStoreContract(
       expect(await store().modelWatermark(newModel())).toBeNull()
     })
 
+    it('round-trips when a partition was found read to its end, and leaves idle partitions out on request', async () => {
+      const model = newModel()
+      const now = T0 + 3_600_000
+      const caughtUp = { ...checkpoint('7', T0 + 100), caughtUpAt: now - 1000 }
+      await store().applyFlush(
+        batch(
+          model,
+          [flush(p0, null, caughtUp), flush(p1, null, checkpoint('9', T0 + 900_000))],
+          [],
+        ),
+      )
+      expect((await store().loadCheckpoints(model, [p0])).get('predictions:0')).toEqual(caughtUp)
+      // p0 is caught up, fresh, and lags p1 by ~15 minutes of event time: idle under a 5-minute policy.
+      expect(await store().modelWatermark(model)).toBe(T0 + 100)
+      expect(
+        await store().modelWatermark(model, { idleAfterMs: 300_000, freshMs: 10_000, now }),
+      ).toBe(T0 + 900_000)
+      // Its owner stopped saying so (the claim is stale): it holds windows back again.
+      expect(
+        await store().modelWatermark(model, {
+          idleAfterMs: 300_000,
+          freshMs: 10_000,
+          now: now + 60_000,
+        }),
+      ).toBe(T0 + 100)
+      // A null caughtUpAt reads back as none.
+      await store().applyFlush(
+        batch(model, [flush(p0, '7', { ...checkpoint('8', T0 + 100), caughtUpAt: null })], []),
+      )
+      expect((await store().loadCheckpoints(model, [p0])).get('predictions:0')).toEqual(
+        checkpoint('8', T0 + 100),
+      )
+    })
+
     it('keeps models apart', async () => {
       const a = newModel()
       const b = newModel()

@@ -3,7 +3,7 @@
 // stop has a deadline.
 
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, openSync } from 'node:fs'
+import { closeSync, openSync, readFileSync } from 'node:fs'
 import { binPath } from './cli.js'
 
 export interface Detector {
@@ -32,6 +32,17 @@ export function startDetector(config: string, log: string): Detector {
     }),
   )
   return { child, exited, log }
+}
+
+/** Waits for the detector's "driftwatch running" log line (its output topics exist by then). */
+export async function waitUntilRunning(detector: Detector, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!readFileSync(detector.log, 'utf8').includes('driftwatch running')) {
+    if (detector.child.exitCode !== null || detector.child.signalCode !== null)
+      throw new Error(`the detector exited while starting; see ${detector.log}`)
+    if (Date.now() > deadline) throw new Error(`the detector did not start in ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 }
 
 /** For afterAll: SIGKILLs every detector still running. */

@@ -9,6 +9,7 @@ import { stringify } from 'yaml'
 import { snapshotToJSON } from '../../src/adapters/files/reference-file.js'
 import { serviceConfigSchema, type ServiceConfig } from '../../src/config/service.js'
 import { ReferenceBuilder } from '../../src/core/reference.js'
+import type { WindowReport } from '../../src/core/stream/evaluation.js'
 import { categoricalFeatures, numericalFeatures, referenceRows } from './prediction-events.js'
 import { kafkaBrokers, redisUrl } from './services.js'
 
@@ -85,6 +86,20 @@ export async function readTopic(
     await consumer.disconnect()
   }
   return messages
+}
+
+/** The reports on a topic, read until one for the window ending at `windowEnd` is there (or the timeout). */
+export async function readReportsUntil(
+  kafka: Kafka,
+  topic: string,
+  windowEnd: number,
+  timeoutMs: number,
+): Promise<WindowReport[]> {
+  const parse = (raw: readonly Buffer[]): WindowReport[] =>
+    raw.map((b) => JSON.parse(b.toString()) as WindowReport)
+  const hasEnd = (raw: readonly Buffer[]): boolean =>
+    parse(raw).some((r) => Date.parse(r.window.end) === windowEnd)
+  return parse(await readTopic(kafka, topic, hasEnd, timeoutMs))
 }
 
 /** Every message of a topic: reads until the count the broker reports has arrived, else throws. */

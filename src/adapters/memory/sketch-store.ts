@@ -11,7 +11,8 @@ import {
   type PartitionRef,
   type SketchStore,
 } from '../../ports/sketch-store.js'
-import { validateFlushBatch } from '../store-arguments.js'
+import { modelWatermarkOf, type IdlePolicy } from '../../core/stream/watermark.js'
+import { normalizedCheckpoint, validateFlushBatch } from '../store-arguments.js'
 import { settle } from './settle.js'
 
 export interface MemoryStoreOptions {
@@ -101,7 +102,7 @@ export class MemorySketchStore implements SketchStore {
       bucket.expiresAt = expiresAt
     }
     for (const flush of batch.partitions)
-      state.checkpoints.set(partitionId(flush.ref), { ...flush.next })
+      state.checkpoints.set(partitionId(flush.ref), normalizedCheckpoint(flush.next))
     return { status: 'applied' }
   }
 
@@ -115,16 +116,13 @@ export class MemorySketchStore implements SketchStore {
     return Promise.resolve(buckets)
   }
 
-  modelWatermark(model: string): Promise<number | null> {
-    let watermark: number | null = null
-    for (const checkpoint of this.#models.get(model)?.checkpoints.values() ?? []) {
-      if (
-        Number.isFinite(checkpoint.watermark) &&
-        (watermark === null || checkpoint.watermark < watermark)
-      ) {
-        watermark = checkpoint.watermark
-      }
-    }
-    return Promise.resolve(watermark)
+  modelWatermark(model: string, idle?: IdlePolicy): Promise<number | null> {
+    const checkpoints = [...(this.#models.get(model)?.checkpoints.values() ?? [])]
+    return Promise.resolve(
+      modelWatermarkOf(
+        checkpoints.map((c) => ({ watermark: c.watermark, caughtUpAt: c.caughtUpAt ?? null })),
+        idle,
+      ),
+    )
   }
 }

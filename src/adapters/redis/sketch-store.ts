@@ -11,6 +11,7 @@ import {
   type PartitionRef,
   type SketchStore,
 } from '../../ports/sketch-store.js'
+import { modelWatermarkOf, type IdlePolicy } from '../../core/stream/watermark.js'
 import { checkCheckpoint, validateFlushBatch } from '../store-arguments.js'
 import { withRedisErrors } from './errors.js'
 import { redisKeys, type RedisKeys } from './keys.js'
@@ -22,6 +23,7 @@ interface StoredCheckpoint {
   readonly nextOffset: string
   readonly watermark: number | null
   readonly late: number
+  readonly caughtUpAt?: number | null
 }
 
 export function encodeCheckpoint(checkpoint: Checkpoint): string {
@@ -29,6 +31,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): string {
     nextOffset: checkpoint.nextOffset,
     watermark: Number.isFinite(checkpoint.watermark) ? checkpoint.watermark : null,
     late: checkpoint.late,
+    ...(typeof checkpoint.caughtUpAt === 'number' ? { caughtUpAt: checkpoint.caughtUpAt } : {}),
   }
   return JSON.stringify(stored)
 }
@@ -48,7 +51,10 @@ export function decodeCheckpoint(json: string, where: string): Checkpoint {
     stored === null ||
     typeof stored.nextOffset !== 'string' ||
     (stored.watermark !== null && typeof stored.watermark !== 'number') ||
-    typeof stored.late !== 'number'
+    typeof stored.late !== 'number' ||
+    (stored.caughtUpAt !== undefined &&
+      stored.caughtUpAt !== null &&
+      typeof stored.caughtUpAt !== 'number')
   ) {
     throw corrupt(json.slice(0, 200))
   }
@@ -56,6 +62,7 @@ export function decodeCheckpoint(json: string, where: string): Checkpoint {
     nextOffset: stored.nextOffset,
     watermark: stored.watermark ?? Number.NEGATIVE_INFINITY,
     late: stored.late,
+    ...(typeof stored.caughtUpAt === 'number' ? { caughtUpAt: stored.caughtUpAt } : {}),
   }
   const problem = checkCheckpoint(checkpoint)
   if (problem !== undefined) throw corrupt(problem)
@@ -169,22 +176,18 @@ export class RedisSketchStore implements SketchStore {
     return buckets
   }
 
-  async modelWatermark(model: string): Promise<number | null> {
+  async modelWatermark(model: string, idle?: IdlePolicy): Promise<number | null> {
     const key = this.#keys.checkpoints(model)
     const all = await withRedisErrors(
       () => `read watermark of model ${model}`,
       () => this.#client.hgetall(key),
     )
-    let watermark: number | null = null
-    for (const [id, json] of Object.entries(all)) {
-      const { watermark: partitionWatermark } = decodeCheckpoint(json, `${model}/${id}`)
-      if (
-        Number.isFinite(partitionWatermark) &&
-        (watermark === null || partitionWatermark < watermark)
-      ) {
-        watermark = partitionWatermark
-      }
-    }
-    return watermark
+    const checkpoints = Object.entries(all).map(([id, json]) =>
+      decodeCheckpoint(json, `${model}/${id}`),
+    )
+    return modelWatermarkOf(
+      checkpoints.map((c) => ({ watermark: c.watermark, caughtUpAt: c.caughtUpAt ?? null })),
+      idle,
+    )
   }
 }
