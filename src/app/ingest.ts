@@ -65,6 +65,8 @@ interface PartitionEntry {
   startOffset: bigint | null
   /** Highest offset written to the partition, for lag. */
   highWatermark: bigint
+  /** Offset of the first event this process read here (where unregistered models start). */
+  firstRead: bigint | null
 }
 
 export class Ingestor {
@@ -141,6 +143,7 @@ export class Ingestor {
         return
       }
       entry.startOffset = null
+      entry.firstRead ??= BigInt(first.offset)
       // In slices: #process keeps every decoded event of its messages alive until they are
       // applied, and a whole Kafka batch (up to 1 MiB per partition, ~1600 events) held that long
       // outlives young-generation collections; slices of 100 cut GC pauses ~5x and the ingest
@@ -160,7 +163,13 @@ export class Ingestor {
     const id = partitionId(ref)
     const existing = this.#partitions.get(id)
     if (existing !== undefined) return existing
-    const entry: PartitionEntry = { ref, models: new Map(), startOffset: null, highWatermark: 0n }
+    const entry: PartitionEntry = {
+      ref,
+      models: new Map(),
+      startOffset: null,
+      highWatermark: 0n,
+      firstRead: null,
+    }
     let smallest: bigint | null = null
     for (const model of this.#options.models.keys()) {
       const checkpoint = (await this.#options.store.loadCheckpoints(model, [ref])).get(id) ?? null
@@ -170,10 +179,10 @@ export class Ingestor {
         if (smallest === null || offset < smallest) smallest = offset
       }
     }
-    // A model that has never stored this partition would need everything from the start; only
-    // when every model has a checkpoint do we know where to resume.
-    const allKnown = [...entry.models.values()].every((state) => state.nextOffset !== null)
-    entry.startOffset = allKnown ? smallest : null
+    // Resume from the smallest stored checkpoint. A model with none here has nothing stored for
+    // this partition (#registerNewPartitions stores every model's start before any model's
+    // data), so it counts from there too.
+    entry.startOffset = smallest
     this.#partitions.set(id, entry)
     return entry
   }
@@ -351,6 +360,7 @@ export class Ingestor {
         }
         this.#deadLetters = []
       }
+      if (this.#options.models.size > 1) await this.#registerNewPartitions()
       const commits = new Map<string, { ref: PartitionRef; nextOffset: bigint }>()
       for (const [model, runtime] of this.#options.models) {
         const outcome = await this.#flushModel(model, runtime)
@@ -379,6 +389,39 @@ export class Ingestor {
       }
       this.#options.metrics.flush('applied', (performance.now() - started) / 1000)
     })
+  }
+
+  /**
+   * Each model's flush is its own atomic step (each model's keys share one Redis Cluster hash
+   * tag, not all models'), so a crash between two models' first flushes of a partition would
+   * leave one with a checkpoint and one without, and the one without nowhere safe to resume.
+   * So before any model stores data for a partition, every model without a checkpoint there
+   * stores one, without data, at the first offset read: whatever happens next, the smallest
+   * checkpoint is a safe place for every model to resume from (#ensureLoaded).
+   */
+  async #registerNewPartitions(): Promise<void> {
+    for (const entry of this.#partitions.values()) {
+      if (entry.firstRead === null) continue
+      for (const [model, state] of entry.models) {
+        if (state.expected !== null) continue
+        const runtime = this.#options.models.get(model) as ModelRuntime
+        const start = entry.firstRead.toString()
+        const outcome = await this.#options.store.applyFlush({
+          model,
+          partitions: [
+            {
+              ref: entry.ref,
+              expected: null,
+              next: { nextOffset: start, watermark: Number.NEGATIVE_INFINITY, late: 0 },
+            },
+          ],
+          buckets: [],
+          retentionMs: runtime.retentionMs,
+        })
+        // Stale: another owner got there first; this model's own flush finds out and reloads.
+        if (outcome.status === 'applied') state.expected = start
+      }
+    }
   }
 
   async #flushModel(model: string, runtime: ModelRuntime): Promise<'applied' | 'stale' | 'idle'> {
