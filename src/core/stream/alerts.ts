@@ -18,7 +18,14 @@ export interface AlertState {
   /** When the current firing started (window end, ms). */
   readonly since: number | null
   readonly resolvedAt: number | null
+  /** Highest severity seen since it fired (or the last observation's while not firing). */
   readonly severity: Severity
+  /**
+   * The severity it fired with: its `severity` label, kept until it resolves so that the
+   * resolved event names the same alert (Alertmanager identifies an alert by its labels).
+   * Absent in states stored before it existed.
+   */
+  readonly firedSeverity?: Severity
 }
 
 export const initialAlertState: AlertState = {
@@ -49,6 +56,7 @@ export function stepAlert(
           since: observation.at,
           resolvedAt: state.resolvedAt,
           severity: observation.severity,
+          firedSeverity: observation.severity,
         },
         transition: 'firing',
       }

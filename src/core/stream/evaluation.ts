@@ -142,7 +142,8 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
           status: transition,
           labels: {
             ...labels,
-            severity: transition === 'firing' ? state.severity : before.severity,
+            severity:
+              transition === 'firing' ? state.severity : (before.firedSeverity ?? before.severity),
           },
           annotations: { summary: o.summary, report_id: reportId, reference_id: input.referenceId },
           startsAt: new Date(startsAt).toISOString(),
