@@ -479,6 +479,7 @@ describe('Redis AUTH (requirepass) over TLS', () => {
     const config = secureRedisOf(streamConfig(names, await writeReference(dir, 1000, 6)), {
       ca: false,
     })
+    const started = Date.now()
     const error = await startApp(config, {
       secrets: { redisPassword: secret.redis },
       logger: pino({ level: 'silent' }),
@@ -489,9 +490,13 @@ describe('Redis AUTH (requirepass) over TLS', () => {
       },
       (e: unknown) => e,
     )
-    console.log(`[security] Redis TLS without the CA: ${String(error)}`)
+    const ms = Date.now() - started
+    console.log(`[security] Redis TLS without the CA, refused after ${ms} ms: ${String(error)}`)
     expect(error).toBeInstanceOf(Error)
     expect((error as Error).message).toMatch(/self[- ]signed certificate/i)
+    expect((error as Error).message).toContain('set redis.tls.ca')
+    // Not retried until the 10 s start timeout: an untrusted certificate stays untrusted.
+    expect((error as Error).message).not.toMatch(/not ready after/)
     expectNoSecret('start error', everythingOf(error))
   }, 30_000)
 })

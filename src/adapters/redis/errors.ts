@@ -27,6 +27,20 @@ const RETRYABLE_REPLIES = [
 ]
 const CREDENTIAL_REPLIES = ['NOAUTH', 'WRONGPASS', 'NOPERM']
 
+/** Node's codes for a server certificate the client does not trust (tls.connect errors). */
+const TLS_TRUST_CODES: ReadonlySet<string> = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
 interface ForeignError {
   readonly name?: unknown
   readonly message?: unknown
@@ -84,6 +98,14 @@ export function translateRedisError(
       canRetry: false,
       cause,
     })
+  }
+  if (typeof foreign.code === 'string' && TLS_TRUST_CODES.has(foreign.code)) {
+    // The certificate will not become trusted by retrying: fail now, and say what to set.
+    return new DriftwatchError(
+      'REDIS_ERROR',
+      `redis: ${action}: TLS: ${cause.message} (set redis.tls.ca to the CA that signed the server's certificate, and use the host name it names)`,
+      { canRetry: false, cause },
+    )
   }
   // Everything else ioredis raises is about the connection: refused, reset, closed, timed out,
   // offline queue disabled while reconnecting, MaxRetriesPerRequestError, ClusterAllFailedError.
