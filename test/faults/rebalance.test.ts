@@ -413,7 +413,7 @@ function gatedStore(store: SketchStore): {
     loadCheckpoints: (model, refs) => store.loadCheckpoints(model, refs),
     loadBucket: (model, start, ref) => store.loadBucket(model, start, ref),
     applyFlush: (batch) => store.applyFlush(batch),
-    modelWatermark: (model) => store.modelWatermark(model),
+    modelWatermark: (model, idle) => store.modelWatermark(model, idle),
     readBuckets: async (model, starts) => {
       const g = gate
       gate = undefined
@@ -591,6 +591,33 @@ describe('fencing: an evaluator that loses its lease in the middle of an evaluat
 // instances; a scripted EventSource stands for kafkajs (what it delivers, and the seeks and
 // commits it is asked for).
 
+/** A SketchStore whose applyFlush() waits for `release()`; `inFlight` resolves once one has begun. */
+function heldFlushStore(store: SketchStore): {
+  store: SketchStore
+  inFlight: Promise<void>
+  release: () => void
+} {
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  let entered!: () => void
+  const inFlight = new Promise<void>((resolve) => (entered = resolve))
+  return {
+    store: {
+      loadCheckpoints: (model, refs) => store.loadCheckpoints(model, refs),
+      loadBucket: (model, start, r) => store.loadBucket(model, start, r),
+      readBuckets: (model, starts) => store.readBuckets(model, starts),
+      modelWatermark: (model, idle) => store.modelWatermark(model, idle),
+      applyFlush: async (b) => {
+        entered()
+        await gate
+        return store.applyFlush(b)
+      },
+    },
+    inFlight,
+    release: () => release(),
+  }
+}
+
 describe('a stale owner in the ingest loop (two Ingestors, one partition, real Redis)', () => {
   const reference = faultReference(SEED + 4)
   const layout = layoutOf(reference.profile)
@@ -712,21 +739,7 @@ describe('a stale owner in the ingest loop (two Ingestors, one partition, real R
   })
 
   it('revoked while its flush is in flight, the flush landing first: the new owner is fenced and resumes after it', async () => {
-    let release!: () => void
-    const gate = new Promise<void>((resolve) => (release = resolve))
-    let entered!: () => void
-    const inFlight = new Promise<void>((resolve) => (entered = resolve))
-    const slow: SketchStore = {
-      loadCheckpoints: (model, refs) => sketches.loadCheckpoints(model, refs),
-      loadBucket: (model, start, r) => sketches.loadBucket(model, start, r),
-      readBuckets: (model, starts) => sketches.readBuckets(model, starts),
-      modelWatermark: (model) => sketches.modelWatermark(model),
-      applyFlush: async (b) => {
-        entered()
-        await gate
-        return sketches.applyFlush(b)
-      },
-    }
+    const { store: slow, inFlight, release } = heldFlushStore(sketches)
     const oldSource = new ScriptedSource()
     const newSource = new ScriptedSource()
     const old = ingestor(slow, oldSource)
@@ -750,21 +763,7 @@ describe('a stale owner in the ingest loop (two Ingestors, one partition, real R
   })
 
   it('revoked while its flush is in flight, the new owner flushing first: the old flush is dropped, and the old owner lets the partition go', async () => {
-    let release!: () => void
-    const gate = new Promise<void>((resolve) => (release = resolve))
-    let entered!: () => void
-    const inFlight = new Promise<void>((resolve) => (entered = resolve))
-    const slow: SketchStore = {
-      loadCheckpoints: (model, refs) => sketches.loadCheckpoints(model, refs),
-      loadBucket: (model, start, r) => sketches.loadBucket(model, start, r),
-      readBuckets: (model, starts) => sketches.readBuckets(model, starts),
-      modelWatermark: (model) => sketches.modelWatermark(model),
-      applyFlush: async (b) => {
-        entered()
-        await gate
-        return sketches.applyFlush(b)
-      },
-    }
+    const { store: slow, inFlight, release } = heldFlushStore(sketches)
     const oldSource = new ScriptedSource()
     const newSource = new ScriptedSource()
     const old = ingestor(slow, oldSource)
