@@ -13,9 +13,8 @@
 // that record came from (memchr-fast), which keeps unquoted files off the slow path.
 
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
 import { Parser, type Options as CsvParseOptions } from 'csv-parse'
-import { FileReadError, fileSystemError } from './errors.js'
+import { FileReadError, fileSizeBytes, fileSystemError } from './errors.js'
 import {
   assertPlainColumnNames,
   progressReporter,
@@ -292,12 +291,8 @@ export class CsvTableSource implements TableSource {
     progress.finish(bytesRead)
   }
 
-  async sizeBytes(): Promise<number> {
-    try {
-      return (await stat(this.path)).size
-    } catch (error) {
-      throw fileSystemError(this.path, error)
-    }
+  sizeBytes(): Promise<number> {
+    return fileSizeBytes(this.path)
   }
 
   private emptyFile(): FileReadError {

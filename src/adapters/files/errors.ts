@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises'
 import { DriftwatchError } from '../../errors.js'
 
 /**
@@ -46,4 +47,13 @@ export function fileSystemError(path: string, error: unknown): FileReadError {
   }
   const reason = error instanceof Error ? error.message : String(error)
   return new FileReadError(`cannot read ${path}: ${reason}`, { path, cause: error })
+}
+
+/** The size of the file at `path`, with fs failures as FileReadError. */
+export async function fileSizeBytes(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size
+  } catch (error) {
+    throw fileSystemError(path, error)
+  }
 }

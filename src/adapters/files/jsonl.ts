@@ -8,8 +8,7 @@
 // null (as pandas does); a later row with extra keys carries them in its values.
 
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
-import { FileReadError, fileSystemError } from './errors.js'
+import { FileReadError, fileSizeBytes, fileSystemError } from './errors.js'
 import {
   assertPlainColumnNames,
   progressReporter,
@@ -164,12 +163,8 @@ export class JsonlTableSource implements TableSource {
     progress.finish(bytesRead)
   }
 
-  async sizeBytes(): Promise<number> {
-    try {
-      return (await stat(this.path)).size
-    } catch (error) {
-      throw fileSystemError(this.path, error)
-    }
+  sizeBytes(): Promise<number> {
+    return fileSizeBytes(this.path)
   }
 
   private header(first: Line): readonly string[] {

@@ -11,7 +11,6 @@
 // a JS number (exact up to 2^53), timestamps and dates become ISO-8601 strings (driftwatch has no
 // datetime kind yet), and nested columns (lists, structs, maps) are refused when selected.
 
-import { stat } from 'node:fs/promises'
 import * as zlib from 'node:zlib'
 import {
   asyncBufferFromFile,
@@ -25,7 +24,7 @@ import {
   type ParquetParsers,
   type SchemaTree,
 } from 'hyparquet'
-import { FileReadError, fileSystemError } from './errors.js'
+import { FileReadError, fileSizeBytes, fileSystemError } from './errors.js'
 import {
   assertPlainColumnNames,
   columnMajorRowBuilder,
@@ -187,12 +186,8 @@ export class ParquetTableSource implements TableSource {
     progress.finish(file.byteLength)
   }
 
-  async sizeBytes(): Promise<number> {
-    try {
-      return (await stat(this.path)).size
-    } catch (error) {
-      throw fileSystemError(this.path, error)
-    }
+  sizeBytes(): Promise<number> {
+    return fileSizeBytes(this.path)
   }
 
   private async open(): Promise<{ file: AsyncBuffer; metadata: FileMetaData }> {

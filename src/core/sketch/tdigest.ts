@@ -1050,41 +1050,8 @@ function radixSort(
 }
 
 function sortValues(a: Float64Array, lo: number, hi: number): void {
-  while (hi - lo > 16) {
-    const mid = (lo + hi) >>> 1
-    const x = a[lo]!
-    const y = a[mid]!
-    const z = a[hi]!
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y
-    let i = lo - 1
-    let j = hi + 1
-    for (;;) {
-      do i++
-      while (a[i]! < pivot)
-      do j--
-      while (a[j]! > pivot)
-      if (i >= j) break
-      const t = a[i]!
-      a[i] = a[j]!
-      a[j] = t
-    }
-    if (j - lo < hi - j) {
-      sortValues(a, lo, j)
-      lo = j + 1
-    } else {
-      sortValues(a, j + 1, hi)
-      hi = j
-    }
-  }
-  for (let i = lo + 1; i <= hi; i++) {
-    const v = a[i]!
-    let j = i - 1
-    while (j >= lo && a[j]! > v) {
-      a[j + 1] = a[j]!
-      j--
-    }
-    a[j + 1] = v
-  }
+  // A typed array sorts numerically, in native code.
+  a.subarray(lo, hi + 1).sort()
 }
 
 // In-place sort of keys[lo..hi] carrying vals along: quicksort with Hoare partitioning
