@@ -26,6 +26,7 @@ import {
   standardNormal,
   table,
 } from './lib/common.js'
+import { maxRankError } from './lib/rank-error.js'
 
 const { TDigest } = await importDist('core/sketch/tdigest.js')
 const { binningFromSorted } = await importDist('core/profile/binning.js')
@@ -46,45 +47,6 @@ function timeMs(fn) {
   const start = process.hrtime.bigint()
   const result = fn()
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, result }
-}
-
-function countAtMost(sorted, x) {
-  let lo = 0
-  let hi = sorted.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (sorted[mid] <= x) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-function countBelow(sorted, x) {
-  let lo = 0
-  let hi = sorted.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (sorted[mid] < x) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-// The same grid as tdigest.bench.js: data at 2000 even ranks, the value below each, an even grid.
-function maxRankError(digest, sorted) {
-  const n = sorted.length
-  const grid = []
-  for (let i = 0; i <= 2000; i++) {
-    const x = sorted[Math.floor((i * (n - 1)) / 2000)]
-    grid.push(x)
-    const below = countBelow(sorted, x)
-    if (below > 0) grid.push(sorted[below - 1])
-  }
-  for (let i = 0; i <= 2000; i++) grid.push(sorted[0] + ((sorted[n - 1] - sorted[0]) * i) / 2000)
-  let worst = 0
-  for (const x of grid)
-    worst = Math.max(worst, Math.abs(digest.cdf(x) - countAtMost(sorted, x) / n))
-  return worst
 }
 
 /** ∫ |F_a − F_b| dx of two sorted samples: scipy.stats.wasserstein_distance. */
@@ -176,8 +138,8 @@ export function runCompressionBench(options = {}) {
       jsonBytes: Buffer.byteLength(JSON.stringify(single.toJSON())),
       binaryBytes: single.encode().length,
       centroids: single.centroids().means.length,
-      maxRankError: maxRankError(single, sorted),
-      maxRankErrorMerged: maxRankError(merged, sorted),
+      maxRankError: maxRankError((x) => single.cdf(x), sorted),
+      maxRankErrorMerged: maxRankError((x) => merged.cdf(x), sorted),
     }
   }
 

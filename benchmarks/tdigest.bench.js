@@ -17,6 +17,8 @@
 import { loadavg } from 'node:os'
 import { pathToFileURL } from 'node:url'
 import tdigestPkg from 'tdigest'
+import { median, mulberry32 } from './lib/common.js'
+import { evaluationGrid, maxRankError } from './lib/rank-error.js'
 
 const { TDigest: WelchTDigest } = tdigestPkg
 
@@ -27,17 +29,6 @@ try {
   throw new Error('dist/ is missing or stale: run `npx tsc -p tsconfig.build.json` first', {
     cause,
   })
-}
-
-function mulberry32(seed) {
-  let state = seed | 0
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 function normals(n, seed) {
@@ -61,12 +52,6 @@ function withSeededRandom(fn) {
   }
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
-}
-
 // Wall time, plus this thread's CPU time: on a shared machine the wall clock also counts time
 // spent waiting for a core, so both are reported.
 function timeMs(fn) {
@@ -76,52 +61,6 @@ function timeMs(fn) {
   const wall = Number(process.hrtime.bigint() - start) / 1e6
   const used = process.cpuUsage(cpu)
   return { ms: wall, cpuMs: (used.user + used.system) / 1000, result }
-}
-
-function countAtMost(sorted, x) {
-  let lo = 0
-  let hi = sorted.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (sorted[mid] <= x) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-function countBelow(sorted, x) {
-  let lo = 0
-  let hi = sorted.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (sorted[mid] < x) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-function evaluationGrid(sorted, points = 2000) {
-  const n = sorted.length
-  const grid = []
-  for (let i = 0; i <= points; i++) {
-    const x = sorted[Math.floor((i * (n - 1)) / points)]
-    grid.push(x)
-    const below = countBelow(sorted, x)
-    if (below > 0) grid.push(sorted[below - 1])
-  }
-  const lo = sorted[0]
-  const hi = sorted[n - 1]
-  for (let i = 0; i <= points; i++) grid.push(lo + ((hi - lo) * i) / points)
-  return grid
-}
-
-function maxRankError(cdf, sorted, grid) {
-  let worst = 0
-  for (const x of grid) {
-    const err = Math.abs(cdf(x) - countAtMost(sorted, x) / sorted.length)
-    if (err > worst) worst = err
-  }
-  return worst
 }
 
 // Both implementations behind one shape, so every measurement runs the same code path.

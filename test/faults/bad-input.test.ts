@@ -27,8 +27,7 @@
 // accepted versions per model (models[].versions does not exist), so for the service any version
 // of a configured model is valid and those two entries are valid events.
 
-import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -38,7 +37,7 @@ import { freePort } from '../../src/adapters/local-services/free-port.js'
 import { RedisSketchStore } from '../../src/adapters/redis/sketch-store.js'
 import type { InvalidReason } from '../../src/core/events.js'
 import { badEventCorpus, validEventObject } from '../fixtures/bad-events.js'
-import { binPath } from '../helpers/cli.js'
+import { logTail, startServedDetector, type ServedDetector } from '../helpers/detector-process.js'
 import { categoricalFeatures, featureRow, numericalFeatures } from '../helpers/prediction-events.js'
 import { mulberry32 } from '../helpers/random.js'
 import { storedCounts, waitFor } from '../helpers/redis-counts.js'
@@ -262,70 +261,7 @@ class KnownProducer {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The detector process (the same harness as outages.test.ts, kept here so each file stands alone)
-
-interface Detector {
-  readonly pid: number
-  readonly url: string
-  readonly logFile: string
-  exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined
-  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-}
-
-async function startDetector(
-  configPath: string,
-  httpPort: number,
-  logFile: string,
-): Promise<Detector> {
-  const out = openSync(logFile, 'a')
-  let child: ChildProcess
-  try {
-    child = spawn(process.execPath, [binPath, 'run', '--config', configPath, '--from-beginning'], {
-      stdio: ['ignore', out, out],
-    })
-  } finally {
-    closeSync(out)
-  }
-  let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve((exitInfo = { code, signal }))),
-  )
-  const url = `http://127.0.0.1:${httpPort}`
-  await waitFor(
-    'the detector to be ready',
-    async () => {
-      if (exitInfo !== undefined)
-        throw new Error(`detector exited ${JSON.stringify(exitInfo)}:\n${tail(logFile)}`)
-      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(3000) })
-      return res.status === 200 ? true : undefined
-    },
-    60_000,
-  ).catch((error: unknown) => {
-    child.kill('SIGKILL')
-    throw error
-  })
-  return {
-    pid: child.pid as number,
-    url,
-    logFile,
-    exit: () => exitInfo,
-    stop: async () => {
-      if (exitInfo === undefined) {
-        child.kill('SIGTERM')
-        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
-        await exited
-        clearTimeout(timer)
-      }
-      return exitInfo as { code: number | null; signal: NodeJS.Signals | null }
-    },
-  }
-}
-
-function tail(path: string, lines = 30): string {
-  return existsSync(path)
-    ? readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
-    : ''
-}
+// The detector process (started with startServedDetector, test/helpers/detector-process.ts)
 
 /** User + system CPU time of a process so far, from /proc (clock ticks of 1/100 s). */
 function cpuSeconds(pid: number): number {
@@ -487,7 +423,7 @@ describe('bad input between valid events on a real topic', () => {
   let kafka: Kafka
   let admin: Admin | undefined
   let producer: Producer | undefined
-  let detector: Detector | undefined
+  let detector: ServedDetector | undefined
   let known: KnownProducer
   const result = {
     exactBad: 0,
@@ -505,7 +441,7 @@ describe('bad input between valid events on a real topic', () => {
     consumedMetric: 0,
     counts: { rows: 0, perFeature: new Map<string, number>() },
     deadLetters: undefined as DeadLetterCheck | undefined,
-    exitDuringRun: undefined as ReturnType<Detector['exit']>,
+    exitDuringRun: undefined as ReturnType<ServedDetector['exit']>,
     stopExit: undefined as { code: number | null; signal: NodeJS.Signals | null } | undefined,
     bulkSeconds: 0,
     produceSeconds: 0,
@@ -540,7 +476,7 @@ describe('bad input between valid events on a real topic', () => {
       evaluateInterval: '1s',
       logLevel: 'warn',
     })
-    detector = await startDetector(configPath, httpPort, join(dir, 'detector.log'))
+    detector = await startServedDetector(configPath, httpPort, join(dir, 'detector.log'))
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
     known = new KnownProducer(producer, names.input, kinds, valid)
@@ -687,7 +623,7 @@ describe('bad input between valid events on a real topic', () => {
   })
 
   it('never crashes', () => {
-    expect(result.exitDuringRun, tail(detector?.logFile ?? '')).toBeUndefined()
+    expect(result.exitDuringRun, logTail(detector?.logFile ?? '')).toBeUndefined()
     expect(result.stopExit).toEqual({ code: 0, signal: null })
   })
 

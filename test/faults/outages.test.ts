@@ -17,8 +17,7 @@
 // Measured throughout: /readyz every 250 ms, the group's committed offsets (kafkajs admin
 // fetchOffsets) every 500 ms, the process' liveness. At the end: exact per-feature counts in Redis.
 
-import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -28,7 +27,7 @@ import { freePort } from '../../src/adapters/local-services/free-port.js'
 import { startKafka, type LocalKafka } from '../../src/adapters/local-services/kafka.js'
 import { startRedis, type LocalRedis } from '../../src/adapters/local-services/redis.js'
 import { RedisSketchStore } from '../../src/adapters/redis/sketch-store.js'
-import { binPath } from '../helpers/cli.js'
+import { logTail, startServedDetector, type ServedDetector } from '../helpers/detector-process.js'
 import {
   categoricalFeatures,
   numericalFeatures,
@@ -50,63 +49,6 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 // ---------------------------------------------------------------------------------------------
 // The detector as a process
-
-interface Detector {
-  readonly pid: number
-  readonly url: string
-  readonly logFile: string
-  /** exit code/signal once it exited, else undefined */
-  exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined
-  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-}
-
-async function startDetector(
-  configPath: string,
-  httpPort: number,
-  logFile: string,
-): Promise<Detector> {
-  const out = openSync(logFile, 'a')
-  let child: ChildProcess
-  try {
-    child = spawn(process.execPath, [binPath, 'run', '--config', configPath, '--from-beginning'], {
-      stdio: ['ignore', out, out],
-    })
-  } finally {
-    closeSync(out)
-  }
-  let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve((exitInfo = { code, signal }))),
-  )
-  const url = `http://127.0.0.1:${httpPort}`
-  await waitFor(
-    'the detector to be ready',
-    async () => {
-      if (exitInfo !== undefined)
-        throw new Error(`detector exited ${JSON.stringify(exitInfo)}:\n${tail(logFile)}`)
-      return (await readyz(url)).status === 200 ? true : undefined
-    },
-    60_000,
-  ).catch((error: unknown) => {
-    child.kill('SIGKILL')
-    throw error
-  })
-  return {
-    pid: child.pid as number,
-    url,
-    logFile,
-    exit: () => exitInfo,
-    stop: async () => {
-      if (exitInfo === undefined) {
-        child.kill('SIGTERM')
-        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
-        await exited
-        clearTimeout(timer)
-      }
-      return exitInfo as { code: number | null; signal: NodeJS.Signals | null }
-    },
-  }
-}
 
 /** The detector's warnings and errors, by message, with how often each came. */
 function logSummary(path: string): string {
@@ -132,12 +74,6 @@ function logSummary(path: string): string {
     }
   }
   return [...counts].map(([key, n]) => `  ${n} × ${key}`).join('\n')
-}
-
-function tail(path: string, lines = 30): string {
-  return existsSync(path)
-    ? readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
-    : ''
 }
 
 interface ReadyAnswer {
@@ -268,6 +204,69 @@ function makeKafka(brokers: string, clientId: string): Kafka {
   })
 }
 
+/** Creates the input topic, writes the config and starts the detector and a producer. */
+async function startScenario(
+  admin: Admin,
+  kafka: Kafka,
+  dir: string,
+  names: StreamNames,
+  referenceSeed: number,
+  connection: { redisUrl?: string; brokers?: string },
+): Promise<{ detector: ServedDetector; producer: Producer }> {
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic: names.input, numPartitions: PARTITIONS, replicationFactor: 1 }],
+  })
+  const referenceFile = await writeReference(dir, 5000, referenceSeed)
+  const httpPort = await freePort()
+  const configPath = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, referenceFile, {
+    ...connection,
+    httpPort,
+    evaluateInterval: '1s',
+  })
+  const detector = await startServedDetector(configPath, httpPort, join(dir, 'detector.log'))
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
+  await producer.connect()
+  return { detector, producer }
+}
+
+/**
+ * Once the stream has stopped: the counts in Redis (waiting for them to be exact), the committed
+ * offsets (waiting for them to reach the end), the dead letters and the invalid-events metric.
+ */
+async function settleAndMeasure(
+  kafka: Kafka,
+  admin: Admin,
+  redis: string,
+  names: StreamNames,
+  from: number,
+  detectorUrl: string,
+  stream: { produced: number; bad: number },
+): Promise<{
+  counts: { rows: number; perFeature: Map<string, number> }
+  committedEnd: number
+  deadLetters: { total: number; distinct: number; reasons: string[] }
+  invalidMetric: number
+  endOffsets: number
+}> {
+  const counts = await exactCounts(redis, names, from, stream.produced, 90_000)
+  await waitFor(
+    'the committed offsets to reach the end',
+    async () =>
+      (await committedTotal(admin, names.groupId, names.input)) === stream.produced + stream.bad
+        ? true
+        : undefined,
+    30_000,
+  ).catch(() => undefined)
+  return {
+    counts,
+    committedEnd: await committedTotal(admin, names.groupId, names.input),
+    deadLetters: await readDeadLetters(kafka, names.deadLetter, names.input, stream.bad, 30_000),
+    invalidMetric: await invalidTotal(detectorUrl),
+    endOffsets: await endOffsetsTotal(admin, names.input),
+  }
+}
+
 async function exactCounts(
   redis: string,
   names: StreamNames,
@@ -371,7 +370,7 @@ describe('Redis outage: 30 s down (SIGKILL), started again on the same port with
   const names = streamNames()
   const started = Date.now()
   let redis: LocalRedis | undefined
-  let detector: Detector | undefined
+  let detector: ServedDetector | undefined
   let kafka: Kafka
   let admin: Admin
   let producer: Producer
@@ -389,7 +388,7 @@ describe('Redis outage: 30 s down (SIGKILL), started again on the same port with
     committedAtKill: 0,
     committedEnd: 0,
     endOffsets: 0,
-    exitDuringRun: undefined as ReturnType<Detector['exit']>,
+    exitDuringRun: undefined as ReturnType<ServedDetector['exit']>,
     stopExit: undefined as { code: number | null; signal: NodeJS.Signals | null } | undefined,
     pausedLogLines: 0,
     resumedLogLines: 0,
@@ -407,20 +406,9 @@ describe('Redis outage: 30 s down (SIGKILL), started again on the same port with
     kafka = makeKafka(kafkaBrokers(), `fault-redis-${names.id}`)
     admin = kafka.admin()
     await admin.connect()
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic: names.input, numPartitions: PARTITIONS, replicationFactor: 1 }],
-    })
-    const referenceFile = await writeReference(dir, 5000, 17)
-    const httpPort = await freePort()
-    const configPath = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, referenceFile, {
+    ;({ detector, producer } = await startScenario(admin, kafka, dir, names, 17, {
       redisUrl: redis.url,
-      httpPort,
-      evaluateInterval: '1s',
-    })
-    detector = await startDetector(configPath, httpPort, join(dir, 'detector.log'))
-    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
-    await producer.connect()
+    }))
 
     const stream = new SteadyStream(producer, names.input, 50) // ~500 events/s
     const url = detector.url
@@ -443,25 +431,10 @@ describe('Redis outage: 30 s down (SIGKILL), started again on the same port with
     await stream.stop()
     result.produced = stream.produced
     result.bad = stream.bad
-    result.counts = await exactCounts(redis.url, names, started - 5000, result.produced, 90_000)
-    await waitFor(
-      'the committed offsets to reach the end',
-      async () =>
-        (await committedTotal(admin, names.groupId, names.input)) === result.produced + result.bad
-          ? true
-          : undefined,
-      30_000,
-    ).catch(() => undefined)
-    result.committedEnd = await committedTotal(admin, names.groupId, names.input)
-    result.deadLetters = await readDeadLetters(
-      kafka,
-      names.deadLetter,
-      names.input,
-      result.bad,
-      30_000,
+    Object.assign(
+      result,
+      await settleAndMeasure(kafka, admin, redis.url, names, started - 5000, url, stream),
     )
-    result.invalidMetric = await invalidTotal(url)
-    result.endOffsets = await endOffsetsTotal(admin, names.input)
     await ready.stop()
     await committed.stop()
     result.readyzSamples = ready.samples
@@ -485,7 +458,7 @@ describe('Redis outage: 30 s down (SIGKILL), started again on the same port with
 
   it('keeps running: no crash, and a clean exit on SIGTERM afterwards', () => {
     console.log(`[faults] detector warnings and errors:\n${logSummary(detector?.logFile ?? '')}`)
-    expect(result.exitDuringRun, tail(detector?.logFile ?? '')).toBeUndefined()
+    expect(result.exitDuringRun, logTail(detector?.logFile ?? '')).toBeUndefined()
     expect(result.stopExit).toEqual({ code: 0, signal: null })
     expect(result.pausedLogLines).toBeGreaterThanOrEqual(1)
     expect(result.resumedLogLines).toBeGreaterThanOrEqual(1)
@@ -571,7 +544,7 @@ describe('Kafka outage: the broker stopped and started again (same ports, same l
   const names = streamNames()
   const started = Date.now()
   let broker: LocalKafka | undefined
-  let detector: Detector | undefined
+  let detector: ServedDetector | undefined
   let kafka: Kafka
   let admin: Admin | undefined
   let producer: Producer | undefined
@@ -590,7 +563,7 @@ describe('Kafka outage: the broker stopped and started again (same ports, same l
     readyzSamples: [] as Array<Sample<ReadyAnswer>>,
     committedEnd: 0,
     endOffsets: 0,
-    exitDuringRun: undefined as ReturnType<Detector['exit']>,
+    exitDuringRun: undefined as ReturnType<ServedDetector['exit']>,
     stopExit: undefined as { code: number | null; signal: NodeJS.Signals | null } | undefined,
   }
 
@@ -608,20 +581,9 @@ describe('Kafka outage: the broker stopped and started again (same ports, same l
     kafka = makeKafka(broker.brokers, `fault-kafka-${names.id}`)
     admin = kafka.admin()
     await admin.connect()
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic: names.input, numPartitions: PARTITIONS, replicationFactor: 1 }],
-    })
-    const referenceFile = await writeReference(dir, 5000, 23)
-    const httpPort = await freePort()
-    const configPath = await writeStreamConfig(join(dir, 'driftwatch.yaml'), names, referenceFile, {
+    ;({ detector, producer } = await startScenario(admin, kafka, dir, names, 23, {
       brokers: broker.brokers,
-      httpPort,
-      evaluateInterval: '1s',
-    })
-    detector = await startDetector(configPath, httpPort, join(dir, 'detector.log'))
-    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
-    await producer.connect()
+    }))
 
     const stream = new SteadyStream(producer, names.input, 50)
     const url = detector.url
@@ -650,26 +612,10 @@ describe('Kafka outage: the broker stopped and started again (same ports, same l
     await stream.stop()
     result.produced = stream.produced
     result.bad = stream.bad
-    result.counts = await exactCounts(redisUrl(), names, started - 5000, result.produced, 90_000)
-    await waitFor(
-      'the committed offsets to reach the end',
-      async () =>
-        (await committedTotal(admin as Admin, names.groupId, names.input)) ===
-        result.produced + result.bad
-          ? true
-          : undefined,
-      30_000,
-    ).catch(() => undefined)
-    result.committedEnd = await committedTotal(admin, names.groupId, names.input)
-    result.deadLetters = await readDeadLetters(
-      kafka,
-      names.deadLetter,
-      names.input,
-      result.bad,
-      30_000,
+    Object.assign(
+      result,
+      await settleAndMeasure(kafka, admin, redisUrl(), names, started - 5000, url, stream),
     )
-    result.invalidMetric = await invalidTotal(url)
-    result.endOffsets = await endOffsetsTotal(admin, names.input)
     await ready.stop()
     result.readyzSamples = ready.samples
     result.exitDuringRun = detector.exit()
@@ -686,7 +632,7 @@ describe('Kafka outage: the broker stopped and started again (same ports, same l
 
   it('keeps running: no crash, and a clean exit on SIGTERM afterwards', () => {
     console.log(`[faults] detector warnings and errors:\n${logSummary(detector?.logFile ?? '')}`)
-    expect(result.exitDuringRun, tail(detector?.logFile ?? '')).toBeUndefined()
+    expect(result.exitDuringRun, logTail(detector?.logFile ?? '')).toBeUndefined()
     expect(result.stopExit).toEqual({ code: 0, signal: null })
   })
 

@@ -3,8 +3,9 @@
 // stop has a deadline.
 
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs'
 import { binPath } from './cli.js'
+import { waitFor } from './redis-counts.js'
 
 export interface Detector {
   readonly child: ChildProcess
@@ -85,4 +86,78 @@ function startWatchdog(child: ChildProcess): ChildProcess | undefined {
   watchdog.unref()
   ;(watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.()
   return watchdog
+}
+
+export type ExitInfo = { code: number | null; signal: NodeJS.Signals | null }
+
+/** A detector serving HTTP on a known port, for tests that watch /readyz and /metrics. */
+export interface ServedDetector {
+  readonly pid: number
+  readonly url: string
+  readonly logFile: string
+  /** Exit code and signal once it exited, else undefined. */
+  exit(): ExitInfo | undefined
+  /** SIGTERM, SIGKILL after 20 s; its exit. */
+  stop(): Promise<ExitInfo>
+}
+
+/** `driftwatch run --config <configPath> --from-beginning`, resolved once /readyz answers 200. */
+export async function startServedDetector(
+  configPath: string,
+  httpPort: number,
+  logFile: string,
+): Promise<ServedDetector> {
+  const out = openSync(logFile, 'a')
+  let child: ChildProcess
+  try {
+    child = spawn(process.execPath, [binPath, 'run', '--config', configPath, '--from-beginning'], {
+      stdio: ['ignore', out, out],
+    })
+  } finally {
+    closeSync(out)
+  }
+  let exitInfo: ExitInfo | undefined
+  const exited = new Promise<ExitInfo>((resolve) =>
+    child.once('exit', (code, signal) => resolve((exitInfo = { code, signal }))),
+  )
+  const url = `http://127.0.0.1:${httpPort}`
+  await waitFor(
+    'the detector to be ready',
+    async () => {
+      if (exitInfo !== undefined)
+        throw new Error(`detector exited ${JSON.stringify(exitInfo)}:\n${logTail(logFile)}`)
+      try {
+        const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(3000) })
+        return res.status === 200 ? true : undefined
+      } catch {
+        return undefined
+      }
+    },
+    60_000,
+  ).catch((error: unknown) => {
+    child.kill('SIGKILL')
+    throw error
+  })
+  return {
+    pid: child.pid as number,
+    url,
+    logFile,
+    exit: () => exitInfo,
+    stop: async () => {
+      if (exitInfo === undefined) {
+        child.kill('SIGTERM')
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+        await exited
+        clearTimeout(timer)
+      }
+      return exitInfo as ExitInfo
+    },
+  }
+}
+
+/** The last lines of a log file ('' when there is none). */
+export function logTail(path: string, lines = 30): string {
+  return existsSync(path)
+    ? readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+    : ''
 }
