@@ -19,6 +19,11 @@ if [[ ${#missing[@]} -gt 0 ]]; then
 else
   echo 'redis-server, java, mvn and openssl already installed'
 fi
+# pyarrow writes the big Parquet files of the streaming-memory test and the benchmarks.
+if ! python3 -c 'import pyarrow.parquet' 2> /dev/null; then
+  echo 'pip install pyarrow==26.0.1'
+  python3 -m pip install --quiet 'pyarrow==26.0.1' || python3 -m pip install --quiet --break-system-packages 'pyarrow==26.0.1'
+fi
 bash scripts/ci/install-chromium.sh
 bash scripts/ci/install-prometheus.sh
 if ! command -v node > /dev/null || ! command -v npm > /dev/null; then

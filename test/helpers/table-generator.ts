@@ -4,7 +4,6 @@
 // categoricals, a boolean and a sparse column) so rows/s numbers transfer to the 1M x 23 benchmark.
 // Files are written in batches so generating a large file never holds it in memory.
 
-import { execFileSync } from 'node:child_process'
 import { open } from 'node:fs/promises'
 
 export type GeneratedCell = number | string | boolean | null
@@ -105,34 +104,4 @@ export async function writeGeneratedJsonl(
     }
   }
   await writeLines(path, lines())
-}
-
-/** True when python3 can import pyarrow, which the Parquet helpers and fixtures need. */
-export function hasPyarrow(): boolean {
-  try {
-    execFileSync('python3', ['-c', 'import pyarrow.parquet'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
-/**
- * Converts a CSV written above to Parquet with pandas' own dtype inference, so the Parquet file
- * holds what a Python pipeline would have read from the CSV.
- */
-export function csvToParquet(
-  csvPath: string,
-  parquetPath: string,
-  options: { rowGroupSize?: number } = {},
-): void {
-  const script = [
-    'import sys, pandas as pd',
-    'df = pd.read_csv(sys.argv[1])',
-    'rg = int(sys.argv[3]) if sys.argv[3] != "0" else None',
-    'df.to_parquet(sys.argv[2], engine="pyarrow", index=False, row_group_size=rg)',
-  ].join('\n')
-  execFileSync('python3', ['-c', script, csvPath, parquetPath, String(options.rowGroupSize ?? 0)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
 }
