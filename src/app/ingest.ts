@@ -363,8 +363,7 @@ export class Ingestor {
       if (this.#options.models.size > 1) await this.#registerNewPartitions()
       const commits = new Map<string, { ref: PartitionRef; nextOffset: bigint }>()
       for (const [model, runtime] of this.#options.models) {
-        const outcome = await this.#flushModel(model, runtime)
-        if (outcome === 'stale') continue
+        await this.#flushModel(model, runtime)
       }
       for (const entry of this.#partitions.values()) {
         let smallest: bigint | null = null
@@ -424,7 +423,7 @@ export class Ingestor {
     }
   }
 
-  async #flushModel(model: string, runtime: ModelRuntime): Promise<'applied' | 'stale' | 'idle'> {
+  async #flushModel(model: string, runtime: ModelRuntime): Promise<void> {
     const now = this.#options.now()
     const partitions = []
     const buckets = []
@@ -454,7 +453,7 @@ export class Ingestor {
       }
       touched.push({ entry, state })
     }
-    if (partitions.length === 0) return 'idle'
+    if (partitions.length === 0) return
     const outcome = await this.#options.store.applyFlush({
       model,
       partitions,
@@ -479,14 +478,13 @@ export class Ingestor {
         if (reloaded.startOffset !== null)
           this.#options.source.seek(entry.ref, reloaded.startOffset.toString())
       }
-      return 'stale'
+      return
     }
     for (const { state } of touched) {
       state.expected = (state.nextOffset as bigint).toString()
       state.dirty.clear()
       evictClosed(state, runtime.spec)
     }
-    return 'applied'
   }
 
   async stop(): Promise<void> {
