@@ -88,7 +88,7 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       ModelRuntime & { snapshot: ReferenceSnapshot; config: ModelConfig }
     >()
     for (const [i, model] of config.models.entries()) {
-      const snapshot = await loadReference(model, references)
+      const snapshot = await loadReference(model, references, logger)
       let runtime: ModelRuntime
       try {
         runtime = runtimeOf(model, snapshot)
@@ -271,12 +271,19 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
 async function loadReference(
   model: ModelConfig,
   references: RedisReferenceStore,
+  logger: Logger,
 ): Promise<ReferenceSnapshot> {
   if (model.reference !== undefined) {
     const snapshot = await readReferenceFile(model.reference.file)
     const json = snapshotToJSON(snapshot)
-    await references.put(model.name, JSON.stringify(json), json.id)
-    return { ...snapshot, id: json.id }
+    const seed = await references.seedFromFile(model.name, JSON.stringify(json), json.id)
+    if (seed.applied) return { ...snapshot, id: json.id }
+    // An operator replaced the reference through the admin API since this file was seeded: a
+    // restart must not undo that. A changed file would be applied (a new decision).
+    logger.warn(
+      { model: model.name, referenceId: seed.currentId, file: model.reference.file },
+      'keeping the reference put through the admin API; the unchanged reference file is not applied',
+    )
   }
   const stored = await references.current(model.name)
   if (stored === null) {

@@ -102,4 +102,17 @@ export interface LeaseStore {
 export interface ReferenceStore {
   put(model: string, snapshotJson: string, id: string): Promise<void>
   current(model: string): Promise<string | null>
+  /**
+   * Offers the snapshot of the model's configured reference file at start. It becomes current
+   * when no reference is stored, or when the file changed since it last seeded one; a reference
+   * an operator put since (through the admin API) stays current while the file is unchanged.
+   */
+  seedFromFile(model: string, snapshotJson: string, id: string): Promise<ReferenceSeed>
+}
+
+export interface ReferenceSeed {
+  /** True when the file's snapshot is current now. */
+  readonly applied: boolean
+  /** The id of the current reference. */
+  readonly currentId: string
 }

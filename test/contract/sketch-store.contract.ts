@@ -640,6 +640,52 @@ export function describeReferenceStoreContract(
 
     it('rejects an empty id', async () => {
       await expectInvalid(references().put(newModel(), '{}', ''))
+      await expectInvalid(references().seedFromFile(newModel(), '{}', ''))
+    })
+
+    it('seeds from the file when nothing is stored, and again when the file changed', async () => {
+      const model = newModel()
+      expect(await references().seedFromFile(model, 'file v1', 'f1')).toEqual({
+        applied: true,
+        currentId: 'f1',
+      })
+      expect(await references().current(model)).toBe('file v1')
+      expect(await references().seedFromFile(model, 'file v1', 'f1')).toEqual({
+        applied: true,
+        currentId: 'f1',
+      })
+      expect(await references().seedFromFile(model, 'file v2', 'f2')).toEqual({
+        applied: true,
+        currentId: 'f2',
+      })
+      expect(await references().current(model)).toBe('file v2')
+    })
+
+    it('keeps a reference put through the admin API while the file is unchanged', async () => {
+      const model = newModel()
+      await references().seedFromFile(model, 'file v1', 'f1')
+      await references().put(model, 'admin', 'a1')
+      // a restart offers the same file: the operator's choice stands
+      expect(await references().seedFromFile(model, 'file v1', 'f1')).toEqual({
+        applied: false,
+        currentId: 'a1',
+      })
+      expect(await references().current(model)).toBe('admin')
+      // a new file is a new decision and wins
+      expect(await references().seedFromFile(model, 'file v2', 'f2')).toEqual({
+        applied: true,
+        currentId: 'f2',
+      })
+      expect(await references().current(model)).toBe('file v2')
+    })
+
+    it('seeds a file over a reference stored by an older version (no seed recorded)', async () => {
+      const model = newModel()
+      await references().put(model, 'stored before seeds existed', 'old')
+      expect(await references().seedFromFile(model, 'file v1', 'f1')).toEqual({
+        applied: true,
+        currentId: 'f1',
+      })
     })
   })
 }

@@ -7,6 +7,7 @@
 //   <prefix>:{<model>}:evaluation           hash  windowEnd, state (last committed evaluation)
 //   <prefix>:{<model>}:reference            string  id of the current reference snapshot
 //   <prefix>:{<model>}:reference:<id>       string  reference snapshot JSON
+//   <prefix>:{<model>}:reference-seed       string  id last seeded from the model's reference file
 //
 // The model sits in a `{hash tag}`: Redis Cluster hashes only the text between the first `{` and
 // the next `}`, so every key of one model lives in one slot and a Lua script may touch any set of
@@ -26,6 +27,7 @@ export interface RedisKeys {
   evaluation(model: string): string
   reference(model: string): string
   referenceSnapshot(model: string, id: string): string
+  referenceSeed(model: string): string
   /** One key of every kind for `model` (the cluster test checks they share a slot). */
   allKinds(model: string): string[]
 }
@@ -71,6 +73,7 @@ export function redisKeys(prefix: string): RedisKeys {
       checkReferenceId(id)
       return `${base(model)}:reference:${id}`
     },
+    referenceSeed: (model) => `${base(model)}:reference-seed`,
     allKinds: (model) => [
       keys.checkpoints(model),
       keys.bucket(model, 0),
@@ -79,6 +82,7 @@ export function redisKeys(prefix: string): RedisKeys {
       keys.evaluation(model),
       keys.reference(model),
       keys.referenceSnapshot(model, 'id'),
+      keys.referenceSeed(model),
     ],
   }
   return keys

@@ -2,10 +2,12 @@
 // both written in one MULTI (one slot: the model's hash tag). Snapshots are kept after a newer
 // one becomes current, so a report can still name what it was compared with.
 
-import type { ReferenceStore } from '../../ports/sketch-store.js'
+import { DriftwatchError } from '../../errors.js'
+import type { ReferenceSeed, ReferenceStore } from '../../ports/sketch-store.js'
+import { checkReferenceId } from '../store-arguments.js'
 import { withRedisErrors } from './errors.js'
 import { redisKeys, type RedisKeys } from './keys.js'
-import type { RedisClient } from './scripts.js'
+import { defineScripts, runScript, type RedisClient } from './scripts.js'
 
 export class RedisReferenceStore implements ReferenceStore {
   readonly #client: RedisClient
@@ -14,6 +16,7 @@ export class RedisReferenceStore implements ReferenceStore {
   constructor(client: RedisClient, keyPrefix: string) {
     this.#client = client
     this.#keys = redisKeys(keyPrefix)
+    defineScripts(client)
   }
 
   async put(model: string, snapshotJson: string, id: string): Promise<void> {
@@ -44,5 +47,29 @@ export class RedisReferenceStore implements ReferenceStore {
         return this.#client.get(this.#keys.referenceSnapshot(model, id))
       },
     )
+  }
+
+  async seedFromFile(model: string, snapshotJson: string, id: string): Promise<ReferenceSeed> {
+    checkReferenceId(id)
+    const reply = await withRedisErrors(
+      () => `seed the reference of model ${model} from its file`,
+      () =>
+        runScript(
+          this.#client,
+          'seed-reference',
+          [
+            this.#keys.reference(model),
+            this.#keys.referenceSeed(model),
+            this.#keys.referenceSnapshot(model, id),
+          ],
+          [id, snapshotJson],
+        ),
+    )
+    if (!Array.isArray(reply) || typeof reply[1] !== 'string' || (reply[0] !== 0 && reply[0] !== 1))
+      throw new DriftwatchError(
+        'REDIS_ERROR',
+        `redis script seed-reference returned ${JSON.stringify(reply)}`,
+      )
+    return { applied: reply[0] === 1, currentId: reply[1] }
   }
 }

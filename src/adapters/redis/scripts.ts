@@ -17,6 +17,7 @@ export const scriptNames = [
   'acquire-lease',
   'release-lease',
   'commit-evaluation',
+  'seed-reference',
 ] as const
 export type ScriptName = (typeof scriptNames)[number]
 
