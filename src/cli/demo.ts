@@ -65,11 +65,29 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   const driftAfterMs = requireDuration('--drift-after', flags.driftAfter)
   const durationMs =
     flags.duration === undefined ? undefined : requireDuration('--duration', flags.duration)
-  const say = (line: string): void => void process.stdout.write(line + '\n')
   const dir = await mkdtemp(join(tmpdir(), 'driftwatch-demo-'))
   const abort = new AbortController()
+  // `npm run demo | tee demo.log` and Ctrl-C: tee dies with the same SIGINT, and every later write
+  // to stdout fails with EPIPE. Nobody reads any more, so stop quietly and still clean up.
+  let outputClosed = false
+  const say = (line: string): void => {
+    if (!outputClosed) process.stdout.write(line + '\n')
+  }
+  const onOutputError = (error: NodeJS.ErrnoException): void => {
+    if (error.code !== 'EPIPE') throw error
+    outputClosed = true
+    abort.abort()
+  }
+  process.stdout.on('error', onOutputError)
+  let firstSignalAt = 0
   const onSignal = (): void => {
-    if (abort.signal.aborted) process.exit(130)
+    // One Ctrl-C can arrive twice (from the terminal and forwarded by npm): only a second press,
+    // a moment later, skips the clean-up.
+    if (abort.signal.aborted) {
+      if (Date.now() - firstSignalAt > 1000) process.exit(130)
+      return
+    }
+    firstSignalAt = Date.now()
     say('\nstopping…')
     abort.abort()
   }
@@ -170,6 +188,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     for (const step of cleanup.reverse()) await step().catch(() => undefined)
+    process.stdout.off('error', onOutputError)
   }
 }
 
@@ -241,7 +260,7 @@ async function watchOutputs(
         '',
         ' Ctrl-C stops everything.',
       ]
-      process.stdout.write(lines.join('\n') + '\n')
+      say(lines.join('\n'))
       return Promise.resolve()
     },
   })

@@ -1,8 +1,11 @@
 // The README's first command, `npm run demo`, is `driftwatch demo`: run it fast (event time 20×
 // the wall clock) against the suite's Kafka and Redis and check that the drift it stages is found.
 
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { runCli } from '../helpers/cli.js'
+import { binPath, runCli } from '../helpers/cli.js'
 import { kafkaBrokers, redisUrl } from '../helpers/services.js'
 
 describe('driftwatch demo', () => {
@@ -35,4 +38,43 @@ describe('driftwatch demo', () => {
     expect(firing.sort()).toEqual(['f01', 'f05', 'f12'])
     expect(result.stdout).toMatch(/^report .*critical: f01, f05, f12$/m)
   }, 180_000)
+})
+
+describe('driftwatch demo piped into a reader that dies first (`npm run demo | tee log`, Ctrl-C)', () => {
+  it('stops cleanly on SIGINT: no EPIPE crash, its temp folder removed', async () => {
+    const child = spawn(
+      process.execPath,
+      [binPath, 'demo', '--rate', '500', '--speed', '20', '--port', '0'],
+      {
+        env: { ...process.env, KAFKA_BROKERS: kafkaBrokers(), REDIS_URL: redisUrl() },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    let stdout = ''
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    )
+    const logFile = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no start line in time:\n${stdout}`)), 90_000)
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString()
+        const match = /logs in (\S+driftwatch\.log)/.exec(stdout)
+        if (match?.[1] !== undefined) {
+          clearTimeout(timer)
+          resolve(match[1])
+        }
+      })
+    })
+    expect(existsSync(dirname(logFile))).toBe(true)
+    // tee dies first: our read end closes, then the demo gets Ctrl-C's SIGINT
+    child.stdout.destroy()
+    child.kill('SIGINT')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    const exit = await exited.finally(() => clearTimeout(timer))
+    expect(stderr).not.toMatch(/EPIPE|Unhandled|^driftwatch: error/m)
+    expect(exit).toEqual({ code: 0, signal: null })
+    expect(existsSync(dirname(logFile))).toBe(false)
+  }, 150_000)
 })
