@@ -10,6 +10,7 @@ export default tseslint.config(
       '.cache/**',
       '*.config.*',
       'benchmarks/**/*.js',
+      'scripts/**/*.mjs',
     ],
   },
   ...tseslint.configs.recommendedTypeChecked,
