@@ -1,7 +1,7 @@
 // Standard prediction events for the ingest benchmark: the 23 features of feature-data.js in the
 // input contract's JSON (src/core/events.ts), with the fields producers typically add and the
-// decoder ignores (a request id, a host), about 640 bytes each like the events in
-// /work/shared/notes/perf-facts.md. Deterministic for a seed.
+// decoder ignores (a request id, a host), about 640 bytes each, the size of
+// the events our users log from their model servers. Deterministic for a seed.
 
 import { mulberry32 } from './common.js'
 import { columnNames, rowGenerator } from './feature-data.js'

@@ -1,6 +1,6 @@
 // The evaluator loop: for each model it holds the Redis lease for, it evaluates every window that
 // is due, publishes the reports, alerts and retrain requests, and records the window — only while
-// its fencing token is still current (DESIGN.md invariant 4). Publishing happens before the
+// its fencing token is still current (docs/architecture.md, guarantee 4). Publishing happens before the
 // record: a crash in between re-publishes that window with the same reportId (consumers dedupe
 // on it) rather than losing it.
 

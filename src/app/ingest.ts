@@ -1,6 +1,6 @@
 // The ingest loop: Kafka batches in, per-model partition state in memory, one atomic flush per
 // model into the store every `flushInterval`. See ports/sketch-store.ts for why this counts every
-// valid event exactly once, and DESIGN.md invariants 1, 3 and 5.
+// valid event exactly once, and docs/architecture.md, guarantees 1, 3 and 5.
 //
 // Order inside a flush matters: dead letters are written to Kafka first, then each model's state
 // and checkpoints go to Redis, and only then is the Kafka offset committed (a hint). A failure at

@@ -1,4 +1,4 @@
-// Decoding one Kafka message value into a prediction event (DESIGN.md, Contracts: input event).
+// Decoding one Kafka message value into a prediction event (docs/architecture.md, Contracts: input event).
 //
 // This is the detector's hot path, and invariant 3 says bad input never stops the stream: the
 // decoder never throws on data. Every rejection is a value with a reason from a closed list

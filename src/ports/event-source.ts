@@ -34,7 +34,7 @@ export interface EventSource {
   start(handlers: EventSourceHandlers): Promise<void>
   /** Next batch of this partition starts at `offset`. */
   seek(ref: PartitionRef, offset: string): void
-  /** A hint only: Redis holds the truth (DESIGN.md invariant 1). */
+  /** A hint only: Redis holds the truth (docs/architecture.md, guarantee 1). */
   commit(
     offsets: ReadonlyArray<{ readonly ref: PartitionRef; readonly nextOffset: string }>,
   ): Promise<void>

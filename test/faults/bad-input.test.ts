@@ -1,4 +1,4 @@
-// DESIGN.md invariant 3, "bad input never stops the stream", against real Kafka and Redis and the
+// docs/architecture.md, guarantee 3, "bad input never stops the stream", against real Kafka and Redis and the
 // built `driftwatch run` process. The bad-event corpus (test/fixtures/bad-events.ts) plus a few
 // kinds only a running service can judge (a timestamp two days ahead of its clock, a Kafka
 // tombstone) go onto a 3-partition topic between valid events:

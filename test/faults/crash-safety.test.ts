@@ -1,4 +1,4 @@
-// Crash safety (issue "Prove it under faults", part 1; DESIGN.md invariants 1 and 4): three
+// Crash safety (issue "Prove it under faults", part 1; docs/architecture.md, guarantees 1 and 4): three
 // detector processes (`bin/driftwatch.js run`) share one consumer group on a 6-partition topic
 // holding 1,000,000 events, and a driver SIGKILLs a random instance at random moments, restarting
 // it each time. Afterwards every (bucket, partition) cell in Redis holds exactly the events

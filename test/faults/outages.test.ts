@@ -1,4 +1,4 @@
-// DESIGN.md invariant 5, "outages pause, never lose", proved against real services: the
+// docs/architecture.md, guarantee 5, "outages pause, never lose", proved against real services: the
 // built `driftwatch run` process consumes a steady stream while first its Redis and then its
 // Kafka broker go away and come back on the same port with their data.
 //

@@ -1,4 +1,4 @@
-// Rebalances (issue "Prove it under faults", part 2; DESIGN.md invariants 1 and 4).
+// Rebalances (issue "Prove it under faults", part 2; docs/architecture.md, guarantees 1 and 4).
 //
 // 1. Detector processes join and leave one consumer group while a 6-partition topic is being
 //    written: start one, add two, stop one with SIGTERM, add one, then freeze one (SIGSTOP) past

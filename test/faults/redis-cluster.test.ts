@@ -1,7 +1,7 @@
 // The streaming detector on a real three-master Redis Cluster (issue "Prove it under faults",
 // part 4): a small real stream through the run's Kafka, the detector in-process with
 // `redis.cluster: true`. Every event must be counted exactly once, reports must be published, and
-// every key the detector actually wrote for the model must sit in one slot (DESIGN.md invariant 1:
+// every key the detector actually wrote for the model must sit in one slot (docs/architecture.md, guarantee 1:
 // keys written atomically together share a hash tag). A MULTI, script or pipeline that crossed
 // slots would fail here with CROSSSLOT; a lookup that ignored MOVED would lose counts.
 

@@ -1,6 +1,6 @@
 // The input topics through a kafkajs consumer group. Offsets are resolved per batch only to move
 // the fetch position; nothing is committed automatically. The app commits (as a hint) after Redis
-// holds the state, and on assignment seeks to Redis' checkpoints (DESIGN.md invariant 1).
+// holds the state, and on assignment seeks to Redis' checkpoints (docs/architecture.md, guarantee 1).
 
 import type { Consumer, Kafka } from 'kafkajs'
 import type { EventSource, EventSourceHandlers } from '../../ports/event-source.js'

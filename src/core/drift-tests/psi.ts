@@ -1,4 +1,4 @@
-// Population Stability Index, the users' definition (DESIGN.md):
+// Population Stability Index, the users' definition (README, Statistics):
 //   bins    numerical: the reference deciles as breakpoints, outer edges open, [e_i, e_{i+1});
 //           categorical: the categories either side has.
 //   shares  counts / n on each side, clipped below at 1e-4 (an empty bin would be ln 0)

@@ -1,6 +1,6 @@
 // Two models on one partition, and a crash between their first flushes: each model's flush is its
 // own atomic step, so one model can end up stored and the other not. The restarted consumer must
-// still count every event of both exactly once (DESIGN.md invariant 1), wherever Kafka's
+// still count every event of both exactly once (docs/architecture.md, guarantee 1), wherever Kafka's
 // committed offset (a hint, never written here) would have had it resume.
 
 import { pino } from 'pino'
