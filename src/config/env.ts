@@ -26,7 +26,17 @@ const overrides: ReadonlyArray<{
         .filter(Boolean),
   },
   { env: 'DRIFTWATCH_REDIS_URL', path: ['redis', 'url'], parse: (v) => v },
-  { env: 'DRIFTWATCH_HTTP_PORT', path: ['http', 'port'], parse: (v) => Number(v) },
+  {
+    env: 'DRIFTWATCH_HTTP_PORT',
+    path: ['http', 'port'],
+    parse: (v) => {
+      // Number('abc') is NaN, which the schema would report as `http.port` without naming the
+      // variable the value came from.
+      if (!/^\d+$/.test(v.trim()))
+        throw new ConfigError('DRIFTWATCH_HTTP_PORT', `expected a port number, got '${v}'`)
+      return Number(v)
+    },
+  },
   { env: 'DRIFTWATCH_HTTP_HOST', path: ['http', 'host'], parse: (v) => v },
   { env: 'DRIFTWATCH_LOG_LEVEL', path: ['logLevel'], parse: (v) => v },
 ]
