@@ -2,8 +2,9 @@
 // one without dev dependencies and running as a numeric non-root user, a health check on
 // /healthz, the metrics port exposed, and a .dockerignore that keeps local state out.
 
-import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { readdirSync, readFileSync } from 'node:fs'
+import { builtinModules } from 'node:module'
+import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { serviceConfigSchema } from '../../src/config/service.js'
 
@@ -82,5 +83,34 @@ describe('Dockerfile', () => {
       .filter((i) => i.op === 'COPY' && !i.args.includes('--from='))
       .flatMap((i) => i.args.split(/\s+/).slice(0, -1))
     for (const path of copied) expect(ignored, path).not.toContain(path.replace(/^\.\//, ''))
+  })
+
+  it('the runtime stage has every package src/ imports (it installs production dependencies only)', () => {
+    const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>
+    }
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory()
+          ? files(join(dir, e.name))
+          : e.name.endsWith('.ts')
+            ? [join(dir, e.name)]
+            : [],
+      )
+    const imported = new Set<string>()
+    for (const file of files(resolve(root, 'src'))) {
+      const text = readFileSync(file, 'utf8')
+      for (const [, fromSpec, dynamicSpec] of text.matchAll(
+        /\bfrom '([^'.][^']*)'|\bimport\('([^'.][^']*)'\)/g,
+      )) {
+        const spec = fromSpec ?? dynamicSpec
+        if (spec === undefined || spec.startsWith('node:') || builtinModules.includes(spec))
+          continue
+        const parts = spec.split('/')
+        imported.add(spec.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] as string))
+      }
+    }
+    expect(imported.size).toBeGreaterThan(5)
+    for (const name of imported) expect(Object.keys(pkg.dependencies), name).toContain(name)
   })
 })
