@@ -248,6 +248,64 @@ describe('docker-compose.yml', () => {
   })
 })
 
+describe('deploy/alertmanager/alertmanager.yml', () => {
+  interface Route {
+    receiver?: string
+    matchers?: string[]
+    routes?: Route[]
+  }
+  const config = parseYaml(read('deploy/alertmanager/alertmanager.yml')) as {
+    route: Route
+    receivers: Array<{ name: string }>
+    inhibit_rules?: Array<{ source_matchers: string[]; target_matchers: string[]; equal: string[] }>
+  }
+  const rules = parseYaml(read('deploy/prometheus/rules.yml')) as {
+    groups: Array<{ rules: Array<{ alert: string; labels: Record<string, string> }> }>
+  }
+  const alerts = rules.groups.flatMap((g) => g.rules)
+
+  it('routes to receivers it defines, by labels our rules set', () => {
+    const receivers = new Set(config.receivers.map((r) => r.name))
+    const severities = new Set(alerts.map((a) => a.labels['severity']))
+    const walk = (route: Route): void => {
+      if (route.receiver !== undefined) expect(receivers, route.receiver).toContain(route.receiver)
+      for (const matcher of route.matchers ?? []) {
+        const [, label, value] = /^(\w+)="([^"]*)"$/.exec(matcher) ?? []
+        expect(label, matcher).toBe('severity')
+        expect(severities, matcher).toContain(value)
+      }
+      for (const child of route.routes ?? []) walk(child)
+    }
+    expect(config.route.receiver).toBeDefined()
+    walk(config.route)
+  })
+
+  it('inhibits only alerts that exist, on labels they carry', () => {
+    const names = new Set(alerts.map((a) => a.alert))
+    for (const rule of config.inhibit_rules ?? []) {
+      for (const matcher of [...rule.source_matchers, ...rule.target_matchers]) {
+        const [, value] = /^alertname="([^"]*)"$/.exec(matcher) ?? []
+        expect(names, matcher).toContain(value)
+      }
+      // `model` is a label of the metrics both alerts come from
+      for (const label of rule.equal) expect(label).toBe('model')
+    }
+  })
+
+  it('is where compose mounts it, and Prometheus sends alerts to it', () => {
+    expect(service('alertmanager').volumes).toContain(
+      './deploy/alertmanager/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro',
+    )
+    const prometheus = parseYaml(read('deploy/compose/prometheus.yml')) as {
+      alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> }
+    }
+    expect(prometheus.alerting.alertmanagers[0]?.static_configs[0]?.targets).toEqual([
+      'alertmanager:9093',
+    ])
+    expect(service('alertmanager').ports).toContain('9093:9093')
+  })
+})
+
 function flag(list: readonly string[], name: string): string | undefined {
   const at = list.indexOf(`--${name}`)
   return at < 0 ? undefined : list[at + 1]
