@@ -1,16 +1,21 @@
 // A real Prometheus scrapes a real driftwatch HTTP server: our /metrics passes
 // `promtool check metrics`, parses in Prometheus, carries the values we set, and the alerting
-// rules in deploy/prometheus/rules.yml load and evaluate against it.
+// rules in deploy/prometheus/rules.yml load and evaluate against it. Then the whole detector
+// (Kafka and Redis from test/global-setup.ts) runs a drift scenario while Prometheus scrapes it,
+// and every panel query of the Grafana dashboard (deploy/grafana/dashboards/driftwatch.json)
+// returns data.
 //
 // Needs Debian's `prometheus` and `promtool` on PATH (scripts/ci/install-prometheus.sh);
 // installs nothing itself and fails with that hint when they are missing.
 
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startHttpServer, type HttpServer } from '../../src/adapters/http/server.js'
+import { startApp, type App } from '../../src/app/service.js'
 import { freePort } from '../../src/adapters/local-services/free-port.js'
 import {
   describeExit,
@@ -21,7 +26,16 @@ import {
 } from '../../src/adapters/local-services/supervisor.js'
 import { createMetrics } from '../../src/adapters/metrics/metrics.js'
 import type { StatusSource } from '../../src/ports/status.js'
+import { predictionEvents } from '../helpers/prediction-events.js'
 import { sampleReport } from '../helpers/reports.js'
+import {
+  createTopics,
+  produceAll,
+  streamConfig,
+  streamNames,
+  testKafka,
+  writeReference,
+} from '../helpers/stream.js'
 
 const rulesFile = resolve(import.meta.dirname, '../../deploy/prometheus/rules.yml')
 const installHint =
@@ -260,3 +274,215 @@ async function startPrometheus(
     )
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The Grafana dashboard against the real detector during a drift scenario
+// ---------------------------------------------------------------------------------------------
+
+const dashboardFile = resolve(
+  import.meta.dirname,
+  '../../deploy/grafana/dashboards/driftwatch.json',
+)
+
+interface DashboardPanel {
+  readonly type: string
+  readonly title: string
+  readonly targets?: ReadonlyArray<{ readonly refId: string; readonly expr: string }>
+}
+interface Dashboard {
+  readonly panels: readonly DashboardPanel[]
+  readonly templating: {
+    readonly list: ReadonlyArray<{
+      readonly name: string
+      readonly type: string
+      definition?: string
+    }>
+  }
+}
+
+const dashboard = JSON.parse(readFileSync(dashboardFile, 'utf8')) as Dashboard
+
+/** What Grafana substitutes before a query reaches Prometheus, for this scenario. */
+const templateValues: Record<string, string> = {
+  model: 'fraud',
+  feature: 'f01',
+  // Grafana's max(4 × scrape interval, step); wide enough here that a rate() over the scenario's
+  // events still has both ends in range when the last panel is queried.
+  __rate_interval: '5m',
+  __interval: '15s',
+}
+
+function substitute(expr: string): string {
+  return expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced?: string, bare?: string) => {
+    const name = braced ?? bare ?? ''
+    const value = templateValues[name]
+    if (value === undefined) throw new Error(`no test value for template variable ${whole}`)
+    return value
+  })
+}
+
+const panelQueries = dashboard.panels
+  .filter((p) => p.type !== 'row')
+  .flatMap((p) =>
+    (p.targets ?? []).map((t) => ({
+      panel: p.title.replace(/\$(\w+)/g, (_, n: string) => templateValues[n] ?? n),
+      refId: t.refId,
+      expr: t.expr,
+    })),
+  )
+
+const drifting = ['f01', 'f05', 'f12']
+// Two hours back on a 10 s boundary: each 10 s window holds 10,000 events at 1 ms apart.
+const T0 = Math.floor((Date.now() - 2 * 3_600_000) / 10_000) * 10_000
+
+describe('the Grafana dashboard during a drift scenario', () => {
+  let app: App | undefined
+  let prometheus: RunningPrometheus | undefined
+  let promUrl = ''
+  let dir = ''
+
+  const instantQuery = async (promql: string): Promise<PrometheusVector['data']['result']> => {
+    const response = await fetch(`${promUrl}api/v1/query?query=${encodeURIComponent(promql)}`)
+    const body = (await response.json()) as PrometheusVector
+    if (body.status !== 'success') throw new Error(`query ${promql}: ${JSON.stringify(body)}`)
+    return body.data.result
+  }
+  const log = (): string =>
+    prometheus === undefined ? '' : `prometheus log tail:\n${tailFile(prometheus.logFile, 30)}`
+
+  beforeAll(async () => {
+    requireTool('prometheus')
+    dir = mkdtempSync(join(tmpdir(), 'driftwatch-dashboard-'))
+    const names = streamNames()
+    const kafka = testKafka()
+    await createTopics(kafka, [{ topic: names.input, numPartitions: 3 }])
+    const referenceFile = await writeReference(dir, 20_000, 1007)
+    app = await startApp(streamConfig(names, referenceFile), {
+      secrets: {},
+      fromBeginning: true,
+      logger: pino({ level: 'warn' }),
+    })
+    // Prometheus scrapes from the start, so counters and histograms move while it watches.
+    const started = await startPrometheus(new URL(app.httpUrl).host)
+    prometheus = started.prometheus
+    promUrl = started.url
+
+    const producer = kafka.producer()
+    await producer.connect()
+    try {
+      // 2 stable windows, then 4 with f01, f05 and f12 shifted by 1.5 sd: the alert fires after
+      // 2 drifted windows and the latest window is critical for the three.
+      await produceAll(
+        producer,
+        names.input,
+        predictionEvents(20_000, T0, 1, { model: 'fraud', seed: 7, idPrefix: 'stable' }),
+      )
+      await produceAll(
+        producer,
+        names.input,
+        predictionEvents(40_000, T0 + 20_000, 1, {
+          model: 'fraud',
+          seed: 8,
+          drifted: drifting,
+          idPrefix: 'drifted',
+        }),
+      )
+      // Events that cannot be used: the dead-letter topic and the invalid counter.
+      await producer.send({
+        topic: names.input,
+        messages: [{ value: 'not json' }, { value: '{"eventId":"x","model":"unknown"}' }],
+      })
+      await until(
+        'f01 critical in Prometheus',
+        180_000,
+        async () => {
+          const result = await instantQuery(
+            'driftwatch_feature_severity{model="fraud",feature="f01"} == 2',
+          )
+          return result.length > 0 ? true : undefined
+        },
+        log,
+      )
+      // Events for windows long evaluated: counted as late.
+      await produceAll(
+        producer,
+        names.input,
+        predictionEvents(30, T0 + 5, 1, { model: 'fraud', seed: 9, idPrefix: 'late' }),
+      )
+      await until(
+        'late events in Prometheus',
+        60_000,
+        async () =>
+          (await instantQuery('driftwatch_events_late_total')).length > 0 ? true : undefined,
+        log,
+      )
+    } finally {
+      await producer.disconnect()
+    }
+  }, 400_000)
+
+  afterAll(async () => {
+    await prometheus?.proc.terminate(10_000)
+    await app?.stop()
+    if (dir !== '') rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('has panels with queries, one template variable per label it filters on', () => {
+    expect(panelQueries.length).toBeGreaterThanOrEqual(20)
+    // only metrics /metrics exports (docs/metrics.md is generated from the registry)
+    const documented = readFileSync(resolve(import.meta.dirname, '../../docs/metrics.md'), 'utf8')
+    for (const { panel, expr } of panelQueries) {
+      for (const [name] of expr.matchAll(/\bdriftwatch_[a-z_]+/g)) {
+        const metric = name.replace(/_(bucket|sum|count)$/, '')
+        expect(documented, `${panel}: ${name}`).toContain(`\`${metric}\``)
+      }
+    }
+    const variables = dashboard.templating.list.map((v) => v.name)
+    expect(variables).toEqual(expect.arrayContaining(['datasource', 'model', 'feature']))
+    // every variable a query uses is one the dashboard defines (or a Grafana built-in)
+    for (const { panel, expr } of panelQueries) {
+      for (const [, braced, bare] of expr.matchAll(/\$\{(\w+)\}|\$(\w+)/g)) {
+        const name = braced ?? bare ?? ''
+        expect(variables.includes(name) || name.startsWith('__'), `${panel}: $${name}`).toBe(true)
+      }
+    }
+  })
+
+  it.each(panelQueries)('panel $panel ($refId) returns data', async ({ panel, expr }) => {
+    const promql = substitute(expr)
+    // A few scrapes may be needed after the scenario for rate() to have two samples.
+    const result = await until(
+      `panel "${panel}": ${promql}`,
+      30_000,
+      async () => {
+        const r = await instantQuery(promql)
+        return r.some((s) => Number.isFinite(Number(s.value[1]))) ? r : undefined
+      },
+      log,
+    ).catch((error: unknown) => {
+      throw new Error(`panel "${panel}" returned no data for ${promql}\n${String(error)}`)
+    })
+    expect(result.length, `panel "${panel}"`).toBeGreaterThan(0)
+  })
+
+  it('its template variables list the scenario model and features', async () => {
+    for (const variable of dashboard.templating.list.filter((v) => v.type === 'query')) {
+      const match = /^label_values\((.+),\s*(\w+)\)$/.exec(variable.definition ?? '')
+      expect(match, variable.name).not.toBeNull()
+      const [, selector = '', label = ''] = match ?? []
+      const url = `${promUrl}api/v1/label/${label}/values?match[]=${encodeURIComponent(substitute(selector))}`
+      const body = (await (await fetch(url)).json()) as { data: string[] }
+      const expected = variable.name === 'model' ? ['fraud'] : drifting
+      expect(body.data, variable.name).toEqual(expect.arrayContaining(expected))
+    }
+  })
+
+  it('shows the drift: the three shifted features critical, the others not, the alert pending', async () => {
+    const critical = await instantQuery(
+      'max by (feature) (driftwatch_feature_severity{model="fraud"}) == 2',
+    )
+    expect(critical.map((s) => s.metric['feature']).sort()).toEqual(drifting)
+    const alerts = await instantQuery('ALERTS{alertname="DriftwatchFeatureDriftCritical"}')
+    expect(alerts.map((s) => s.metric['feature']).sort()).toEqual(drifting)
+  })
+})

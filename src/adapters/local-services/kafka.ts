@@ -180,7 +180,7 @@ function brokerPaths(workDir: string): BrokerPaths {
   }
 }
 
-function serverProperties(
+export function serverProperties(
   port: number,
   controllerPort: number,
   logDirs: string,

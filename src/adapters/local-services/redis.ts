@@ -121,7 +121,7 @@ async function shutdown(port: number, proc: SupervisedProcess, password?: string
   await proc.terminate(STOP_GRACE_MS)
 }
 
-function serverArgs(port: number, workDir: string, appendOnly: boolean): string[] {
+export function serverArgs(port: number, workDir: string, appendOnly: boolean): string[] {
   const settings = {
     port: String(port),
     bind: '127.0.0.1',
