@@ -74,6 +74,8 @@ export class Evaluator {
   #stopped = false
   /** Closed buckets never change: their decoded merge is kept (bounded by the window size). */
   readonly #closedCache = new Map<string, Map<string, DatasetProfile>>()
+  /** Per model, the input positions at the last look for late events (nothing moved: no look). */
+  readonly #looked = new Map<string, string>()
   readonly #waitingLogged = new Set<string>()
 
   constructor(options: EvaluatorOptions) {
@@ -110,10 +112,10 @@ export class Evaluator {
    */
   async #completeness(
     model: EvaluatedModel,
-  ): Promise<{ watermark: number | null; earliest: number | null }> {
+  ): Promise<{ watermark: number | null; earliest: number | null; progress: string | null }> {
     const { backlog, store, logger } = this.#options
     if (backlog === undefined)
-      return { watermark: await store.modelWatermark(model.name), earliest: null }
+      return { watermark: await store.modelWatermark(model.name), earliest: null, progress: null }
     const positions = await backlog.positions()
     const checkpoints = await store.loadCheckpoints(
       model.name,
@@ -146,7 +148,11 @@ export class Evaluator {
         'evaluation waits until every input partition holding events has been read',
       )
     }
-    return { watermark: completeness.watermark, earliest }
+    // Every flush that stores events moves a checkpoint: unchanged positions, nothing grew.
+    const progress = positions
+      .map((p) => checkpoints.get(partitionId(p.ref))?.nextOffset ?? '-')
+      .join(',')
+    return { watermark: completeness.watermark, earliest, progress }
   }
 
   async tick(): Promise<void> {
@@ -166,7 +172,7 @@ export class Evaluator {
     const { leases, sink, metrics, logger, owner } = this.#options
     const token = await leases.acquire(model.name, owner, this.#options.leaseTtlMs)
     if (token === null) return 0
-    const { watermark, earliest } = await this.#completeness(model)
+    const { watermark, earliest, progress } = await this.#completeness(model)
     if (watermark === null) return 0
     const last = await leases.lastEvaluation(model.name)
     let state: EvaluationState =
@@ -238,7 +244,10 @@ export class Evaluator {
         'window evaluated',
       )
     }
-    if (lastEnd !== null) await this.#reviseLate(model, token, lastEnd, state)
+    if (lastEnd !== null && (progress === null || this.#looked.get(model.name) !== progress)) {
+      await this.#reviseLate(model, token, lastEnd, state)
+      if (progress !== null) this.#looked.set(model.name, progress)
+    }
     return evaluated
   }
 
@@ -260,6 +269,8 @@ export class Evaluator {
     const rows = await store.bucketRows(model.name, [...buckets])
     const windows = [...records]
     let changed = false
+    // Counted in the metric once recorded in Redis: a fenced owner's count is redone by the next.
+    let pendingLate = 0
     for (const [i, record] of records.entries()) {
       const stored = windowBuckets(record.end, model.spec).reduce(
         (n, b) => n + (rows.get(b) ?? 0),
@@ -295,7 +306,13 @@ export class Evaluator {
           )
         }
       }
-      metrics.lateEvents(model.name, revision.newlyLate)
+      pendingLate += revision.newlyLate
+      // The newest window's revision is what the status API and dashboard show from now on.
+      if (record.end === lastEnd && revision.reports.length > 0) {
+        const lastReports = { ...state.lastReports }
+        for (const report of revision.reports) lastReports[report.modelVersion ?? ''] = report
+        state = { ...state, lastReports }
+      }
       windows[i] = {
         ...revision.record,
         ...(record.referenceId === undefined ? {} : { referenceId: record.referenceId }),
@@ -308,10 +325,15 @@ export class Evaluator {
           'committed'
         )
           return
+        metrics.lateEvents(model.name, pendingLate)
+        pendingLate = 0
       }
     }
-    if (changed)
-      await leases.commitRevision(model.name, token, lastEnd, JSON.stringify({ ...state, windows }))
+    if (changed) {
+      const next = JSON.stringify({ ...state, windows })
+      if ((await leases.commitRevision(model.name, token, lastEnd, next)) === 'committed')
+        metrics.lateEvents(model.name, pendingLate)
+    }
   }
 
   async #storedRows(model: EvaluatedModel, end: number): Promise<number> {

@@ -13,6 +13,7 @@
 // Revisions do not step the alert state machine: it runs once per window, in window order; the
 // late events are in every later window that covers their buckets anyway.
 
+import { createHash } from 'node:crypto'
 import type { DriftReport } from '../report.js'
 import type { WindowReport } from './evaluation.js'
 
@@ -32,12 +33,18 @@ export interface WindowRecord {
   readonly referenceId?: string
 }
 
-/** The verdicts a revision is published for, as one comparable string. */
+/**
+ * The verdicts a revision is published for, as one short comparable digest (the window records
+ * live in the evaluation state, rewritten on every commit: a digest keeps them small).
+ */
 export function verdictKey(report: DriftReport): string {
   const features = report.features
     .map((f) => `${f.name}=${f.drifted ? 'drifted' : 'ok'}/${f.severity}`)
     .sort()
-  return [`dataset=${report.datasetDrift}`, ...features].join(',')
+  return createHash('sha256')
+    .update([`dataset=${report.datasetDrift}`, ...features].join(','))
+    .digest('hex')
+    .slice(0, 16)
 }
 
 export function recordOf(
