@@ -253,26 +253,35 @@ describe('backlogs', () => {
     T0: number,
     names: StreamNames,
     lastEnd: number,
-  ): Promise<WindowReport[]> => {
+  ): Promise<{ found: WindowReport[]; skipped: number; status: unknown }> => {
     await createTopics(kafka, [{ topic: names.input, numPartitions: 3 }])
     await produce(names.input, events(6 * PER_WINDOW + 150, T0)) // windows ending 10..60 s
-    return withApp(names, {}, options, () =>
-      reports(names, (r) => r.some((x) => endOf(x, T0) === lastEnd)),
-    )
+    return withApp(names, {}, options, async (app) => {
+      const found = await reports(names, (r) => r.some((x) => endOf(x, T0) === lastEnd))
+      const skipped = await metric(app, 'driftwatch_windows_skipped_total')
+      const status = await (await fetch(new URL('api/models/fraud/status', app.httpUrl))).json()
+      return { found, skipped, status }
+    })
   }
 
   it('--from-beginning judges every window of the backlog, in order', async () => {
     const T0 = Math.floor((Date.now() - 3_600_000) / WINDOW) * WINDOW
-    const found = await backlog({ fromBeginning: true }, T0, streamNames(), 60)
+    const { found, skipped } = await backlog({ fromBeginning: true }, T0, streamNames(), 60)
     expect(found.map((r) => endOf(r, T0))).toEqual([10, 20, 30, 40, 50, 60])
     for (const r of found) expect(r.nCurrent).toBe(PER_WINDOW)
+    expect(skipped).toBe(0)
   }, 180_000)
 
   it('--from T judges every window starting at or after T, and counts the ones it skips', async () => {
     const T0 = Math.floor((Date.now() - 3_600_000) / WINDOW) * WINDOW
     const names = streamNames()
-    const found = await backlog({ from: T0 + 15_000 }, T0, names, 60)
+    const { found, skipped, status } = await backlog({ from: T0 + 15_000 }, T0, names, 60)
     expect(found.map((r) => endOf(r, T0))).toEqual([30, 40, 50, 60])
     for (const r of found) expect(r.nCurrent).toBe(PER_WINDOW)
+    // The window ending at 20 s starts at 10 s, before --from: skipped, and said so.
+    expect(skipped).toBe(1)
+    expect(status).toMatchObject({
+      completeness: { skippedWindows: { count: 1, reason: 'starts_before_from' }, lateEvents: 0 },
+    })
   }, 180_000)
 })
