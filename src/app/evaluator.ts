@@ -15,12 +15,18 @@ import {
   evaluateWindow,
   initialEvaluationState,
   type EvaluationState,
+  type WindowInput,
 } from '../core/stream/evaluation.js'
-import { dueWindowEnds, windowBuckets, type WindowSpec } from '../core/stream/windows.js'
+import { pruneRecords, recordOf, reviseWindow } from '../core/stream/lateness.js'
+import { completeWatermarkOf, type PartitionReading } from '../core/stream/watermark.js'
+import { dueWindows, windowBuckets, type WindowSpec } from '../core/stream/windows.js'
 import { errorMessage } from '../errors.js'
 import type { EventSink, InputBacklog } from '../ports/event-source.js'
 import type { MetricsSink } from '../ports/metrics.js'
 import { partitionId, type LeaseStore, type SketchStore } from '../ports/sketch-store.js'
+
+/** Bounds the evaluation state (it is rewritten with every window): at most this many watched. */
+const maxWatchedWindows = 500
 
 export interface EvaluatedModel {
   readonly name: string
@@ -45,11 +51,20 @@ export interface EvaluatorOptions {
   readonly models: readonly EvaluatedModel[]
   readonly intervalMs: number
   readonly leaseTtlMs: number
-  /** How long an owner's "caught up" stays believed (IdlePolicy.freshMs); default 10 s. */
-  readonly caughtUpFreshMs?: number
   readonly now: () => number
-  /** What the group has still to read; without it, the first windows may miss unread partitions. */
+  /**
+   * The input's positions, fetched fresh every tick: completeness is judged from them. Without
+   * them, event time is complete up to the slowest partition stored, and no partition is idle.
+   */
   readonly backlog?: InputBacklog
+  /**
+   * A replay (`run --from-beginning`, `--from`): the first evaluation starts at the backlog's
+   * first window (with `from`, the first starting at or after it) and evaluates every window in
+   * order, instead of judging only the newest. Absent: a live start.
+   */
+  readonly replay?: { readonly from: number | null }
+  /** How long reported windows are watched for late events (default: 24 h of event time). */
+  readonly lateHorizonMs?: number
 }
 
 export class Evaluator {
@@ -59,8 +74,8 @@ export class Evaluator {
   #stopped = false
   /** Closed buckets never change: their decoded merge is kept (bounded by the window size). */
   readonly #closedCache = new Map<string, Map<string, DatasetProfile>>()
-  /** Models whose input has been read once on every partition that had events to read. */
-  readonly #inputRead = new Set<string>()
+  /** Per model, the input positions at the last look for late events (nothing moved: no look). */
+  readonly #looked = new Map<string, string>()
   readonly #waitingLogged = new Set<string>()
 
   constructor(options: EvaluatorOptions) {
@@ -90,33 +105,54 @@ export class Evaluator {
   }
 
   /**
-   * Event time is complete up to the slowest partition, but only over the partitions read so far:
-   * one with events nobody has read yet has no watermark to hold windows back. So a fresh group
-   * over a backlog would evaluate its first windows on the partitions it happened to read first.
-   * Until every partition with unread events has been read once for the model, nothing is
-   * evaluated; after that, the slowest-partition rule covers them all, and this is not asked again.
+   * How far the model's event time is complete. With the input's positions (production): judged
+   * from end offsets fetched now, before the checkpoints are read, so a partition with unread
+   * events is never idle and one nobody has read yet holds everything back
+   * (completeWatermarkOf). Without them (tests of the loop alone): the slowest partition stored.
    */
-  async #everyPartitionRead(model: string): Promise<boolean> {
-    const backlog = this.#options.backlog
-    if (backlog === undefined || this.#inputRead.has(model)) return true
-    const pending = await backlog.partitionsWithUnreadEvents()
-    const checkpoints =
-      pending.length === 0
-        ? new Map<string, unknown>()
-        : await this.#options.store.loadCheckpoints(model, pending)
-    const unread = pending.filter((ref) => !checkpoints.has(partitionId(ref)))
-    if (unread.length > 0) {
-      if (!this.#waitingLogged.has(model)) {
-        this.#waitingLogged.add(model)
-        this.#options.logger.info(
-          { model, unread: unread.map(partitionId) },
-          'first evaluation waits until every input partition has been read',
-        )
+  async #completeness(
+    model: EvaluatedModel,
+  ): Promise<{ watermark: number | null; earliest: number | null; progress: string | null }> {
+    const { backlog, store, logger } = this.#options
+    if (backlog === undefined)
+      return { watermark: await store.modelWatermark(model.name), earliest: null, progress: null }
+    const positions = await backlog.positions()
+    const checkpoints = await store.loadCheckpoints(
+      model.name,
+      positions.map((p) => p.ref),
+    )
+    let earliest: number | null = null
+    const readings: PartitionReading[] = positions.map((p) => {
+      const id = partitionId(p.ref)
+      const checkpoint = checkpoints.get(id)
+      if (
+        checkpoint?.earliest !== undefined &&
+        (earliest === null || checkpoint.earliest < earliest)
+      )
+        earliest = checkpoint.earliest
+      const position = BigInt(checkpoint?.nextOffset ?? p.start)
+      return {
+        id,
+        watermark: checkpoint === undefined ? null : checkpoint.watermark,
+        unread: BigInt(p.end) > position,
       }
-      return false
+    })
+    const completeness = completeWatermarkOf(
+      readings,
+      model.idleAfterMs ?? Number.POSITIVE_INFINITY,
+    )
+    if (completeness.waitingFor.length > 0 && !this.#waitingLogged.has(model.name)) {
+      this.#waitingLogged.add(model.name)
+      logger.info(
+        { model: model.name, unread: completeness.waitingFor },
+        'evaluation waits until every input partition holding events has been read',
+      )
     }
-    this.#inputRead.add(model)
-    return true
+    // Every flush that stores events moves a checkpoint: unchanged positions, nothing grew.
+    const progress = positions
+      .map((p) => checkpoints.get(partitionId(p.ref))?.nextOffset ?? '-')
+      .join(',')
+    return { watermark: completeness.watermark, earliest, progress }
   }
 
   async tick(): Promise<void> {
@@ -133,47 +169,28 @@ export class Evaluator {
   }
 
   async evaluateModel(model: EvaluatedModel): Promise<number> {
-    const { leases, store, sink, metrics, logger, owner } = this.#options
+    const { leases, sink, metrics, logger, owner } = this.#options
     const token = await leases.acquire(model.name, owner, this.#options.leaseTtlMs)
     if (token === null) return 0
-    const watermark = await store.modelWatermark(
-      model.name,
-      model.idleAfterMs === undefined
-        ? undefined
-        : {
-            idleAfterMs: model.idleAfterMs,
-            freshMs: this.#options.caughtUpFreshMs ?? 10_000,
-            now: this.#options.now(),
-          },
-    )
+    const { watermark, earliest, progress } = await this.#completeness(model)
     if (watermark === null) return 0
-    if (!(await this.#everyPartitionRead(model.name))) return 0
     const last = await leases.lastEvaluation(model.name)
     let state: EvaluationState =
       last === null ? initialEvaluationState : (JSON.parse(last.state) as EvaluationState)
+    const due = dueWindows(last?.windowEnd ?? null, watermark, this.#options.now(), model.spec, {
+      earliestEvent: earliest,
+      from: this.#options.replay?.from ?? null,
+      replay: this.#options.replay !== undefined,
+    })
     let evaluated = 0
-    for (const end of dueWindowEnds(last?.windowEnd ?? null, watermark, model.spec)) {
+    let lastEnd = last?.windowEnd ?? null
+    for (const end of due.ends) {
       const started = performance.now()
       const reference = model.reference()
+      // The counters first: a flush landing between the two reads is then seen as growth later.
+      const stored = await this.#storedRows(model, end)
       const current = await this.#windowProfiles(model, end, reference.id)
-      const outcome = evaluateWindow(
-        {
-          model: model.name,
-          windowStart: end - model.spec.size,
-          windowEnd: end,
-          referenceId: reference.id,
-          reference: reference.profile,
-          current,
-          features: model.features ?? [...reference.profile.features.keys()],
-          settings: model.settings,
-          registry: this.#options.registry,
-          alertPolicy: model.alertPolicy,
-          minCriticalFeatures: model.minCriticalFeatures,
-          generatedAt: new Date(this.#options.now()).toISOString(),
-          statusUrl: `/api/models/${encodeURIComponent(model.name)}/status`,
-        },
-        state,
-      )
+      const outcome = evaluateWindow(this.#windowInput(model, end, reference, current), state)
       // Fencing: do not publish if the lease changed hands while we computed.
       if ((await leases.acquire(model.name, owner, this.#options.leaseTtlMs)) !== token) {
         logger.warn({ model: model.name }, 'lost the evaluator lease: not publishing')
@@ -182,12 +199,19 @@ export class Evaluator {
       for (const report of outcome.reports) await sink.report(report.reportId, report)
       await sink.alerts(outcome.alerts)
       for (const request of outcome.retrain) await sink.retrain(request.reportId, request)
-      const committed = await leases.commitEvaluation(
-        model.name,
-        token,
-        end,
-        JSON.stringify(outcome.state),
-      )
+      const skipped = lastEnd === null ? due.skipped : (state.skipped ?? null)
+      const record = { ...recordOf(end, stored, outcome.reports), referenceId: reference.id }
+      const next: EvaluationState = {
+        ...outcome.state,
+        skipped,
+        windows: pruneRecords(
+          [...(state.windows ?? []), record],
+          end,
+          this.#options.lateHorizonMs ?? 86_400_000,
+          maxWatchedWindows,
+        ),
+      }
+      const committed = await leases.commitEvaluation(model.name, token, end, JSON.stringify(next))
       if (committed === 'fenced') {
         logger.warn(
           { model: model.name, windowEnd: end },
@@ -195,7 +219,15 @@ export class Evaluator {
         )
         return evaluated
       }
-      state = outcome.state
+      if (lastEnd === null && skipped !== null) {
+        metrics.windowsSkipped(model.name, skipped.reason, skipped.count)
+        logger.warn(
+          { model: model.name, skipped: skipped.count, reason: skipped.reason },
+          `${skipped.count} earlier windows holding events will not be evaluated (${skipped.reason})`,
+        )
+      }
+      state = next
+      lastEnd = end
       evaluated++
       for (const report of outcome.reports)
         metrics.report(model.name, report.modelVersion ?? '', report, end)
@@ -206,12 +238,131 @@ export class Evaluator {
           model: model.name,
           windowEnd: new Date(end).toISOString(),
           reports: outcome.reports.length,
+          nCurrent: outcome.reports.map((r) => r.nCurrent),
           alerts: outcome.alerts.length,
         },
         'window evaluated',
       )
     }
+    if (lastEnd !== null && (progress === null || this.#looked.get(model.name) !== progress)) {
+      await this.#reviseLate(model, token, lastEnd, state)
+      if (progress !== null) this.#looked.set(model.name, progress)
+    }
     return evaluated
+  }
+
+  /**
+   * Looks again at the reported windows whose buckets grew since: counts the growth as late and
+   * publishes a revised report when a verdict changed (core/stream/lateness.ts).
+   */
+  async #reviseLate(
+    model: EvaluatedModel,
+    token: number,
+    lastEnd: number,
+    state: EvaluationState,
+  ): Promise<void> {
+    const { leases, sink, metrics, logger, owner, store } = this.#options
+    const records = state.windows ?? []
+    if (records.length === 0) return
+    const buckets = new Set<number>()
+    for (const r of records) for (const b of windowBuckets(r.end, model.spec)) buckets.add(b)
+    const rows = await store.bucketRows(model.name, [...buckets])
+    const windows = [...records]
+    let changed = false
+    // Counted in the metric once recorded in Redis: a fenced owner's count is redone by the next.
+    let pendingLate = 0
+    for (const [i, record] of records.entries()) {
+      const stored = windowBuckets(record.end, model.spec).reduce(
+        (n, b) => n + (rows.get(b) ?? 0),
+        0,
+      )
+      if (stored <= record.stored) continue
+      const reference = model.reference()
+      const current = await this.#windowProfiles(model, record.end, reference.id)
+      const outcome = evaluateWindow(
+        this.#windowInput(model, record.end, reference, current),
+        state,
+      )
+      // Binned on another reference since: the verdicts are not comparable; count, never revise.
+      const sameReference = record.referenceId === undefined || record.referenceId === reference.id
+      const revision = reviseWindow(record, stored, sameReference ? outcome.reports : [])
+      if (revision.reports.length > 0) {
+        if ((await leases.acquire(model.name, owner, this.#options.leaseTtlMs)) !== token) {
+          logger.warn({ model: model.name }, 'lost the evaluator lease: not publishing a revision')
+          return
+        }
+        for (const report of revision.reports) await sink.report(report.reportId, report)
+        for (const report of revision.reports) {
+          metrics.revision(model.name)
+          logger.info(
+            {
+              model: model.name,
+              windowEnd: new Date(record.end).toISOString(),
+              revision: report.revision,
+              nCurrent: report.nCurrent,
+              nLate: report.lateness.nLate,
+            },
+            'late events changed a verdict: revised report published',
+          )
+        }
+      }
+      pendingLate += revision.newlyLate
+      // The newest window's revision is what the status API and dashboard show from now on.
+      if (record.end === lastEnd && revision.reports.length > 0) {
+        const lastReports = { ...state.lastReports }
+        for (const report of revision.reports) lastReports[report.modelVersion ?? ''] = report
+        state = { ...state, lastReports }
+      }
+      windows[i] = {
+        ...revision.record,
+        ...(record.referenceId === undefined ? {} : { referenceId: record.referenceId }),
+      }
+      changed = true
+      if (revision.reports.length > 0) {
+        const next: EvaluationState = { ...state, windows }
+        if (
+          (await leases.commitRevision(model.name, token, lastEnd, JSON.stringify(next))) !==
+          'committed'
+        )
+          return
+        metrics.lateEvents(model.name, pendingLate)
+        pendingLate = 0
+      }
+    }
+    if (changed) {
+      const next = JSON.stringify({ ...state, windows })
+      if ((await leases.commitRevision(model.name, token, lastEnd, next)) === 'committed')
+        metrics.lateEvents(model.name, pendingLate)
+    }
+  }
+
+  async #storedRows(model: EvaluatedModel, end: number): Promise<number> {
+    const buckets = windowBuckets(end, model.spec)
+    const rows = await this.#options.store.bucketRows(model.name, buckets)
+    return buckets.reduce((n, b) => n + (rows.get(b) ?? 0), 0)
+  }
+
+  #windowInput(
+    model: EvaluatedModel,
+    end: number,
+    reference: ReferenceSnapshot,
+    current: Map<string, DatasetProfile>,
+  ): WindowInput {
+    return {
+      model: model.name,
+      windowStart: end - model.spec.size,
+      windowEnd: end,
+      referenceId: reference.id,
+      reference: reference.profile,
+      current,
+      features: model.features ?? [...reference.profile.features.keys()],
+      settings: model.settings,
+      registry: this.#options.registry,
+      alertPolicy: model.alertPolicy,
+      minCriticalFeatures: model.minCriticalFeatures,
+      generatedAt: new Date(this.#options.now()).toISOString(),
+      statusUrl: `/api/models/${encodeURIComponent(model.name)}/status`,
+    }
   }
 
   async #windowProfiles(

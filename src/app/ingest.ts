@@ -40,6 +40,10 @@ export interface ModelRuntime {
   readonly name: string
   readonly spec: WindowSpec
   readonly retentionMs: number
+  /** Events stamped further ahead of the wall clock go to the dead-letter topic (clock_skew). */
+  readonly maxClockSkewMs?: number
+  /** `run --from T`: events stamped before T are outside the range asked for, not counted. */
+  readonly notBefore?: number
   /** The reference in force; events are profiled on its layout. */
   referenceId: string
   layout: ProfileLayout
@@ -224,9 +228,17 @@ export class Ingestor {
       for (const [name, state] of entry.models) {
         const runtime = models.get(name) as ModelRuntime
         if (name === model && event !== null) {
-          const outcome = applyEvent(state, offset, event, runtime.spec, runtime.layout)
+          const outcome = applyEvent(
+            state,
+            offset,
+            event,
+            runtime.spec,
+            runtime.layout,
+            runtime.notBefore,
+          )
           if (outcome === 'late') late.set(name, (late.get(name) ?? 0) + 1)
-          if (outcome !== 'replayed') consumed.set(name, (consumed.get(name) ?? 0) + 1)
+          if (outcome === 'late' || outcome === 'counted')
+            consumed.set(name, (consumed.get(name) ?? 0) + 1)
         } else {
           advanceTo(state, offset + 1n)
         }
@@ -253,7 +265,7 @@ export class Ingestor {
       if (model === null || event === null) continue
       const state = entry.models.get(model) as PartitionModelState
       const runtime = this.#options.models.get(model) as ModelRuntime
-      const bucket = bucketFor(state, offset, event, runtime.spec)
+      const bucket = bucketFor(state, offset, event, runtime.spec, runtime.notBefore)
       if (bucket === null || state.buckets.has(bucket)) continue
       let set = wanted.get(model)
       if (set === undefined) wanted.set(model, (set = new Set()))
@@ -307,12 +319,23 @@ export class Ingestor {
         }
       }
     }
+    const eventTime = event.timestamp ?? kafkaTimestamp
+    // One producer's bad clock must not move event time for everyone: an event from the future
+    // would close (and report) windows that have not happened yet.
+    const skew = runtime.maxClockSkewMs
+    if (skew !== undefined && eventTime > this.#options.now() + skew) {
+      return {
+        ok: false,
+        reason: 'clock_skew',
+        detail: `event time ${new Date(eventTime).toISOString()} is more than ${skew} ms ahead of the wall clock`,
+      }
+    }
     return {
       ok: true,
       model: event.model,
       event: {
         series: seriesKey(runtime.referenceId, event.modelVersion ?? ''),
-        eventTime: event.timestamp ?? kafkaTimestamp,
+        eventTime,
         features,
       },
     }
@@ -424,7 +447,6 @@ export class Ingestor {
   }
 
   async #flushModel(model: string, runtime: ModelRuntime): Promise<void> {
-    const now = this.#options.now()
     const partitions = []
     const buckets = []
     const touched: Array<{ entry: PartitionEntry; state: PartitionModelState }> = []
@@ -432,10 +454,10 @@ export class Ingestor {
       const state = entry.models.get(model)
       if (state === undefined || state.nextOffset === null) continue
       const next = state.nextOffset.toString()
-      // Read to its end: said again on every flush, so that the evaluator can tell an idle
-      // partition (its owner keeps saying so) from one whose owner is gone (core/stream/watermark.ts).
-      const caughtUp = state.nextOffset >= entry.highWatermark
-      if (next === state.expected && state.dirty.size === 0 && !caughtUp) continue
+      // No "read to its end" claim any more: the batch's end offset it was judged from goes stale
+      // as soon as the partition gets new events and no batch has fetched them yet. The evaluator
+      // judges that from end offsets it fetches itself (completeWatermarkOf, core/stream/watermark.ts).
+      if (next === state.expected && state.dirty.size === 0) continue
       partitions.push({
         ref: entry.ref,
         expected: state.expected,
@@ -443,13 +465,18 @@ export class Ingestor {
           nextOffset: next,
           watermark: state.watermark,
           late: state.late,
-          caughtUpAt: caughtUp ? now : null,
+          ...(Number.isFinite(state.earliest) ? { earliest: state.earliest } : {}),
         },
       })
       for (const bucket of state.dirty) {
         const profiles = state.buckets.get(bucket)
         if (profiles !== undefined)
-          buckets.push({ bucketStart: bucket, ref: entry.ref, blob: encodeBucket(profiles) })
+          buckets.push({
+            bucketStart: bucket,
+            ref: entry.ref,
+            blob: encodeBucket(profiles),
+            rowsAdded: state.added.get(bucket) ?? 0,
+          })
       }
       touched.push({ entry, state })
     }
@@ -483,6 +510,7 @@ export class Ingestor {
     for (const { state } of touched) {
       state.expected = (state.nextOffset as bigint).toString()
       state.dirty.clear()
+      state.added.clear()
       evictClosed(state, runtime.spec)
     }
   }

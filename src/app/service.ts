@@ -46,6 +46,12 @@ export interface CreateAppOptions {
   readonly now?: () => number
   /** Read input topics from the beginning when the group has no committed offset. */
   readonly fromBeginning?: boolean
+  /**
+   * `run --from`: a replay from this time (ms): topics are read from the beginning when the group
+   * has no committed offset, events stamped before it are not counted, and windows are evaluated
+   * from the first that starts at or after it.
+   */
+  readonly from?: number
 }
 
 export async function startApp(config: ServiceConfig, options: CreateAppOptions): Promise<App> {
@@ -91,7 +97,7 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       const snapshot = await loadReference(model, references, logger)
       let runtime: ModelRuntime
       try {
-        runtime = runtimeOf(model, snapshot)
+        runtime = runtimeOf(model, snapshot, options.from)
       } catch (error: unknown) {
         throw new ConfigError(`models[${i}].features`, errorMessage(error))
       }
@@ -99,6 +105,7 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       metrics.reference(model.name, '', snapshot.id)
     }
 
+    const replay = (options.fromBeginning ?? false) || options.from !== undefined
     const kafka = createKafka(config.kafka, logger, options.secrets)
     const topics = config.kafka.topics
     await ensureTopics(
@@ -113,7 +120,7 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
     const source = new KafkaSource(kafka, {
       groupId: config.kafka.groupId,
       topics: topics.predictions,
-      fromBeginning: options.fromBeginning ?? false,
+      fromBeginning: replay,
       sessionTimeoutMs: config.kafka.sessionTimeout,
     })
 
@@ -141,7 +148,7 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
     const backlog = new KafkaBacklog(kafka, {
       groupId: config.kafka.groupId,
       topics: topics.predictions,
-      fromBeginning: options.fromBeginning ?? false,
+      fromBeginning: replay,
     })
     releasers.push({ name: 'kafka backlog', release: () => backlog.close() })
     const evaluator = new Evaluator({
@@ -156,8 +163,8 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       models: evaluatedModels,
       intervalMs: config.evaluateInterval,
       leaseTtlMs: Math.max(10_000, config.evaluateInterval * 5),
-      // An owner's "read to the end" is believed for a few of its flushes, then it must say it again.
-      caughtUpFreshMs: Math.max(10_000, config.flushInterval * 4),
+      ...(replay ? { replay: { from: options.from ?? null } } : {}),
+      lateHorizonMs: Math.max(...config.models.map((m) => m.window.retention - m.window.size)),
       now,
     })
 
@@ -300,11 +307,17 @@ function specOf(model: ModelConfig): ModelRuntime['spec'] {
   return { bucket, size, hop, allowedLateness }
 }
 
-function runtimeOf(model: ModelConfig, snapshot: ReferenceSnapshot): ModelRuntime {
+function runtimeOf(
+  model: ModelConfig,
+  snapshot: ReferenceSnapshot,
+  notBefore: number | undefined,
+): ModelRuntime {
   const runtime: ModelRuntime = {
     name: model.name,
     spec: specOf(model),
     retentionMs: model.window.retention,
+    maxClockSkewMs: model.window.maxClockSkew,
+    ...(notBefore === undefined ? {} : { notBefore }),
     referenceId: snapshot.id,
     layout: { columns: [] },
     kinds: new Map(),

@@ -91,6 +91,8 @@ export class LiveStatus implements StatusSource {
     const runtime = this.options.runtimes.get(model)
     if (runtime === undefined) return null
     const report = (await this.#reports(model))[0] ?? null
+    const state = await this.#state(model)
+    const windows = state?.windows ?? []
     return {
       model,
       version: report?.modelVersion ?? null,
@@ -98,6 +100,18 @@ export class LiveStatus implements StatusSource {
       window: report === null ? null : boundsOf(report),
       evaluatedAtMs: report === null ? null : Date.parse(report.generatedAt),
       report,
+      ...(state === null
+        ? {}
+        : {
+            completeness: {
+              skippedWindows: state.skipped ?? null,
+              lateEvents: windows.reduce(
+                (n, w) => n + Object.values(w.late).reduce((a, b) => a + b, 0),
+                0,
+              ),
+              revisedWindows: windows.filter((w) => w.revision > 0).length,
+            },
+          }),
     }
   }
 
@@ -121,10 +135,14 @@ export class LiveStatus implements StatusSource {
   }
 
   async #reports(model: string): Promise<WindowReport[]> {
-    const last = await this.options.leases.lastEvaluation(model)
-    if (last === null) return []
-    const state = JSON.parse(last.state) as EvaluationState
+    const state = await this.#state(model)
+    if (state === null) return []
     return Object.values(state.lastReports).sort((a, b) => b.window.end.localeCompare(a.window.end))
+  }
+
+  async #state(model: string): Promise<EvaluationState | null> {
+    const last = await this.options.leases.lastEvaluation(model)
+    return last === null ? null : (JSON.parse(last.state) as EvaluationState)
   }
 }
 

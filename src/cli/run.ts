@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml'
 import { readReferenceFile } from '../adapters/files/reference-file.js'
 import { startApp } from '../app/service.js'
 import { applyEnvOverrides, readSecrets } from '../config/env.js'
+import { parseDuration } from '../config/duration.js'
 import { validateConfig } from '../config/load.js'
 import { createDefaultRegistry } from '../core/drift-tests/registry.js'
 import { watchedColumns } from '../core/profile/dataset.js'
@@ -108,6 +109,19 @@ export async function checkServiceConfig(config: ServiceConfig, path: string): P
   }
 }
 
+/** `--from`: an ISO 8601 time, or a duration before `now` ("2h", "30m"). */
+export function parseFromTime(text: string, now: number): number {
+  const ago = parseDuration(text)
+  if (ago !== null) return now - ago
+  const at = /^\d{4}-\d{2}-\d{2}/.test(text.trim()) ? Date.parse(text) : Number.NaN
+  if (Number.isNaN(at))
+    throw new ConfigError(
+      '--from',
+      `expected an ISO 8601 time like 2024-06-10T12:00:00Z or a duration ago like "2h" (got "${text}")`,
+    )
+  return at
+}
+
 export function registerRun(program: Command): void {
   program
     .command('run')
@@ -115,10 +129,15 @@ export function registerRun(program: Command): void {
     .requiredOption('--config <path>', 'driftwatch.yaml')
     .option(
       '--from-beginning',
-      'read input topics from the start when the group has no offsets',
+      'read input topics from the start when the group has no offsets, and evaluate every window of the backlog in order',
       false,
     )
-    .action(async (flags: { config: string; fromBeginning: boolean }) => {
+    .option(
+      '--from <time>',
+      'replay from a time (ISO 8601, or a duration ago like "2h"): read from the start when the group has no offsets, count events stamped from then on, evaluate every complete window after it in order',
+    )
+    .action(async (flags: { config: string; fromBeginning: boolean; from?: string }) => {
+      const from = flags.from === undefined ? undefined : parseFromTime(flags.from, Date.now())
       const config = await loadServiceConfig(flags.config)
       await checkServiceConfig(config, flags.config)
       // Listen before starting: a pod stopped while it joins the group still leaves it cleanly
@@ -143,6 +162,7 @@ export function registerRun(program: Command): void {
       const app = await startApp(config, {
         secrets: readSecrets(process.env),
         fromBeginning: flags.fromBeginning,
+        ...(from === undefined ? {} : { from }),
       })
       starting = false
       await stopRequested

@@ -80,6 +80,13 @@ export const windowSchema = z
     idleAfter: durationSchema
       .default(300_000)
       .describe('event-time lag after which a caught-up, silent partition is idle'),
+    /**
+     * Events stamped further ahead of the wall clock than this go to the dead-letter topic
+     * (reason clock_skew): one producer's bad clock must not close windows that have not happened.
+     */
+    maxClockSkew: durationSchema
+      .default(300_000)
+      .describe('how far ahead of the wall clock an event time may be before it is dead-lettered'),
   })
   .refine((w) => w.size % w.bucket === 0, {
     message: 'size must be a whole number of buckets',

@@ -49,6 +49,11 @@ export const invalidReasons = [
   'unknown_version',
   /** unparseable, before 2000-01-01, after 2100, or outside the limits around `now` */
   'bad_timestamp',
+  /**
+   * event time further ahead of the wall clock than the model's `window.maxClockSkew`: decided
+   * by the caller, which holds the model's config
+   */
+  'clock_skew',
   /** brackets nested deeper than limits.maxDepth */
   'too_deep',
   /** a `__proto__`, `constructor` or `prototype` key anywhere */

@@ -44,15 +44,26 @@ export interface EventSource {
   connected(): boolean
 }
 
+/** One input partition's end offset, fetched fresh, and where the group starts reading it. */
+export interface PartitionPosition {
+  readonly ref: PartitionRef
+  /** Offset the next event written will get (Kafka's high watermark), as of this call. */
+  readonly end: string
+  /**
+   * Where the group starts reading when it holds no checkpoint for the partition: its committed
+   * offset, else the beginning (a replay) or the end.
+   */
+  readonly start: string
+}
+
 /**
- * What of the input the consumer group has still to read. Before a model's first evaluation the
- * evaluator waits until every partition listed here has been read once (has a checkpoint): a
- * partition nobody has read yet holds no watermark, and would otherwise be left out of the first
- * windows (a fresh group over a backlog).
+ * What of the input there is to read, as of now. The evaluator asks on every tick, before it reads
+ * the checkpoints, so that "read to its end" is judged against fresh end offsets: a partition
+ * with unread events is never taken as idle, and one nobody has read yet holds every window back
+ * (core/stream/watermark.ts, completeWatermarkOf).
  */
 export interface InputBacklog {
-  /** Input partitions whose end is past the position the group starts (or resumes) reading at. */
-  partitionsWithUnreadEvents(): Promise<readonly PartitionRef[]>
+  positions(): Promise<readonly PartitionPosition[]>
 }
 
 export interface DeadLetter {

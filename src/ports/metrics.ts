@@ -21,8 +21,16 @@ export interface MetricsSink {
   eventsConsumed(model: string, topic: string, n: number): void
   /** One event could not be used (it went to the dead-letter topic); its model is unknown. */
   invalidEvent(reason: string, topic: string): void
-  /** `n` events of `model` arrived after their bucket had closed: counted, not added. */
+  /**
+   * `n` events of `model` arrived late: after their bucket had closed on their partition
+   * (counted, not added), or after a window holding them was evaluated (added, and the window
+   * looked at again: core/stream/lateness.ts).
+   */
   lateEvents(model: string, n: number): void
+  /** `n` windows of `model` holding events will never be evaluated (reason: SkipReason). */
+  windowsSkipped(model: string, reason: string, n: number): void
+  /** A revised report of an already reported window of `model` was published. */
+  revision(model: string): void
   /** One flush to the sketch store finished after `seconds`. */
   flush(outcome: FlushOutcomeKind, seconds: number): void
   /** One window evaluation of `model` took `seconds`. */

@@ -34,6 +34,8 @@ export interface Checkpoint {
    * holding windows back (core/stream/watermark.ts).
    */
   readonly caughtUpAt?: number | null
+  /** Event time of the earliest event counted here for the model: where a backlog starts. */
+  readonly earliest?: number
 }
 
 export interface PartitionFlush {
@@ -48,6 +50,12 @@ export interface BucketWrite {
   readonly ref: PartitionRef
   /** Encoded profiles of this partition's events in this bucket (all of them, not a delta). */
   readonly blob: string
+  /**
+   * Events added to the blob since the partition's last flush: the store adds them to the
+   * bucket's row counter in the same atomic step, so the evaluator can tell cheaply that a window
+   * it reported has grown since (core/stream/lateness.ts). Absent: 0.
+   */
+  readonly rowsAdded?: number
 }
 
 export interface FlushBatch {
@@ -65,6 +73,11 @@ export interface SketchStore {
   loadCheckpoints(model: string, refs: readonly PartitionRef[]): Promise<Map<string, Checkpoint>>
   loadBucket(model: string, bucketStart: number, ref: PartitionRef): Promise<string | null>
   applyFlush(batch: FlushBatch): Promise<FlushOutcome>
+  /**
+   * Each bucket's row counter: every event ever added to it (over partitions and series), as the
+   * flushes that added them stored it. Absent buckets give 0.
+   */
+  bucketRows(model: string, bucketStarts: readonly number[]): Promise<Map<number, number>>
   /** Every partition's blob for each bucket (absent buckets give an empty map). */
   readBuckets(
     model: string,
@@ -91,6 +104,17 @@ export interface LeaseStore {
    * report), only if `token` is still current and the window was not recorded before.
    */
   commitEvaluation(
+    model: string,
+    token: number,
+    windowEnd: number,
+    state: string,
+  ): Promise<'committed' | 'fenced' | 'duplicate'>
+  /**
+   * Replaces the state recorded with the last evaluated window (which must still end at
+   * `windowEnd`), only if `token` is still current: a revised report's bookkeeping, under the
+   * same fencing as the first one.
+   */
+  commitRevision(
     model: string,
     token: number,
     windowEnd: number,

@@ -61,6 +61,16 @@ export interface ModelStatus {
   readonly evaluatedAtMs: number | null
   /** The latest window's report; null before the first evaluation. */
   readonly report: DriftReport | null
+  /**
+   * What the reports do not show on their own: windows holding events that will never be
+   * evaluated (and why), and late events counted in the windows still watched, with how many of
+   * those windows had a revised report. Absent before the first evaluation.
+   */
+  readonly completeness?: {
+    readonly skippedWindows: { readonly count: number; readonly reason: string } | null
+    readonly lateEvents: number
+    readonly revisedWindows: number
+  }
 }
 
 /** Reference vs current shares of one feature over the latest window's bins. */

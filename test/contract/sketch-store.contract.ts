@@ -275,6 +275,58 @@ export function describeSketchStoreContract(
       expect(await store().readBuckets(model, [])).toEqual(new Map())
     })
 
+    it("counts each bucket's rows over flushes and partitions, apart from its blobs; stale flushes add nothing", async () => {
+      const model = newModel()
+      const rows = (b: BucketWrite, n: number): BucketWrite => ({ ...b, rowsAdded: n })
+      await store().applyFlush(
+        batch(
+          model,
+          [flush(p0, null, checkpoint('3'))],
+          [rows(bucket(T0, p0, 'a'), 2), rows(bucket(T1, p0, 'b'), 1)],
+        ),
+      )
+      await store().applyFlush(
+        batch(model, [flush(p1, null, checkpoint('4'))], [rows(bucket(T0, p1, 'c'), 4)]),
+      )
+      await store().applyFlush(
+        batch(model, [flush(p0, '3', checkpoint('5'))], [rows(bucket(T0, p0, 'a2'), 2)]),
+      )
+      // stale: expects '3' on p0, which is at '5' now
+      expect(
+        await store().applyFlush(
+          batch(model, [flush(p0, '3', checkpoint('9'))], [rows(bucket(T0, p0, 'x'), 100)]),
+        ),
+      ).toEqual({ status: 'stale', partition: 'predictions:0' })
+      // a write without rowsAdded (a checkpoint-only partition's bucket) adds none
+      await store().applyFlush(
+        batch(model, [flush(p1, '4', checkpoint('5'))], [bucket(T1, p1, 'd')]),
+      )
+      const T2 = T1 + 60_000
+      expect(await store().bucketRows(model, [T0, T1, T2])).toEqual(
+        new Map([
+          [T0, 8],
+          [T1, 1],
+          [T2, 0],
+        ]),
+      )
+      expect((await store().readBuckets(model, [T0])).get(T0)).toEqual(
+        new Map([
+          ['predictions:0', 'a2'],
+          ['predictions:1', 'c'],
+        ]),
+      )
+    })
+
+    it('round-trips the earliest event time of a checkpoint', async () => {
+      const model = newModel()
+      await store().applyFlush(
+        batch(model, [flush(p0, null, { ...checkpoint('1'), earliest: T0 + 5 })], []),
+      )
+      expect((await store().loadCheckpoints(model, [p0])).get('predictions:0')?.earliest).toBe(
+        T0 + 5,
+      )
+    })
+
     it('keeps blobs byte for byte (binary-looking text, unicode, 100 KB)', async () => {
       const model = newModel()
       const blobs = ['\u0000\u0001\u00ff', 'données ✓ 🙂', 'x'.repeat(100_000), '']
@@ -588,6 +640,22 @@ export function describeLeaseStoreContract(
       expect(await leases().commitEvaluation(model, old, T0, 'late a')).toBe('fenced')
       expect(await leases().lastEvaluation(model)).toEqual({ windowEnd: T0, state: 'by a' })
       expect(await leases().commitEvaluation(model, current, T1, 'by b')).toBe('committed')
+    })
+
+    it('commits a revision of the recorded window only, with the current token', async () => {
+      const model = newModel()
+      const token = (await leases().acquire(model, 'a', 100)) ?? 0
+      expect(await leases().commitRevision(model, token, T1, 'nothing recorded')).toBe('duplicate')
+      expect(await leases().commitEvaluation(model, token, T1, 'first')).toBe('committed')
+      expect(await leases().commitRevision(model, token, T0, 'not the recorded one')).toBe(
+        'duplicate',
+      )
+      expect(await leases().commitRevision(model, token, T1, 'revised')).toBe('committed')
+      expect(await leases().lastEvaluation(model)).toEqual({ windowEnd: T1, state: 'revised' })
+      await sleep(250)
+      expect(await leases().acquire(model, 'b', 5_000)).not.toBeNull()
+      expect(await leases().commitRevision(model, token, T1, 'by a, fenced')).toBe('fenced')
+      expect(await leases().lastEvaluation(model)).toEqual({ windowEnd: T1, state: 'revised' })
     })
 
     it('fences a token that was never handed out', async () => {

@@ -414,6 +414,7 @@ function gatedStore(store: SketchStore): {
     loadBucket: (model, start, ref) => store.loadBucket(model, start, ref),
     applyFlush: (batch) => store.applyFlush(batch),
     modelWatermark: (model, idle) => store.modelWatermark(model, idle),
+    bucketRows: (model, starts) => store.bucketRows(model, starts),
     readBuckets: async (model, starts) => {
       const g = gate
       gate = undefined
@@ -607,6 +608,7 @@ function heldFlushStore(store: SketchStore): {
       loadBucket: (model, start, r) => store.loadBucket(model, start, r),
       readBuckets: (model, starts) => store.readBuckets(model, starts),
       modelWatermark: (model, idle) => store.modelWatermark(model, idle),
+      bucketRows: (model, starts) => store.bucketRows(model, starts),
       applyFlush: async (b) => {
         entered()
         await gate

@@ -1,5 +1,5 @@
-// KafkaBacklog on the real broker: which input partitions hold events the group has not read,
-// from the partitions' end offsets and the group's committed offsets (or, with none, where
+// KafkaBacklog on the real broker: each input partition's end offset, fetched fresh on every
+// call, and where the group starts reading it (its committed offset or, with none, where
 // --from-beginning or its absence would start).
 
 import { randomUUID } from 'node:crypto'
@@ -12,13 +12,17 @@ const topic = `backlog-${randomUUID().slice(0, 8)}`
 const backlogs: KafkaBacklog[] = []
 
 function backlogOf(groupId: string, fromBeginning: boolean): KafkaBacklog {
-  const backlog = new KafkaBacklog(kafka, { groupId, topics: [topic], fromBeginning, cacheMs: 0 })
+  const backlog = new KafkaBacklog(kafka, { groupId, topics: [topic], fromBeginning })
   backlogs.push(backlog)
   return backlog
 }
 
+/** Partitions whose end is past where the group starts reading them. */
 async function unread(backlog: KafkaBacklog): Promise<number[]> {
-  return (await backlog.partitionsWithUnreadEvents()).map((ref) => ref.partition).sort()
+  return (await backlog.positions())
+    .filter((p) => BigInt(p.end) > BigInt(p.start))
+    .map((p) => p.ref.partition)
+    .sort()
 }
 
 beforeAll(async () => {
@@ -72,9 +76,18 @@ describe('KafkaBacklog', () => {
       groupId: `g-${randomUUID()}`,
       topics: [`missing-${randomUUID()}`],
       fromBeginning: true,
-      cacheMs: 0,
     })
     backlogs.push(backlog)
-    await expect(backlog.partitionsWithUnreadEvents()).rejects.toThrow()
+    await expect(backlog.positions()).rejects.toThrow()
+  })
+
+  it('sees events written after its last call: end offsets are never cached', async () => {
+    const backlog = backlogOf(`g-${randomUUID()}`, true)
+    expect(await unread(backlog)).toEqual([0, 1])
+    const producer = kafka.producer()
+    await producer.connect()
+    await producer.send({ topic, acks: -1, messages: [{ partition: 2, value: '{"n":9}' }] })
+    await producer.disconnect()
+    expect(await unread(backlog)).toEqual([0, 1, 2])
   })
 })

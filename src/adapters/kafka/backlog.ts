@@ -1,35 +1,29 @@
-// The input backlog from Kafka's own bookkeeping: each input partition's end offset (high
-// watermark), and where the group starts reading it: its committed offset, or, with none, the
-// beginning (--from-beginning) or the end. Two admin requests per topic; the answer is cached
-// briefly, as the evaluator asks on every tick until its first evaluation.
+// The input's positions from Kafka's own bookkeeping: each input partition's end offset (high
+// watermark) and where the group starts reading it: its committed offset, or, with none, the
+// beginning (a replay: --from-beginning, --from) or the end. Two admin requests per topic, asked
+// afresh on every call: a cached end offset is exactly the stale claim that let windows close
+// without a partition's unread events (core/stream/watermark.ts).
 
 import type { Admin, Kafka } from 'kafkajs'
-import type { InputBacklog } from '../../ports/event-source.js'
-import type { PartitionRef } from '../../ports/sketch-store.js'
+import type { InputBacklog, PartitionPosition } from '../../ports/event-source.js'
 
 export interface KafkaBacklogOptions {
   readonly groupId: string
   readonly topics: readonly string[]
   readonly fromBeginning: boolean
-  readonly cacheMs?: number
-  readonly now?: () => number
 }
 
 export class KafkaBacklog implements InputBacklog {
   readonly #admin: Admin
   readonly #options: KafkaBacklogOptions
   #connected = false
-  #cached: { at: number; refs: readonly PartitionRef[] } | undefined
 
   constructor(kafka: Kafka, options: KafkaBacklogOptions) {
     this.#admin = kafka.admin({ retry: { retries: 2 } })
     this.#options = options
   }
 
-  async partitionsWithUnreadEvents(): Promise<readonly PartitionRef[]> {
-    const now = (this.#options.now ?? Date.now)()
-    if (this.#cached !== undefined && now - this.#cached.at < (this.#options.cacheMs ?? 2000))
-      return this.#cached.refs
+  async positions(): Promise<readonly PartitionPosition[]> {
     if (!this.#connected) {
       await this.#admin.connect()
       this.#connected = true
@@ -43,7 +37,7 @@ export class KafkaBacklog implements InputBacklog {
       for (const { partition, offset } of partitions)
         committed.set(`${topic}:${partition}`, BigInt(offset))
     }
-    const refs: PartitionRef[] = []
+    const positions: PartitionPosition[] = []
     for (const topic of topics) {
       for (const { partition, low, high } of await this.#admin.fetchTopicOffsets(topic)) {
         const end = BigInt(high)
@@ -51,11 +45,14 @@ export class KafkaBacklog implements InputBacklog {
         const stored = committed.get(`${topic}:${partition}`) ?? -1n
         // -1: no committed offset; the consumer resets to the beginning or the end.
         const start = stored >= 0n ? stored : fromBeginning ? first : end
-        if (end > (start > first ? start : first)) refs.push({ topic, partition })
+        positions.push({
+          ref: { topic, partition },
+          end: end.toString(),
+          start: (start > first ? start : first).toString(),
+        })
       }
     }
-    this.#cached = { at: now, refs }
-    return refs
+    return positions
   }
 
   async close(): Promise<void> {

@@ -69,6 +69,22 @@ export class MemoryLeaseStore implements LeaseStore {
     })
   }
 
+  commitRevision(
+    model: string,
+    token: number,
+    windowEnd: number,
+    state: string,
+  ): Promise<'committed' | 'fenced' | 'duplicate'> {
+    return settle(() => {
+      checkWindowEnd(windowEnd)
+      if (this.#tokens.get(model) !== token) return 'fenced'
+      const last = this.#evaluations.get(model)
+      if (last === undefined || last.windowEnd !== windowEnd) return 'duplicate'
+      this.#evaluations.set(model, { windowEnd, state })
+      return 'committed'
+    })
+  }
+
   lastEvaluation(model: string): Promise<{ windowEnd: number; state: string } | null> {
     const last = this.#evaluations.get(model)
     return Promise.resolve(last === undefined ? null : { ...last })

@@ -22,6 +22,7 @@ export interface MemoryStoreOptions {
 
 interface Bucket {
   readonly blobs: Map<string, string>
+  rows: number
   expiresAt: number
 }
 
@@ -95,15 +96,22 @@ export class MemorySketchStore implements SketchStore {
     for (const write of batch.buckets) {
       let bucket = this.#bucket(batch.model, write.bucketStart)
       if (bucket === undefined) {
-        bucket = { blobs: new Map(), expiresAt }
+        bucket = { blobs: new Map(), rows: 0, expiresAt }
         state.buckets.set(write.bucketStart, bucket)
       }
       bucket.blobs.set(partitionId(write.ref), write.blob)
+      bucket.rows += write.rowsAdded ?? 0
       bucket.expiresAt = expiresAt
     }
     for (const flush of batch.partitions)
       state.checkpoints.set(partitionId(flush.ref), normalizedCheckpoint(flush.next))
     return { status: 'applied' }
+  }
+
+  bucketRows(model: string, bucketStarts: readonly number[]): Promise<Map<number, number>> {
+    const rows = new Map<number, number>()
+    for (const start of bucketStarts) rows.set(start, this.#bucket(model, start)?.rows ?? 0)
+    return Promise.resolve(rows)
   }
 
   readBuckets(

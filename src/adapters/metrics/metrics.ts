@@ -160,7 +160,19 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
   })
   const eventsLateTotal = new Counter({
     name: 'driftwatch_events_late_total',
-    help: 'Events that arrived after their bucket closed: counted, not added to the sketches',
+    help: 'Events that arrived after their window was evaluated (or after their bucket closed): counted, and re-evaluated while the window is kept',
+    labelNames: ['model'] as const,
+    registers,
+  })
+  const windowsSkippedTotal = new Counter({
+    name: 'driftwatch_windows_skipped_total',
+    help: 'Windows holding events that will never be evaluated, by reason',
+    labelNames: ['model', 'reason'] as const,
+    registers,
+  })
+  const reportRevisionsTotal = new Counter({
+    name: 'driftwatch_report_revisions_total',
+    help: 'Revised drift reports published: late events changed a verdict of a reported window',
     labelNames: ['model'] as const,
     registers,
   })
@@ -319,6 +331,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     },
     lateEvents(model: string, n: number): void {
       if (n > 0) eventsLateTotal.inc({ model }, n)
+    },
+    windowsSkipped(model: string, reason: string, n: number): void {
+      if (n > 0) windowsSkippedTotal.inc({ model, reason }, n)
+    },
+    revision(model: string): void {
+      reportRevisionsTotal.inc({ model })
     },
     flush(outcome: FlushOutcomeKind, seconds: number): void {
       flushesTotal.inc({ outcome })

@@ -86,6 +86,39 @@ export class RedisLeaseStore implements LeaseStore {
     }
   }
 
+  async commitRevision(
+    model: string,
+    token: number,
+    windowEnd: number,
+    state: string,
+  ): Promise<'committed' | 'fenced' | 'duplicate'> {
+    checkWindowEnd(windowEnd)
+    // A token that is not a positive integer was never handed out: fenced without asking.
+    if (!Number.isSafeInteger(token) || token <= 0) return 'fenced'
+    const reply = await withRedisErrors(
+      () => `commit a revision of model ${model}`,
+      () =>
+        runScript(
+          this.#client,
+          'commit-evaluation',
+          [this.#keys.leaseToken(model), this.#keys.evaluation(model)],
+          [String(token), windowEnd, state, 'revise'],
+        ),
+    )
+    if (reply === 1) return 'committed'
+    if (typeof reply !== 'number') throw unexpected('commit-evaluation', reply)
+    const name = scriptCodeName('commit-evaluation', reply)
+    switch (name) {
+      case 'fenced':
+        return 'fenced'
+      case 'windowRecorded':
+        return 'duplicate'
+      case 'staleCheckpoint':
+      case 'leaseHeld':
+        throw unexpected('commit-evaluation', reply)
+    }
+  }
+
   async lastEvaluation(model: string): Promise<{ windowEnd: number; state: string } | null> {
     const [windowEnd, state] = await withRedisErrors(
       () => `read the last evaluation of model ${model}`,

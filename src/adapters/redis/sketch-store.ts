@@ -24,6 +24,7 @@ interface StoredCheckpoint {
   readonly watermark: number | null
   readonly late: number
   readonly caughtUpAt?: number | null
+  readonly earliest?: number
 }
 
 export function encodeCheckpoint(checkpoint: Checkpoint): string {
@@ -32,6 +33,9 @@ export function encodeCheckpoint(checkpoint: Checkpoint): string {
     watermark: Number.isFinite(checkpoint.watermark) ? checkpoint.watermark : null,
     late: checkpoint.late,
     ...(typeof checkpoint.caughtUpAt === 'number' ? { caughtUpAt: checkpoint.caughtUpAt } : {}),
+    ...(typeof checkpoint.earliest === 'number' && Number.isFinite(checkpoint.earliest)
+      ? { earliest: checkpoint.earliest }
+      : {}),
   }
   return JSON.stringify(stored)
 }
@@ -63,11 +67,15 @@ export function decodeCheckpoint(json: string, where: string): Checkpoint {
     watermark: stored.watermark ?? Number.NEGATIVE_INFINITY,
     late: stored.late,
     ...(typeof stored.caughtUpAt === 'number' ? { caughtUpAt: stored.caughtUpAt } : {}),
+    ...(typeof stored.earliest === 'number' ? { earliest: stored.earliest } : {}),
   }
   const problem = checkCheckpoint(checkpoint)
   if (problem !== undefined) throw corrupt(problem)
   return checkpoint
 }
+
+/** The bucket hash field of its row counter; '#' cannot start a partition id (topic names). */
+const ROWS_FIELD = '#rows'
 
 export class RedisSketchStore implements SketchStore {
   readonly #client: RedisClient
@@ -122,7 +130,7 @@ export class RedisSketchStore implements SketchStore {
         index = keys.length // Lua's KEYS is 1-based
         keyIndex.set(bucket.bucketStart, index)
       }
-      args.push(index, partitionId(bucket.ref), bucket.blob)
+      args.push(index, partitionId(bucket.ref), bucket.blob, bucket.rowsAdded ?? 0)
     }
     const reply = await withRedisErrors(
       () => `apply flush of model ${batch.model}`,
@@ -171,9 +179,34 @@ export class RedisSketchStore implements SketchStore {
     )
     starts.forEach((start, i) => {
       const fields = replies[i] as Record<string, string> | undefined
-      buckets.set(start, new Map(Object.entries(fields ?? {})))
+      const blobs = new Map(Object.entries(fields ?? {}))
+      blobs.delete(ROWS_FIELD)
+      buckets.set(start, blobs)
     })
     return buckets
+  }
+
+  async bucketRows(model: string, bucketStarts: readonly number[]): Promise<Map<number, number>> {
+    const rows = new Map<number, number>()
+    const starts = [...new Set(bucketStarts)]
+    if (starts.length === 0) return rows
+    const replies = await withRedisErrors(
+      () => `read row counters of ${starts.length} buckets of model ${model}`,
+      async () => {
+        const pipeline = this.#client.pipeline()
+        for (const start of starts) pipeline.hget(this.#keys.bucket(model, start), ROWS_FIELD)
+        const results = (await pipeline.exec()) ?? []
+        return results.map(([error, value]) => {
+          if (error !== null) throw error
+          return value
+        })
+      },
+    )
+    starts.forEach((start, i) => {
+      const value = replies[i]
+      rows.set(start, typeof value === 'string' ? Number(value) : 0)
+    })
+    return rows
   }
 
   async modelWatermark(model: string, idle?: IdlePolicy): Promise<number | null> {

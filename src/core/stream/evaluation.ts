@@ -15,9 +15,21 @@ import {
   type AlertPolicy,
   type AlertState,
 } from './alerts.js'
+import type { WindowRecord } from './lateness.js'
+import type { SkipReason } from './windows.js'
 
 export interface WindowReport extends DriftReport {
+  /** Unique per publication: the window id, then `:r<revision>` for revisions. */
   readonly reportId: string
+  /** `model:version:windowEndMs`, the same on every revision of the window's report. */
+  readonly windowId: string
+  /** 0 for the window's first report; each revised report (late events changed a verdict) +1. */
+  readonly revision: number
+  /**
+   * Events of the window stored after it was first evaluated, included in this revision's numbers
+   * (`nCurrent`); `nAtEvaluation` is what the first report counted. 0 / = nCurrent at revision 0.
+   */
+  readonly lateness: { readonly nLate: number; readonly nAtEvaluation: number }
   readonly model: string
   readonly modelVersion: string | null
   readonly window: { readonly start: string; readonly end: string }
@@ -40,6 +52,10 @@ export interface EvaluationState {
   /** Versions whose retrain request was sent and whose critical count has not dropped since. */
   readonly retrainRequested: readonly string[]
   readonly lastReports: Readonly<Record<string, WindowReport>>
+  /** Reported windows still watched for late events (core/stream/lateness.ts). */
+  readonly windows?: readonly WindowRecord[]
+  /** Windows holding events that the first evaluation passed over, and why (windows.ts). */
+  readonly skipped?: { readonly count: number; readonly reason: SkipReason } | null
 }
 
 export const initialEvaluationState: EvaluationState = {
@@ -93,6 +109,9 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
       .map((f) => f.name)
     const report: WindowReport = {
       reportId,
+      windowId: reportId,
+      revision: 0,
+      lateness: { nLate: 0, nAtEvaluation: current.rows },
       model: input.model,
       modelVersion: version === '' ? null : version,
       window: { start: new Date(input.windowStart).toISOString(), end: new Date(at).toISOString() },

@@ -21,24 +21,31 @@ export interface PartitionModelState {
   nextOffset: bigint | null
   watermark: number
   late: number
+  /** Event time of the earliest event counted here (Infinity before the first). */
+  earliest: number
   readonly buckets: Map<number, BucketProfiles>
   readonly dirty: Set<number>
+  /** Events added to each dirty bucket since the last flush (the store's row counters). */
+  readonly added: Map<number, number>
 }
 
 export function newPartitionState(
-  checkpoint: { nextOffset: string; watermark: number; late: number } | null,
+  checkpoint: { nextOffset: string; watermark: number; late: number; earliest?: number } | null,
 ): PartitionModelState {
   return {
     expected: checkpoint?.nextOffset ?? null,
     nextOffset: checkpoint === null ? null : BigInt(checkpoint.nextOffset),
     watermark: checkpoint?.watermark ?? Number.NEGATIVE_INFINITY,
     late: checkpoint?.late ?? 0,
+    earliest: checkpoint?.earliest ?? Number.POSITIVE_INFINITY,
     buckets: new Map(),
     dirty: new Set(),
+    added: new Map(),
   }
 }
 
-export type ApplyOutcome = 'counted' | 'late' | 'replayed'
+/** skipped: stamped before the run's `--from` time, outside the range asked for (not counted). */
+export type ApplyOutcome = 'counted' | 'late' | 'replayed' | 'skipped'
 
 export interface RoutedEvent {
   /**
@@ -56,8 +63,10 @@ export function bucketFor(
   offset: bigint,
   event: RoutedEvent,
   spec: WindowSpec,
+  notBefore = Number.NEGATIVE_INFINITY,
 ): number | null {
   if (state.nextOffset !== null && offset < state.nextOffset) return null
+  if (event.eventTime < notBefore) return null
   const bucket = bucketStart(event.eventTime, spec)
   return isLate(bucket, state.watermark, spec) ? null : bucket
 }
@@ -68,15 +77,18 @@ export function applyEvent(
   event: RoutedEvent,
   spec: WindowSpec,
   layout: ProfileLayout,
+  notBefore = Number.NEGATIVE_INFINITY,
 ): ApplyOutcome {
   if (state.nextOffset !== null && offset < state.nextOffset) return 'replayed'
   state.nextOffset = offset + 1n
+  if (event.eventTime < notBefore) return 'skipped'
   const bucket = bucketStart(event.eventTime, spec)
   if (isLate(bucket, state.watermark, spec)) {
     state.late++
     return 'late'
   }
   if (event.eventTime > state.watermark) state.watermark = event.eventTime
+  if (event.eventTime < state.earliest) state.earliest = event.eventTime
   let profiles = state.buckets.get(bucket)
   if (profiles === undefined) {
     profiles = new Map()
@@ -89,6 +101,7 @@ export function applyEvent(
   }
   addRow(profile, event.features)
   state.dirty.add(bucket)
+  state.added.set(bucket, (state.added.get(bucket) ?? 0) + 1)
   return 'counted'
 }
 

@@ -56,3 +56,64 @@ function isIdle(p: PartitionProgress, newest: number, idle: IdlePolicy): boolean
     p.watermark < newest - idle.idleAfterMs
   )
 }
+
+// Completeness from fresh offsets (the rule the evaluator uses when it can see the input's end
+// offsets). The "read to its end" claim above was made by the partition's owner when it last got a
+// batch, and renewed from that batch's stale end offset on every later flush: a partition whose new
+// events had not been fetched yet kept saying it had nothing left to read, was taken as idle, and
+// windows closed without its events. Here the evaluator itself compares each partition's stored
+// position with its end offset fetched at the start of the same tick, so "nothing left to read" is
+// a fact about now, not a memory.
+
+export interface PartitionReading {
+  readonly id: string
+  /**
+   * Newest event time of the model on the partition: -Infinity when it was read but carried no
+   * event of the model; null when it has never been read for the model (no checkpoint).
+   */
+  readonly watermark: number | null
+  /** Its end offset, fetched fresh, is past the position the model has read it to. */
+  readonly unread: boolean
+}
+
+export interface Completeness {
+  /** Event time complete up to here; null when nothing can be said yet. */
+  readonly watermark: number | null
+  /** Partitions never read for the model that hold events: nothing is evaluated until they are. */
+  readonly waitingFor: readonly string[]
+  /** Partitions left out as idle: read to their fresh end and far behind. */
+  readonly idle: readonly string[]
+}
+
+/**
+ * The model's watermark over partitions judged from fresh end offsets:
+ *   - a partition never read for the model that holds events holds everything back (a backlog
+ *     nobody has started on has no watermark yet);
+ *   - a partition with unread events counts with its watermark, however far behind: never idle;
+ *   - a partition read to its end whose newest event lags the model's newest by more than
+ *     `idleAfterMs` is idle, left out (its later events, if any, are late and counted as such);
+ *   - a partition that never carried the model does not count.
+ */
+export function completeWatermarkOf(
+  partitions: readonly PartitionReading[],
+  idleAfterMs: number,
+): Completeness {
+  const waitingFor = partitions.filter((p) => p.unread && p.watermark === null).map((p) => p.id)
+  if (waitingFor.length > 0) return { watermark: null, waitingFor, idle: [] }
+  let newest = Number.NEGATIVE_INFINITY
+  for (const p of partitions) {
+    if (p.watermark !== null && p.watermark > newest) newest = p.watermark
+  }
+  if (!Number.isFinite(newest)) return { watermark: null, waitingFor, idle: [] }
+  const idle: string[] = []
+  let slowest = newest
+  for (const p of partitions) {
+    if (p.watermark === null || !Number.isFinite(p.watermark)) continue
+    if (!p.unread && p.watermark < newest - idleAfterMs) {
+      idle.push(p.id)
+      continue
+    }
+    if (p.watermark < slowest) slowest = p.watermark
+  }
+  return { watermark: slowest, waitingFor, idle }
+}

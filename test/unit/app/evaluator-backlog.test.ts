@@ -1,6 +1,7 @@
-// The evaluator's first evaluation waits until every input partition with unread events has been
-// read once: a partition nobody has read yet has no watermark, so without this a fresh group over a
-// backlog evaluates its first windows on the partitions it happened to read first.
+// The evaluator waits until every input partition with unread events has been read once: a
+// partition nobody has read yet has no watermark, so without this a fresh group over a backlog
+// evaluates its first windows on the partitions it happened to read first. "Unread" is judged
+// from end offsets the evaluator fetches itself on every tick (InputBacklog.positions).
 
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
@@ -22,6 +23,11 @@ const T0 = 1_700_000_000_000
 const WINDOW = 10_000
 const p0: PartitionRef = { topic: 'predictions', partition: 0 }
 const p1: PartitionRef = { topic: 'predictions', partition: 1 }
+
+/** Positions as Kafka would give them: `end` events on each partition, read from 0. */
+function positionsOf(...ends: Array<[PartitionRef, number]>): InputBacklog['positions'] {
+  return () => Promise.resolve(ends.map(([ref, end]) => ({ ref, end: String(end), start: '0' })))
+}
 
 function reference(): ReferenceSnapshot {
   const builder = new ReferenceBuilder([{ name: 'x', kind: 'numerical', reason: 'test' }])
@@ -111,10 +117,11 @@ describe('the first evaluation and the input backlog', () => {
 
   it('waits until every partition with unread events has been read once, then evaluates them all', async () => {
     let asked = 0
+    const positions = positionsOf([p0, 90], [p1, 60])
     const backlog: InputBacklog = {
-      partitionsWithUnreadEvents: () => {
+      positions: () => {
         asked++
-        return Promise.resolve([p0, p1])
+        return positions()
       },
     }
     const { store, sink, evaluator } = await setUp(backlog)
@@ -128,11 +135,11 @@ describe('the first evaluation and the input backlog', () => {
     expect(sink.published.reports.map((r) => r.nCurrent)).toEqual([50, 50, 50])
     const askedBefore = asked
     await evaluator.evaluateModel(model)
-    expect(asked, 'asked again once every partition had been read').toBe(askedBefore)
+    expect(asked, 'end offsets are fetched afresh on every tick').toBe(askedBefore + 1)
   })
 
   it('does not wait for partitions without unread events (empty, or read before this group started)', async () => {
-    const backlog: InputBacklog = { partitionsWithUnreadEvents: () => Promise.resolve([p0]) }
+    const backlog: InputBacklog = { positions: positionsOf([p0, 60], [p1, 0]) }
     const { store, sink, evaluator } = await setUp(backlog)
     await flushPartition(store, p0, 30, 2)
     expect(await evaluator.evaluateModel(model)).toBe(2)
@@ -141,7 +148,7 @@ describe('the first evaluation and the input backlog', () => {
 
   it('evaluates nothing while the backlog cannot be read (the tick logs it and retries)', async () => {
     const backlog: InputBacklog = {
-      partitionsWithUnreadEvents: () => Promise.reject(new Error('broker unreachable')),
+      positions: () => Promise.reject(new Error('broker unreachable')),
     }
     const { store, sink, evaluator } = await setUp(backlog)
     await flushPartition(store, p0, 30, 2)

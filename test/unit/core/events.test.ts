@@ -279,7 +279,10 @@ describe('decodePredictionEvent: valid events', () => {
 describe('decodePredictionEvent: one case per reason', () => {
   const event = validEventObject()
   const cases: Record<
-    Exclude<InvalidReason, 'unknown_model' | 'unknown_version' | 'feature_kind_mismatch'>,
+    Exclude<
+      InvalidReason,
+      'unknown_model' | 'unknown_version' | 'feature_kind_mismatch' | 'clock_skew'
+    >,
     Buffer | null
   > = {
     empty: null,
@@ -306,12 +309,13 @@ describe('decodePredictionEvent: one case per reason', () => {
     expect(rejection(decodePredictionEvent(Buffer.alloc(0), limits)).reason).toBe('empty')
   })
 
-  it('leaves unknown_model, unknown_version and feature_kind_mismatch to the caller', () => {
+  it('leaves unknown_model, unknown_version, feature_kind_mismatch and clock_skew to the caller', () => {
     const covered = new Set([
       ...Object.keys(cases),
       'unknown_model',
       'unknown_version',
       'feature_kind_mismatch',
+      'clock_skew',
     ])
     expect([...covered].sort()).toEqual([...invalidReasons].sort())
     expect(decodePredictionEvent(bytes({ ...event, model: 'nope' }), limits).ok).toBe(true)
@@ -353,7 +357,11 @@ describe('bad event corpus', () => {
       return
     }
     const event = decoded(result)
-    if (entry.reason === 'feature_kind_mismatch') {
+    if (entry.reason === 'clock_skew') {
+      // Decodes (within the decoder's outer day); the ingest compares it with maxClockSkew.
+      expect(event.timestamp).toBeGreaterThan(Date.now() + 5 * 60_000)
+      expect(classifyModel(event, badEventKnownModels)).toBeNull()
+    } else if (entry.reason === 'feature_kind_mismatch') {
       expect(Object.values(event.features).some((v) => v === 'NaN' || v === 'Infinity')).toBe(true)
       expect(classifyModel(event, badEventKnownModels)).toBeNull()
     } else {

@@ -17,8 +17,9 @@
       ARGV[2]     p, number of partitions
       then p triples, i = 0 .. p-1, from ARGV[3 + 3i]:
         partition id, expected offset ('' = no checkpoint stored), next checkpoint JSON
-      then one triple per bucket write, up to #ARGV:
-        index of its bucket key in KEYS (2..n), partition id, blob
+      then one quadruple per bucket write, up to #ARGV:
+        index of its bucket key in KEYS (2..n), partition id, blob, rows added since the
+        partition's last flush (HINCRBY into the bucket's '#rows' field: its row counter)
 
     Output:
       {1}                 applied
@@ -52,8 +53,11 @@ for i = 0, partitions - 1 do
   end
 end
 
-for j = firstBucket, #ARGV, 3 do
+for j = firstBucket, #ARGV, 4 do
   rcall("HSET", KEYS[tonumber(ARGV[j])], ARGV[j + 1], ARGV[j + 2])
+  if tonumber(ARGV[j + 3]) > 0 then
+    rcall("HINCRBY", KEYS[tonumber(ARGV[j])], "#rows", ARGV[j + 3])
+  end
 end
 for k = 2, #KEYS do
   rcall("PEXPIRE", KEYS[k], retention)
