@@ -120,8 +120,12 @@ export class Ingestor {
 
   onRevoked(refs: readonly PartitionRef[]): void {
     // Unflushed events of a revoked partition are not lost: its checkpoint did not move, so the
-    // new owner reads them again.
-    for (const ref of refs) this.#partitions.delete(partitionId(ref))
+    // new owner reads them again. Its lag is the new owner's to report: a gauge left behind would
+    // hold the lag alert (a max over partitions) on a frozen value.
+    for (const ref of refs) {
+      this.#partitions.delete(partitionId(ref))
+      this.#options.metrics.lag(ref.topic, ref.partition, null)
+    }
   }
 
   async onBatch(batch: SourceBatch, control: BatchControl): Promise<void> {
@@ -353,7 +357,6 @@ export class Ingestor {
       }
     } catch (error: unknown) {
       this.#failedStep = error instanceof DeadLetterSendError ? 'dead letters' : 'store'
-      this.#options.metrics.flush('error', 0)
       if (!this.#paused) {
         this.#paused = true
         this.#options.source.pause()
@@ -374,43 +377,55 @@ export class Ingestor {
   async flush(): Promise<void> {
     await this.#mutex.run(async () => {
       const started = performance.now()
-      this.#lastFlush = this.#options.now()
-      if (this.#deadLetters.length > 0) {
-        try {
-          await this.#options.sink.deadLetters(this.#deadLetters)
-        } catch (error: unknown) {
-          throw new DeadLetterSendError(error)
-        }
-        this.#deadLetters = []
-      }
-      if (this.#options.models.size > 1) await this.#registerNewPartitions()
-      const commits = new Map<string, { ref: PartitionRef; nextOffset: bigint }>()
-      for (const [model, runtime] of this.#options.models) {
-        await this.#flushModel(model, runtime)
-      }
-      for (const entry of this.#partitions.values()) {
-        let smallest: bigint | null = null
-        for (const state of entry.models.values()) {
-          if (state.expected === null) {
-            smallest = null
-            break
-          }
-          const offset = BigInt(state.expected)
-          if (smallest === null || offset < smallest) smallest = offset
-        }
-        if (smallest !== null)
-          commits.set(partitionId(entry.ref), { ref: entry.ref, nextOffset: smallest })
-      }
       try {
-        await this.#options.source.commit(
-          [...commits.values()].map((c) => ({ ref: c.ref, nextOffset: c.nextOffset.toString() })),
-        )
+        const outcome = await this.#flushNow()
+        this.#options.metrics.flush(outcome, (performance.now() - started) / 1000)
       } catch (error: unknown) {
-        // Only a hint: Redis holds the truth, and the next flush commits again.
-        this.#options.logger.warn({ err: errorMessage(error) }, 'offset commit to Kafka failed')
+        this.#options.metrics.flush('error', (performance.now() - started) / 1000)
+        throw error
       }
-      this.#options.metrics.flush('applied', (performance.now() - started) / 1000)
     })
+  }
+
+  /** 'stale' when another owner had moved any model's checkpoint (that part was dropped). */
+  async #flushNow(): Promise<'applied' | 'stale'> {
+    let outcome: 'applied' | 'stale' = 'applied'
+    this.#lastFlush = this.#options.now()
+    if (this.#deadLetters.length > 0) {
+      try {
+        await this.#options.sink.deadLetters(this.#deadLetters)
+      } catch (error: unknown) {
+        throw new DeadLetterSendError(error)
+      }
+      this.#deadLetters = []
+    }
+    if (this.#options.models.size > 1) await this.#registerNewPartitions()
+    const commits = new Map<string, { ref: PartitionRef; nextOffset: bigint }>()
+    for (const [model, runtime] of this.#options.models) {
+      if ((await this.#flushModel(model, runtime)) === 'stale') outcome = 'stale'
+    }
+    for (const entry of this.#partitions.values()) {
+      let smallest: bigint | null = null
+      for (const state of entry.models.values()) {
+        if (state.expected === null) {
+          smallest = null
+          break
+        }
+        const offset = BigInt(state.expected)
+        if (smallest === null || offset < smallest) smallest = offset
+      }
+      if (smallest !== null)
+        commits.set(partitionId(entry.ref), { ref: entry.ref, nextOffset: smallest })
+    }
+    try {
+      await this.#options.source.commit(
+        [...commits.values()].map((c) => ({ ref: c.ref, nextOffset: c.nextOffset.toString() })),
+      )
+    } catch (error: unknown) {
+      // Only a hint: Redis holds the truth, and the next flush commits again.
+      this.#options.logger.warn({ err: errorMessage(error) }, 'offset commit to Kafka failed')
+    }
+    return outcome
   }
 
   /**
@@ -446,7 +461,7 @@ export class Ingestor {
     }
   }
 
-  async #flushModel(model: string, runtime: ModelRuntime): Promise<void> {
+  async #flushModel(model: string, runtime: ModelRuntime): Promise<'applied' | 'stale' | 'idle'> {
     const partitions = []
     const buckets = []
     const touched: Array<{ entry: PartitionEntry; state: PartitionModelState }> = []
@@ -480,7 +495,7 @@ export class Ingestor {
       }
       touched.push({ entry, state })
     }
-    if (partitions.length === 0) return
+    if (partitions.length === 0) return 'idle'
     const outcome = await this.#options.store.applyFlush({
       model,
       partitions,
@@ -505,7 +520,7 @@ export class Ingestor {
         if (reloaded.startOffset !== null)
           this.#options.source.seek(entry.ref, reloaded.startOffset.toString())
       }
-      return
+      return 'stale'
     }
     for (const { state } of touched) {
       state.expected = (state.nextOffset as bigint).toString()
@@ -513,6 +528,7 @@ export class Ingestor {
       state.added.clear()
       evictClosed(state, runtime.spec)
     }
+    return 'applied'
   }
 
   async stop(): Promise<void> {
