@@ -16,6 +16,7 @@ import {
 } from '../core/profile/dataset.js'
 import { ReferenceBuilder, type ColumnKind, type ReferenceSnapshot } from '../core/reference.js'
 import type { DriftReport, FeatureKind } from '../core/report.js'
+import { FileReadError } from '../adapters/files/errors.js'
 import { UnknownColumnError } from '../errors.js'
 
 export interface Progress {
@@ -54,6 +55,7 @@ export async function buildReferenceFromFile(
       addRow(profile, values),
     )
   }
+  assertHasData(profile, columns, path, 'reference')
   return {
     id: '',
     createdAt: options.now().toISOString(),
@@ -121,6 +123,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     : await buildReferenceFromFile(options.reference, options)
   const referenceColumns = [...reference.profile.features.keys()]
   const columns = selectColumns(referenceColumns, options.columns, options.reference)
+  assertHasData(reference.profile, columns, options.reference, 'reference')
   const table = openTable(options.current)
   const currentColumns = await table.columns()
   for (const name of columns) {
@@ -132,12 +135,41 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     columns: layout.columns.filter((c) => columns.includes(c.name)),
   })
   await readAll(table, columns, 'current', options.onProgress, (values) => addRow(current, values))
+  assertHasData(current, columns, options.current, 'current')
   const report = evaluateDrift(reference.profile, current, {
     settings: options.settings,
     registry,
     features: columns,
   })
   return { report, reference }
+}
+
+/**
+ * A file with no rows, or whose compared columns hold no value at all, cannot be judged: saying
+ * "no dataset drift" about it would be a false pass in a CI gate, so it is an error (exit 2).
+ */
+function assertHasData(
+  profile: DatasetProfile,
+  columns: readonly string[],
+  path: string,
+  role: 'reference' | 'current',
+): void {
+  if (profile.rows === 0) {
+    throw new FileReadError(`${path}: the ${role} data has no rows (header only?)`, { path })
+  }
+  const hasValue = columns.some((name) => {
+    const feature = profile.features.get(name)
+    if (feature === undefined) return false
+    return feature.kind === 'numerical'
+      ? feature.count + feature.nonFinite + feature.mismatched > 0
+      : feature.count > 0
+  })
+  if (!hasValue) {
+    throw new FileReadError(
+      `${path}: every cell of the ${role} data's compared columns is empty (${profile.rows} rows, ${columns.length} columns)`,
+      { path },
+    )
+  }
 }
 
 function selectColumns(

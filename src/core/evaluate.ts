@@ -2,6 +2,7 @@
 // metric that applies to the feature's kind, the dataset verdict, and the pictures' bins.
 // Pure: the same function serves `driftwatch check` and each window of the stream.
 
+import { assessFeatureQuality, summarizeDataQuality } from './data-quality.js'
 import { autoTest, autoTestName } from './drift-tests/auto.js'
 import { chiSquare } from './drift-tests/chi-square.js'
 import { binnedCounts, distinctValues, shares } from './drift-tests/distributions.js'
@@ -53,6 +54,7 @@ export function evaluateDrift(
     nReference: reference.rows,
     nCurrent: current.rows,
     features,
+    dataQuality: summarizeDataQuality(features),
   }
 }
 
@@ -74,6 +76,10 @@ export function evaluateFeature(
         reason: `${test.name} does not apply to ${reference.kind} features`,
       } as const)
   const { drifted, severity } = verdict(test, score, threshold, critical)
+  const metrics =
+    reference.kind === 'numerical' && current.kind === 'numerical'
+      ? numericalMetrics(reference, current)
+      : categoricalMetrics(reference as CategoricalProfile, current as CategoricalProfile)
   return {
     name,
     kind: reference.kind,
@@ -86,11 +92,9 @@ export function evaluateFeature(
     ...(score.status === 'insufficientData' ? { insufficientData: { reason: score.reason } } : {}),
     nReference: rowsOf(reference),
     nCurrent: rowsOf(current),
-    metrics:
-      reference.kind === 'numerical' && current.kind === 'numerical'
-        ? numericalMetrics(reference, current)
-        : categoricalMetrics(reference as CategoricalProfile, current as CategoricalProfile),
+    metrics,
     distribution: distribution(reference, current),
+    dataQuality: assessFeatureQuality(reference, current, metrics),
   }
 }
 

@@ -1,6 +1,8 @@
 // The drift report: what `driftwatch check --format json` prints and what the stream publishes
 // per window. Plain data, JSON-serializable, so every sink (file, Kafka, HTTP) shows the same thing.
 
+import type { DataQualitySummary, FeatureDataQuality } from './data-quality.js'
+
 export const featureKinds = ['numerical', 'categorical'] as const
 export type FeatureKind = (typeof featureKinds)[number]
 
@@ -60,6 +62,11 @@ export interface FeatureResult {
   readonly nCurrent: number
   readonly metrics: FeatureMetrics
   readonly distribution: readonly DistributionBin[]
+  /**
+   * What is wrong with the column's values, judged before drift (core/data-quality.ts). Always
+   * set by evaluateDrift; optional only so reports from older versions still type-check.
+   */
+  readonly dataQuality?: FeatureDataQuality
 }
 
 export interface DriftReport {
@@ -73,4 +80,6 @@ export interface DriftReport {
   readonly nReference: number
   readonly nCurrent: number
   readonly features: readonly FeatureResult[]
+  /** The features' data-quality findings, summed up; a critical one fails `check` (exit 1). */
+  readonly dataQuality?: DataQualitySummary
 }

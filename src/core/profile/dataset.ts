@@ -86,8 +86,13 @@ export function addRow(
 }
 
 export function addCell(feature: FeatureProfile, value: CellValue | undefined): void {
-  if (feature.kind === 'numerical') addNumber(feature, typeof value === 'number' ? value : null)
-  else
+  if (feature.kind === 'numerical') {
+    if (typeof value === 'number') addNumber(feature, value)
+    else {
+      addNumber(feature, null)
+      if (value !== null && value !== undefined) feature.mismatched++
+    }
+  } else
     addCategory(
       feature,
       value === null || value === undefined || Number.isNaN(value) ? null : categoryOf(value),
