@@ -83,6 +83,7 @@ async function inferKinds(
       (values) => {
         for (const [name, observer] of observers) observer.observe(values[name] ?? null)
       },
+      (name) => observers.get(name)?.markFloat(),
     )
   }
   // Overridden columns were not observed; their kind is the override.
@@ -189,6 +190,7 @@ async function readAll(
   phase: string,
   onProgress: Progress | undefined,
   onRow: (values: Readonly<Record<string, import('../core/profile/dataset.js').CellValue>>) => void,
+  onFloatColumn?: (column: string) => void,
 ): Promise<void> {
   const totalBytes = onProgress === undefined ? 0 : await table.sizeBytes()
   const progress =
@@ -198,6 +200,7 @@ async function readAll(
   for await (const row of table.rows({
     columns,
     ...(progress === undefined ? {} : { onProgress: progress }),
+    ...(onFloatColumn === undefined ? {} : { onFloatColumn }),
   })) {
     onRow(row.values)
   }
