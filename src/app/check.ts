@@ -4,6 +4,7 @@
 import { basename } from 'node:path'
 import { openTable, type TableSource } from '../adapters/files/table-source.js'
 import { isReferenceSnapshotFile, readReferenceFile } from '../adapters/files/reference-file.js'
+import { configProblemsError, driftConfigProblems } from '../config/drift-check.js'
 import { ColumnKindObserver, inferColumnKinds } from '../core/column-kinds.js'
 import { assertKnownTests, createDefaultRegistry } from '../core/drift-tests/registry.js'
 import type { DriftSettings } from '../core/drift-tests/thresholds.js'
@@ -103,6 +104,8 @@ export interface CheckOptions {
   readonly columns?: readonly string[] | undefined
   readonly kindOverrides?: Readonly<Record<string, FeatureKind>> | undefined
   readonly settings: DriftSettings
+  /** The config file the settings came from, to name it in errors. */
+  readonly configPath?: string | undefined
   readonly onProgress?: Progress | undefined
   readonly now: () => Date
 }
@@ -119,12 +122,24 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     registry,
     [global, ...Object.values(byKind ?? {}), ...Object.values(byFeature ?? {})].map((c) => c?.test),
   )
-  const reference = (await isReferenceSnapshotFile(options.reference))
+  const referenceIsSnapshot = await isReferenceSnapshotFile(options.reference)
+  const reference = referenceIsSnapshot
     ? await readReferenceFile(options.reference)
     : await buildReferenceFromFile(options.reference, options)
   const referenceColumns = [...reference.profile.features.keys()]
   const columns = selectColumns(referenceColumns, options.columns, options.reference)
   assertHasData(reference.profile, columns, options.reference, 'reference')
+  // The config's mistakes that need the reference's kinds, all at once, before any comparison.
+  const problems = driftConfigProblems({
+    settings: options.settings,
+    kindOverrides: options.kindOverrides,
+    registry,
+    prefix: '',
+    reference: reference.profile,
+    features: columns,
+    referenceIsSnapshot: referenceIsSnapshot,
+  })
+  if (problems.length > 0) throw configProblemsError(problems, options.configPath ?? '(config)')
   const table = openTable(options.current)
   const currentColumns = await table.columns()
   for (const name of columns) {

@@ -60,6 +60,7 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
           .filter((c) => c.length > 0),
         kindOverrides: section.columns,
         settings: driftSettingsOf(section),
+        configPath: flags.config,
         onProgress: terminalProgress(),
         now: () => new Date(),
       })

@@ -212,6 +212,28 @@ describe('driftwatch check errors (exit 2, one clear line)', () => {
     )
   })
 
+  it('reports every config mistake that needs the reference, once it is loaded', async () => {
+    const snapshot = join(work, 'ref-for-config.json')
+    expect(
+      (await runCli(['reference', 'build', '--input', reference, '--out', snapshot])).code,
+    ).toBe(0)
+    const config = join(work, 'typos.yaml')
+    await writeFile(
+      config,
+      'features:\n  agee:\n    threshold: 0.2\n  region:\n    test: ks\ncolumns:\n  age: categorical\n',
+    )
+    const result = await runCli(['check', '-r', snapshot, '-c', current, '--config', config])
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe('')
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `driftwatch: error: ${config}: columns.age: a kind override cannot apply to a reference snapshot (its kinds were fixed when it was built); give this config to \`driftwatch reference build\` instead`,
+      expect.stringMatching(/: features\.agee: unknown feature 'agee'; did you mean 'age'\?/),
+      expect.stringMatching(
+        /: features\.region\.test: ks does not fit feature 'region': ks applies to numerical features only/,
+      ),
+    ])
+  })
+
   it('names the config field that is wrong', async () => {
     const config = join(work, 'bad-field.yaml')
     await writeFile(config, 'kinds:\n  numerical:\n    threshold: high\n')
