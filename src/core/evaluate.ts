@@ -20,7 +20,13 @@ import type { DatasetProfile } from './profile/dataset.js'
 import type { FeatureProfile } from './profile/index.js'
 import { mean, std, type NumericalProfile } from './profile/numerical.js'
 import type { CategoricalProfile } from './profile/categorical.js'
-import type { DistributionBin, DriftReport, FeatureMetrics, FeatureResult } from './report.js'
+import type {
+  CategoryCapNote,
+  DistributionBin,
+  DriftReport,
+  FeatureMetrics,
+  FeatureResult,
+} from './report.js'
 
 export interface EvaluateOptions {
   readonly settings: DriftSettings
@@ -95,6 +101,25 @@ export function evaluateFeature(
     metrics,
     distribution: distribution(reference, current),
     dataQuality: assessFeatureQuality(reference, current, metrics),
+    ...categoryCapOf(reference, current),
+  }
+}
+
+function categoryCapOf(
+  reference: FeatureProfile,
+  current: FeatureProfile,
+): { categoryCap?: CategoryCapNote } {
+  if (reference.kind !== 'categorical' || current.kind !== 'categorical') return {}
+  if (reference.other === 0 && current.other === 0) return {}
+  const vocabulary = reference.vocabulary
+  const unseenKept = [...current.counts.keys()].filter((c) => !(vocabulary?.has(c) ?? false)).length
+  return {
+    categoryCap: {
+      referenceCategories: reference.counts.size,
+      referenceFoldedShare: share(reference.other, reference.count),
+      currentFoldedShare: share(current.other, current.count),
+      unseenCapReached: unseenKept >= current.unseenCap,
+    },
   }
 }
 

@@ -67,6 +67,23 @@ export interface FeatureResult {
    * set by evaluateDrift; optional only so reports from older versions still type-check.
    */
   readonly dataQuality?: FeatureDataQuality
+  /**
+   * Present when a categorical feature hit a category cap (core/profile/categorical.ts): values
+   * beyond it are folded into one `__other__` category, so its distances are approximate and
+   * `newCategoryShare` / `newCategories` may miss categories (README, "Caps").
+   */
+  readonly categoryCap?: CategoryCapNote
+}
+
+export interface CategoryCapNote {
+  /** Categories the reference keeps by name (its cap, when reached). */
+  readonly referenceCategories: number
+  /** Share of the reference's values folded into `__other__`. */
+  readonly referenceFoldedShare: number
+  /** Share of the current values folded into `__other__` (reference tail or unseen past the cap). */
+  readonly currentFoldedShare: number
+  /** The current side saw more new categories than it keeps by name. */
+  readonly unseenCapReached: boolean
 }
 
 export interface DriftReport {

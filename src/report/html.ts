@@ -461,6 +461,11 @@ function featureSection(f: FeatureResult, id: string, meta: HtmlReportMeta): str
     f.insufficientData !== undefined
       ? `<p class="warn">Insufficient data: ${escapeHtml(f.insufficientData.reason)}</p>`
       : ''
+  const cap = f.categoryCap
+  const capNote =
+    cap === undefined
+      ? ''
+      : `<p class="note">Category cap reached: the reference keeps ${formatCount(cap.referenceCategories)} categories by name; ${formatPercent(cap.referenceFoldedShare)} of reference and ${formatPercent(cap.currentFoldedShare)} of current values are folded into “__other__”${cap.unseenCapReached ? ', and more new categories were seen than are kept by name' : ''}. Distances and the new-category share are approximate.</p>`
   const quality = (f.dataQuality?.findings ?? [])
     .map(
       (finding) =>
@@ -480,6 +485,7 @@ function featureSection(f: FeatureResult, id: string, meta: HtmlReportMeta): str
     `<span><b>Threshold</b> ${formatNumber(f.threshold)}</span>` +
     '</div>' +
     quality +
+    capNote +
     insufficient +
     '<div class="fbody">' +
     `<figure class="fig">${bars.length > 0 ? legend(meta) : ''}${chartSvg(bars, meta, f.name)}${note}</figure>` +

@@ -49,6 +49,15 @@ export function renderTextReport(report: DriftReport): string {
       .join('  ')
       .trimEnd()
   lines.push(format(header), format(widths.map((w) => '-'.repeat(w))), ...rows.map(format))
+  for (const f of report.features) {
+    const cap = f.categoryCap
+    if (cap === undefined) continue
+    lines.push(
+      `note: ${f.name}: category cap reached (reference keeps ${cap.referenceCategories} categories; ` +
+        `${formatNumber(cap.referenceFoldedShare)} of reference, ${formatNumber(cap.currentFoldedShare)} of current values folded into __other__` +
+        `${cap.unseenCapReached ? '; more new categories than kept by name' : ''}): distances and new-category share are approximate`,
+    )
+  }
   return lines.join('\n') + '\n'
 }
 
