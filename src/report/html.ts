@@ -716,6 +716,9 @@ export function renderHtmlReport(report: DriftReport, meta: HtmlReportMeta): str
     `<p class="v-title">${drift ? 'Dataset drift detected' : 'No dataset drift'}</p>` +
     `<p class="v-text">${formatCount(report.nDrifted)} of ${formatCount(report.nFeatures)} features drifted: ` +
     `drift share ${formatPercent(report.driftShare)} ${shareCmp} threshold ${formatPercent(report.driftShareThreshold)}</p>` +
+    (report.dataQuality !== undefined && report.dataQuality.severity !== 'ok'
+      ? `<p class="v-text">Data quality: ${severityBadge(report.dataQuality.severity)} ${formatCount(report.dataQuality.nCritical)} critical, ${formatCount(report.dataQuality.nWarning)} warning (<a href="#data-quality">findings</a>)</p>`
+      : '') +
     '</div></div>' +
     `<div class="sharebar" role="img" aria-label="Drift share ${formatPercent(report.driftShare)}, threshold ${formatPercent(report.driftShareThreshold)}">` +
     `<i style="width:${c(clamp01(report.driftShare) * 100)}%"></i><s style="left:${c(clamp01(report.driftShareThreshold) * 100)}%"></s></div>` +

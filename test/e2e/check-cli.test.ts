@@ -342,6 +342,7 @@ describe('driftwatch check on data that cannot pass', () => {
     expect(out.code).toBe(1)
     const page = await readFile(html, 'utf8')
     expect(page).toContain('<h2>Data quality</h2>')
+    expect(page).toContain('<a href="#data-quality">findings</a>')
     expect(page).toContain('type changed: 100 % of present values are not numbers')
     expect(page.indexOf('<h2>Data quality</h2>')).toBeLessThan(
       page.indexOf('<h2>Feature drift</h2>'),
