@@ -9,6 +9,7 @@ import { ColumnKindObserver, inferColumnKinds } from '../core/column-kinds.js'
 import { assertKnownTests, createDefaultRegistry } from '../core/drift-tests/registry.js'
 import type { DriftSettings } from '../core/drift-tests/thresholds.js'
 import { evaluateDrift } from '../core/evaluate.js'
+import { fileCheckCategoryCap } from '../core/profile/categorical.js'
 import {
   addRow,
   createDatasetProfile,
@@ -25,6 +26,8 @@ export interface Progress {
 }
 
 export interface BuildReferenceOptions {
+  /** Categories a categorical column keeps by name (default: the snapshot cap, 1,000). */
+  readonly categoryCap?: number | undefined
   readonly columns?: readonly string[] | undefined
   readonly kindOverrides?: Readonly<Record<string, FeatureKind>> | undefined
   readonly onProgress?: Progress | undefined
@@ -43,7 +46,7 @@ export async function buildReferenceFromFile(
       throw new UnknownColumnError(name, available, `${path} (kind override)`)
   }
   const kinds = await inferKinds(table, columns, options)
-  const builder = new ReferenceBuilder(kinds)
+  const builder = new ReferenceBuilder(kinds, undefined, options.categoryCap)
   await readAll(table, columns, 'reference: profiling', options.onProgress, (values) =>
     builder.add(values),
   )
@@ -125,7 +128,10 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   const referenceIsSnapshot = await isReferenceSnapshotFile(options.reference)
   const reference = referenceIsSnapshot
     ? await readReferenceFile(options.reference)
-    : await buildReferenceFromFile(options.reference, options)
+    : await buildReferenceFromFile(options.reference, {
+        ...options,
+        categoryCap: fileCheckCategoryCap,
+      })
   const referenceColumns = [...reference.profile.features.keys()]
   const columns = selectColumns(referenceColumns, options.columns, options.reference)
   assertHasData(reference.profile, columns, options.reference, 'reference')
@@ -147,9 +153,11 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       throw new UnknownColumnError(name, currentColumns, options.current)
   }
   const layout = layoutOf(reference.profile)
-  const current = createDatasetProfile({
-    columns: layout.columns.filter((c) => columns.includes(c.name)),
-  })
+  // The current side is never encoded here, so it keeps new categories by name up to the same cap.
+  const current = createDatasetProfile(
+    { columns: layout.columns.filter((c) => columns.includes(c.name)) },
+    { unseenCap: fileCheckCategoryCap },
+  )
   await readAll(table, columns, 'current', options.onProgress, (values) => addRow(current, values))
   assertHasData(current, columns, options.current, 'current')
   const report = evaluateDrift(reference.profile, current, {

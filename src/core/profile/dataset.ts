@@ -60,14 +60,17 @@ export function watchedColumns(
   return columns.filter((c) => features.includes(c.name))
 }
 
-export function createDatasetProfile(layout: ProfileLayout): DatasetProfile {
+export function createDatasetProfile(
+  layout: ProfileLayout,
+  options: { readonly unseenCap?: number } = {},
+): DatasetProfile {
   const features = new Map<string, FeatureProfile>()
   for (const column of layout.columns) {
     features.set(
       column.name,
       column.kind === 'numerical'
         ? createNumericalProfile(column.binning)
-        : createCategoricalProfile(column.vocabulary),
+        : createCategoricalProfile(column.vocabulary, options.unseenCap),
     )
   }
   return { rows: 0, features }
