@@ -28,6 +28,9 @@ import type {
   FeatureResult,
 } from './report.js'
 
+/** New categories a report names per feature; `newCategoryCount` gives how many there are. */
+export const listedNewCategories = 100
+
 export interface EvaluateOptions {
   readonly settings: DriftSettings
   readonly registry: DriftTestRegistry
@@ -171,7 +174,13 @@ function categoricalMetrics(
     ...chiSquareMetrics(reference, current),
     zPValue: distinct !== null && distinct <= 2 ? pValueOf(zTest, reference, current) : undefined,
     newCategoryShare: share(unseenCount, current.count),
-    newCategories: unseen.map(([category]) => category).sort(),
+    newCategoryCount: unseen.length,
+    // The report lists at most this many (the most frequent), sorted by name: IDs can be 100,000.
+    newCategories: [...unseen]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .slice(0, listedNewCategories)
+      .map(([category]) => category)
+      .sort(),
   })
 }
 

@@ -34,6 +34,8 @@ export interface FeatureMetrics {
   readonly max?: number
   readonly nonFiniteShare?: number
   readonly newCategoryShare?: number
+  /** Distinct new categories counted by name (`newCategories` lists at most 100 of them). */
+  readonly newCategoryCount?: number
   readonly newCategories?: readonly string[]
 }
 

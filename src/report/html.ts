@@ -410,6 +410,7 @@ const metricDefs: ReadonlyArray<readonly [NumericMetricKey, string, MetricFormat
   ['missingShare', 'Missing (current)', 'pct'],
   ['nonFiniteShare', 'Non-finite share', 'pct'],
   ['newCategoryShare', 'New categories share', 'pct'],
+  ['newCategoryCount', 'New categories', 'num'],
 ]
 
 function formatMetric(v: number, how: MetricFormat): string {
@@ -431,7 +432,7 @@ function metricsList(f: FeatureResult, meta: HtmlReportMeta): string {
   const cats = m.newCategories
   if (cats !== undefined && cats.length > 0) {
     const shownCats = cats.slice(0, 20)
-    const more = cats.length - shownCats.length
+    const more = (m.newCategoryCount ?? cats.length) - shownCats.length
     html +=
       `<div class="newcats"><div class="newcats-h">New categories in ${escapeHtml(meta.currentLabel)}</div>` +
       shownCats

@@ -70,7 +70,8 @@ describe('5,000 IDs in check', () => {
   it('all-new IDs: the new share is 1', async () => {
     const feature = await check(ids(5000), ids(5000, 'new'))
     expect(feature.metrics.newCategoryShare).toBe(1)
-    expect(feature.metrics.newCategories).toHaveLength(5000)
+    expect(feature.metrics.newCategoryCount).toBe(5000)
+    expect(feature.metrics.newCategories).toHaveLength(100)
     expect(feature.categoryCap).toBeUndefined()
   })
 
