@@ -4,10 +4,12 @@
 import { basename } from 'node:path'
 import { openTable, type TableSource } from '../adapters/files/table-source.js'
 import { isReferenceSnapshotFile, readReferenceFile } from '../adapters/files/reference-file.js'
+import { configProblemsError, driftConfigProblems } from '../config/drift-check.js'
 import { ColumnKindObserver, inferColumnKinds } from '../core/column-kinds.js'
 import { assertKnownTests, createDefaultRegistry } from '../core/drift-tests/registry.js'
 import type { DriftSettings } from '../core/drift-tests/thresholds.js'
 import { evaluateDrift } from '../core/evaluate.js'
+import { fileCheckCategoryCap } from '../core/profile/categorical.js'
 import {
   addRow,
   createDatasetProfile,
@@ -16,6 +18,7 @@ import {
 } from '../core/profile/dataset.js'
 import { ReferenceBuilder, type ColumnKind, type ReferenceSnapshot } from '../core/reference.js'
 import type { DriftReport, FeatureKind } from '../core/report.js'
+import { FileReadError } from '../adapters/files/errors.js'
 import { UnknownColumnError } from '../errors.js'
 
 export interface Progress {
@@ -23,6 +26,8 @@ export interface Progress {
 }
 
 export interface BuildReferenceOptions {
+  /** Categories a categorical column keeps by name (default: the snapshot cap, 1,000). */
+  readonly categoryCap?: number | undefined
   readonly columns?: readonly string[] | undefined
   readonly kindOverrides?: Readonly<Record<string, FeatureKind>> | undefined
   readonly onProgress?: Progress | undefined
@@ -41,7 +46,7 @@ export async function buildReferenceFromFile(
       throw new UnknownColumnError(name, available, `${path} (kind override)`)
   }
   const kinds = await inferKinds(table, columns, options)
-  const builder = new ReferenceBuilder(kinds)
+  const builder = new ReferenceBuilder(kinds, undefined, options.categoryCap)
   await readAll(table, columns, 'reference: profiling', options.onProgress, (values) =>
     builder.add(values),
   )
@@ -54,6 +59,7 @@ export async function buildReferenceFromFile(
       addRow(profile, values),
     )
   }
+  assertHasData(profile, columns, path, 'reference')
   return {
     id: '',
     createdAt: options.now().toISOString(),
@@ -81,6 +87,7 @@ async function inferKinds(
       (values) => {
         for (const [name, observer] of observers) observer.observe(values[name] ?? null)
       },
+      (name) => observers.get(name)?.markFloat(),
     )
   }
   // Overridden columns were not observed; their kind is the override.
@@ -100,6 +107,8 @@ export interface CheckOptions {
   readonly columns?: readonly string[] | undefined
   readonly kindOverrides?: Readonly<Record<string, FeatureKind>> | undefined
   readonly settings: DriftSettings
+  /** The config file the settings came from, to name it in errors. */
+  readonly configPath?: string | undefined
   readonly onProgress?: Progress | undefined
   readonly now: () => Date
 }
@@ -116,11 +125,27 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     registry,
     [global, ...Object.values(byKind ?? {}), ...Object.values(byFeature ?? {})].map((c) => c?.test),
   )
-  const reference = (await isReferenceSnapshotFile(options.reference))
+  const referenceIsSnapshot = await isReferenceSnapshotFile(options.reference)
+  const reference = referenceIsSnapshot
     ? await readReferenceFile(options.reference)
-    : await buildReferenceFromFile(options.reference, options)
+    : await buildReferenceFromFile(options.reference, {
+        ...options,
+        categoryCap: fileCheckCategoryCap,
+      })
   const referenceColumns = [...reference.profile.features.keys()]
   const columns = selectColumns(referenceColumns, options.columns, options.reference)
+  assertHasData(reference.profile, columns, options.reference, 'reference')
+  // The config's mistakes that need the reference's kinds, all at once, before any comparison.
+  const problems = driftConfigProblems({
+    settings: options.settings,
+    kindOverrides: options.kindOverrides,
+    registry,
+    prefix: '',
+    reference: reference.profile,
+    features: columns,
+    referenceIsSnapshot: referenceIsSnapshot,
+  })
+  if (problems.length > 0) throw configProblemsError(problems, options.configPath ?? '(config)')
   const table = openTable(options.current)
   const currentColumns = await table.columns()
   for (const name of columns) {
@@ -128,16 +153,47 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       throw new UnknownColumnError(name, currentColumns, options.current)
   }
   const layout = layoutOf(reference.profile)
-  const current = createDatasetProfile({
-    columns: layout.columns.filter((c) => columns.includes(c.name)),
-  })
+  // The current side is never encoded here, so it keeps new categories by name up to the same cap.
+  const current = createDatasetProfile(
+    { columns: layout.columns.filter((c) => columns.includes(c.name)) },
+    { unseenCap: fileCheckCategoryCap },
+  )
   await readAll(table, columns, 'current', options.onProgress, (values) => addRow(current, values))
+  assertHasData(current, columns, options.current, 'current')
   const report = evaluateDrift(reference.profile, current, {
     settings: options.settings,
     registry,
     features: columns,
   })
   return { report, reference }
+}
+
+/**
+ * A file with no rows, or whose compared columns hold no value at all, cannot be judged: saying
+ * "no dataset drift" about it would be a false pass in a CI gate, so it is an error (exit 2).
+ */
+function assertHasData(
+  profile: DatasetProfile,
+  columns: readonly string[],
+  path: string,
+  role: 'reference' | 'current',
+): void {
+  if (profile.rows === 0) {
+    throw new FileReadError(`${path}: the ${role} data has no rows (header only?)`, { path })
+  }
+  const hasValue = columns.some((name) => {
+    const feature = profile.features.get(name)
+    if (feature === undefined) return false
+    return feature.kind === 'numerical'
+      ? feature.count + feature.nonFinite + feature.mismatched > 0
+      : feature.count > 0
+  })
+  if (!hasValue) {
+    throw new FileReadError(
+      `${path}: every cell of the ${role} data's compared columns is empty (${profile.rows} rows, ${columns.length} columns)`,
+      { path },
+    )
+  }
 }
 
 function selectColumns(
@@ -157,6 +213,7 @@ async function readAll(
   phase: string,
   onProgress: Progress | undefined,
   onRow: (values: Readonly<Record<string, import('../core/profile/dataset.js').CellValue>>) => void,
+  onFloatColumn?: (column: string) => void,
 ): Promise<void> {
   const totalBytes = onProgress === undefined ? 0 : await table.sizeBytes()
   const progress =
@@ -166,6 +223,7 @@ async function readAll(
   for await (const row of table.rows({
     columns,
     ...(progress === undefined ? {} : { onProgress: progress }),
+    ...(onFloatColumn === undefined ? {} : { onFloatColumn }),
   })) {
     onRow(row.values)
   }

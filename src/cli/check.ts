@@ -1,6 +1,8 @@
 // driftwatch check --reference <file|snapshot> --current <file> [--columns a,b] [--config f.yaml]
 //                  [--format text|json|html] [--out path]
-// Exit 0: no dataset drift; 1: dataset drift; 2: error.
+// Exit 0: no dataset drift and no critical data-quality finding; 1: dataset drift, or a critical
+// data-quality finding (a column emptied or retyped, missing share up 10 points or more);
+// 2: error (including a reference or current file with no rows or no values).
 
 import { writeFile } from 'node:fs/promises'
 import { basename } from 'node:path'
@@ -28,7 +30,7 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
   program
     .command('check')
     .description(
-      'compare a current data file with a reference (file or snapshot); exit 1 on dataset drift',
+      'compare a current data file with a reference (file or snapshot); exit 1 on dataset drift or a critical data-quality finding',
     )
     .requiredOption(
       '-r, --reference <path>',
@@ -58,6 +60,7 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
           .filter((c) => c.length > 0),
         kindOverrides: section.columns,
         settings: driftSettingsOf(section),
+        configPath: flags.config,
         onProgress: terminalProgress(),
         now: () => new Date(),
       })
@@ -74,6 +77,6 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
             : renderTextReport(report)
       if (flags.out === undefined) process.stdout.write(text)
       else await writeFile(flags.out, text)
-      setExitCode(report.datasetDrift ? 1 : 0)
+      setExitCode(report.datasetDrift || report.dataQuality?.severity === 'critical' ? 1 : 0)
     })
 }

@@ -1,5 +1,5 @@
 // The `driftwatch` command. Each subcommand lives in its own file; this one wires them into
-// commander and turns errors into exit code 2 with a one-line message.
+// commander and turns errors into exit code 2 with a one-line message per problem.
 
 import { Command, CommanderError } from 'commander'
 import { DriftwatchError, errorMessage } from '../errors.js'
@@ -35,7 +35,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? exitCodes.ok : exitCodes.error
     }
-    process.stderr.write(`driftwatch: error: ${describe(error)}\n`)
+    // Several problems (e.g. every mistake of a config file) come one per line, each prefixed.
+    for (const line of describe(error).split('\n'))
+      process.stderr.write(`driftwatch: error: ${line}\n`)
     return exitCodes.error
   }
   return exitCode

@@ -10,7 +10,14 @@ import { readReferenceFile } from '../adapters/files/reference-file.js'
 import { startApp } from '../app/service.js'
 import { applyEnvOverrides, readSecrets } from '../config/env.js'
 import { parseDuration } from '../config/duration.js'
+import {
+  configProblemsError,
+  driftConfigProblems,
+  type ConfigProblem,
+} from '../config/drift-check.js'
+import { driftSettingsOf } from '../config/drift.js'
 import { validateConfig } from '../config/load.js'
+import type { DatasetProfile } from '../core/profile/dataset.js'
 import { createDefaultRegistry } from '../core/drift-tests/registry.js'
 import { watchedColumns } from '../core/profile/dataset.js'
 import {
@@ -49,23 +56,25 @@ export async function loadServiceConfig(
 }
 
 /**
- * What the schema cannot see, checked before `run` connects to anything (and by `config check`):
- * model names used twice, drift test names the registry does not know (the service would start
- * and then fail every evaluation), reference files that cannot be read, watched features
- * (`models[].features`) the reference file does not have.
+ * What the schema cannot see, checked before `run` connects to anything (and by `config check`),
+ * and reported all at once, one line per field: model names used twice, drift test names the
+ * registry does not know (the service would start and then fail every evaluation), reference
+ * files that cannot be read, watched features (`models[].features`) the reference file does not
+ * have, and the drift section's own mistakes (config/drift-check.ts: unknown feature names,
+ * tests that do not fit a feature's kind, kind overrides a snapshot cannot take).
  */
 export async function checkServiceConfig(config: ServiceConfig, path: string): Promise<void> {
   const registry = createDefaultRegistry()
+  const problems: ConfigProblem[] = []
   const seen = new Map<string, number>()
   for (const [i, model] of config.models.entries()) {
     const first = seen.get(model.name)
     if (first !== undefined)
-      throw new ConfigError(
-        `models[${i}].name`,
-        `'${model.name}' is already the name of models[${first}]`,
-        { source: path },
-      )
-    seen.set(model.name, i)
+      problems.push({
+        path: `models[${i}].name`,
+        message: `'${model.name}' is already the name of models[${first}]`,
+      })
+    else seen.set(model.name, i)
     const drift = model.drift
     const choices: Array<[string, string | undefined]> = [
       ['drift.test', drift.test],
@@ -80,33 +89,47 @@ export async function checkServiceConfig(config: ServiceConfig, path: string): P
     ]
     for (const [field, test] of choices) {
       if (test !== undefined && test !== 'auto' && !registry.has(test)) {
-        throw new ConfigError(
-          `models[${i}].${field}`,
-          `unknown drift test '${test}'; available: auto, ${registry.names().join(', ')}`,
-          { source: path },
-        )
+        problems.push({
+          path: `models[${i}].${field}`,
+          message: `unknown drift test '${test}'; available: auto, ${registry.names().join(', ')}`,
+        })
       }
     }
+    let reference: DatasetProfile | undefined
+    let features: readonly string[] | undefined
     if (model.reference !== undefined) {
       try {
         await access(model.reference.file, constants.R_OK)
       } catch (error: unknown) {
-        throw new ConfigError(
-          `models[${i}].reference.file`,
-          `cannot read ${model.reference.file}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`,
-          { source: path },
-        )
+        problems.push({
+          path: `models[${i}].reference.file`,
+          message: `cannot read ${model.reference.file}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`,
+        })
+        continue
       }
-      if (model.features !== undefined) {
-        const snapshot = await readReferenceFile(model.reference.file)
-        try {
-          watchedColumns(snapshot.profile, model.features)
-        } catch (error: unknown) {
-          throw new ConfigError(`models[${i}].features`, errorMessage(error), { source: path })
-        }
+      const snapshot = await readReferenceFile(model.reference.file)
+      reference = snapshot.profile
+      try {
+        watchedColumns(snapshot.profile, model.features)
+        features = model.features
+      } catch (error: unknown) {
+        problems.push({ path: `models[${i}].features`, message: errorMessage(error) })
       }
     }
+    // The service always compares against a snapshot (a file, or one stored in Redis).
+    problems.push(
+      ...driftConfigProblems({
+        settings: driftSettingsOf(drift),
+        kindOverrides: drift.columns,
+        registry,
+        prefix: `models[${i}].drift.`,
+        reference,
+        features,
+        referenceIsSnapshot: true,
+      }),
+    )
   }
+  if (problems.length > 0) throw configProblemsError(problems, path)
 }
 
 /** `--from`: an ISO 8601 time, or a duration before `now` ("2h", "30m"). */

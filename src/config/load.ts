@@ -34,11 +34,14 @@ export function validateConfig<S extends z.ZodType>(
 ): z.output<S> {
   const result = schema.safeParse(raw)
   if (result.success) return result.data
-  const issue = result.error.issues[0]
+  const [issue, ...rest] = result.error.issues
   if (issue === undefined) throw new ConfigError('(root)', 'invalid configuration', { source })
-  const extra =
-    result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problems)` : ''
-  throw new ConfigError(formatPath(issue.path), issue.message + extra, { source })
+  // Every problem at once, one line each (the CLI prefixes each line), so two typos take one run.
+  const lines = [
+    issue.message,
+    ...rest.map((other) => `${source}: ${formatPath(other.path)}: ${other.message}`),
+  ]
+  throw new ConfigError(formatPath(issue.path), lines.join('\n'), { source })
 }
 
 /** ['models', 0, 'window', 'hop'] → 'models[0].window.hop' */

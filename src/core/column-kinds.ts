@@ -19,8 +19,11 @@
 //     values (categorical or text when both are strings, untyped and skipped otherwise); we
 //     always call it categorical;
 //   - an all-missing column is categorical ('all values missing'); pandas would make it float;
-//   - we cannot see that a CSV cell was written "1.0" rather than "1", so integral floats count
-//     as integers (pandas would keep the column float, hence numerical).
+//   - the file's own types are followed where the reader can see them (`markFloat`): a Parquet
+//     FLOAT/DOUBLE column, or a CSV column with a number written with a decimal point or exponent
+//     (`3.0`), is a float column, hence numerical whatever its distinct values, as in pandas and
+//     Evidently. JSONL cannot tell `3.0` from `3` (JSON.parse reads both as 3), so there integral
+//     floats count as integers.
 //
 // Memory is bounded: an observer keeps counts and at most `maxDistinct` distinct values, which
 // is all the rule needs (it only asks whether nunique exceeds 10).
@@ -48,6 +51,8 @@ export class ColumnKindObserver {
   nulls = 0
   /** Over the numbers seen; ±Infinity is not an integer (pandas reads it as float). */
   allIntegers = true
+  /** The file types this column as floating point (see `markFloat`). */
+  floatTyped = false
   private readonly distinct = new Set<number | string | boolean>()
   private overflowed = false
 
@@ -83,6 +88,11 @@ export class ColumnKindObserver {
         this.distinct.clear()
       }
     }
+  }
+
+  /** The file says this column holds floats (a Parquet double, a CSV number written `3.0`). */
+  markFloat(): void {
+    this.floatTyped = true
   }
 
   /** Non-missing values seen. */
@@ -123,6 +133,12 @@ export class ColumnKindObserver {
       }
     }
     if (!this.allIntegers) return { kind: 'numerical', reason: 'non-integer numbers' }
+    if (this.floatTyped) {
+      return {
+        kind: 'numerical',
+        reason: `a float column (typed as floating point in the file) with ${distinct} distinct values`,
+      }
+    }
     if (this.nulls > 0) {
       return {
         kind: 'numerical',

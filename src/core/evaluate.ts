@@ -2,6 +2,7 @@
 // metric that applies to the feature's kind, the dataset verdict, and the pictures' bins.
 // Pure: the same function serves `driftwatch check` and each window of the stream.
 
+import { assessFeatureQuality, summarizeDataQuality } from './data-quality.js'
 import { autoTest, autoTestName } from './drift-tests/auto.js'
 import { chiSquare } from './drift-tests/chi-square.js'
 import { binnedCounts, distinctValues, shares } from './drift-tests/distributions.js'
@@ -19,7 +20,16 @@ import type { DatasetProfile } from './profile/dataset.js'
 import type { FeatureProfile } from './profile/index.js'
 import { mean, std, type NumericalProfile } from './profile/numerical.js'
 import type { CategoricalProfile } from './profile/categorical.js'
-import type { DistributionBin, DriftReport, FeatureMetrics, FeatureResult } from './report.js'
+import type {
+  CategoryCapNote,
+  DistributionBin,
+  DriftReport,
+  FeatureMetrics,
+  FeatureResult,
+} from './report.js'
+
+/** New categories a report names per feature; `newCategoryCount` gives how many there are. */
+export const listedNewCategories = 100
 
 export interface EvaluateOptions {
   readonly settings: DriftSettings
@@ -53,6 +63,7 @@ export function evaluateDrift(
     nReference: reference.rows,
     nCurrent: current.rows,
     features,
+    dataQuality: summarizeDataQuality(features),
   }
 }
 
@@ -74,6 +85,10 @@ export function evaluateFeature(
         reason: `${test.name} does not apply to ${reference.kind} features`,
       } as const)
   const { drifted, severity } = verdict(test, score, threshold, critical)
+  const metrics =
+    reference.kind === 'numerical' && current.kind === 'numerical'
+      ? numericalMetrics(reference, current)
+      : categoricalMetrics(reference as CategoricalProfile, current as CategoricalProfile)
   return {
     name,
     kind: reference.kind,
@@ -86,11 +101,28 @@ export function evaluateFeature(
     ...(score.status === 'insufficientData' ? { insufficientData: { reason: score.reason } } : {}),
     nReference: rowsOf(reference),
     nCurrent: rowsOf(current),
-    metrics:
-      reference.kind === 'numerical' && current.kind === 'numerical'
-        ? numericalMetrics(reference, current)
-        : categoricalMetrics(reference as CategoricalProfile, current as CategoricalProfile),
+    metrics,
     distribution: distribution(reference, current),
+    dataQuality: assessFeatureQuality(reference, current, metrics),
+    ...categoryCapOf(reference, current),
+  }
+}
+
+function categoryCapOf(
+  reference: FeatureProfile,
+  current: FeatureProfile,
+): { categoryCap?: CategoryCapNote } {
+  if (reference.kind !== 'categorical' || current.kind !== 'categorical') return {}
+  if (reference.other === 0 && current.other === 0) return {}
+  const vocabulary = reference.vocabulary
+  const unseenKept = [...current.counts.keys()].filter((c) => !(vocabulary?.has(c) ?? false)).length
+  return {
+    categoryCap: {
+      referenceCategories: reference.counts.size,
+      referenceFoldedShare: share(reference.other, reference.count),
+      currentFoldedShare: share(current.other, current.count),
+      unseenCapReached: unseenKept >= current.unseenCap,
+    },
   }
 }
 
@@ -142,7 +174,13 @@ function categoricalMetrics(
     ...chiSquareMetrics(reference, current),
     zPValue: distinct !== null && distinct <= 2 ? pValueOf(zTest, reference, current) : undefined,
     newCategoryShare: share(unseenCount, current.count),
-    newCategories: unseen.map(([category]) => category).sort(),
+    newCategoryCount: unseen.length,
+    // The report lists at most this many (the most frequent), sorted by name: IDs can be 100,000.
+    newCategories: [...unseen]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .slice(0, listedNewCategories)
+      .map(([category]) => category)
+      .sort(),
   })
 }
 

@@ -12,6 +12,7 @@ import {
   addCategory,
   categoryOf,
   createCategoricalProfile,
+  defaultCategoryCap,
   finalizeReferenceCategorical,
   type CategoricalProfile,
 } from './profile/categorical.js'
@@ -114,6 +115,8 @@ export class ReferenceBuilder {
   constructor(
     columns: readonly ColumnKind[],
     private readonly limit = exactValueLimit,
+    /** Categories a categorical column keeps by name (the most frequent); see categorical.ts. */
+    private readonly categoryCap = defaultCategoryCap,
   ) {
     this.#columns = columns
     for (const column of columns) {
@@ -144,6 +147,7 @@ export class ReferenceBuilder {
       if (column.kind === 'categorical') {
         const profile = finalizeReferenceCategorical(
           this.#categorical.get(column.name) as CategoricalProfile,
+          this.categoryCap,
         )
         return { name: column.name, kind: 'categorical', vocabulary: profile.vocabulary }
       }
@@ -179,6 +183,7 @@ export class ReferenceBuilder {
       } else {
         const built = finalizeReferenceCategorical(
           this.#categorical.get(column.name) as CategoricalProfile,
+          this.categoryCap,
         )
         profile.features.set(column.name, built)
       }

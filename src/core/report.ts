@@ -1,6 +1,8 @@
 // The drift report: what `driftwatch check --format json` prints and what the stream publishes
 // per window. Plain data, JSON-serializable, so every sink (file, Kafka, HTTP) shows the same thing.
 
+import type { DataQualitySummary, FeatureDataQuality } from './data-quality.js'
+
 export const featureKinds = ['numerical', 'categorical'] as const
 export type FeatureKind = (typeof featureKinds)[number]
 
@@ -32,6 +34,8 @@ export interface FeatureMetrics {
   readonly max?: number
   readonly nonFiniteShare?: number
   readonly newCategoryShare?: number
+  /** Distinct new categories counted by name (`newCategories` lists at most 100 of them). */
+  readonly newCategoryCount?: number
   readonly newCategories?: readonly string[]
 }
 
@@ -60,6 +64,28 @@ export interface FeatureResult {
   readonly nCurrent: number
   readonly metrics: FeatureMetrics
   readonly distribution: readonly DistributionBin[]
+  /**
+   * What is wrong with the column's values, judged before drift (core/data-quality.ts). Always
+   * set by evaluateDrift; optional only so reports from older versions still type-check.
+   */
+  readonly dataQuality?: FeatureDataQuality
+  /**
+   * Present when a categorical feature hit a category cap (core/profile/categorical.ts): values
+   * beyond it are folded into one `__other__` category, so its distances are approximate and
+   * `newCategoryShare` / `newCategories` may miss categories (README, "Caps").
+   */
+  readonly categoryCap?: CategoryCapNote
+}
+
+export interface CategoryCapNote {
+  /** Categories the reference keeps by name (its cap, when reached). */
+  readonly referenceCategories: number
+  /** Share of the reference's values folded into `__other__`. */
+  readonly referenceFoldedShare: number
+  /** Share of the current values folded into `__other__` (reference tail or unseen past the cap). */
+  readonly currentFoldedShare: number
+  /** The current side saw more new categories than it keeps by name. */
+  readonly unseenCapReached: boolean
 }
 
 export interface DriftReport {
@@ -73,4 +99,6 @@ export interface DriftReport {
   readonly nReference: number
   readonly nCurrent: number
   readonly features: readonly FeatureResult[]
+  /** The features' data-quality findings, summed up; a critical one fails `check` (exit 1). */
+  readonly dataQuality?: DataQualitySummary
 }

@@ -410,6 +410,7 @@ const metricDefs: ReadonlyArray<readonly [NumericMetricKey, string, MetricFormat
   ['missingShare', 'Missing (current)', 'pct'],
   ['nonFiniteShare', 'Non-finite share', 'pct'],
   ['newCategoryShare', 'New categories share', 'pct'],
+  ['newCategoryCount', 'New categories', 'num'],
 ]
 
 function formatMetric(v: number, how: MetricFormat): string {
@@ -431,7 +432,7 @@ function metricsList(f: FeatureResult, meta: HtmlReportMeta): string {
   const cats = m.newCategories
   if (cats !== undefined && cats.length > 0) {
     const shownCats = cats.slice(0, 20)
-    const more = cats.length - shownCats.length
+    const more = (m.newCategoryCount ?? cats.length) - shownCats.length
     html +=
       `<div class="newcats"><div class="newcats-h">New categories in ${escapeHtml(meta.currentLabel)}</div>` +
       shownCats
@@ -461,6 +462,17 @@ function featureSection(f: FeatureResult, id: string, meta: HtmlReportMeta): str
     f.insufficientData !== undefined
       ? `<p class="warn">Insufficient data: ${escapeHtml(f.insufficientData.reason)}</p>`
       : ''
+  const cap = f.categoryCap
+  const capNote =
+    cap === undefined
+      ? ''
+      : `<p class="note">Category cap reached: the reference keeps ${formatCount(cap.referenceCategories)} categories by name; ${formatPercent(cap.referenceFoldedShare)} of reference and ${formatPercent(cap.currentFoldedShare)} of current values are folded into “__other__”${cap.unseenCapReached ? ', and more new categories were seen than are kept by name' : ''}. Distances and the new-category share are approximate.</p>`
+  const quality = (f.dataQuality?.findings ?? [])
+    .map(
+      (finding) =>
+        `<p class="warn">Data quality ${escapeHtml(finding.severity)}: ${escapeHtml(finding.reason)}</p>`,
+    )
+    .join('')
   return (
     `<article class="feature card${f.drifted ? ' drifted' : ''}" id="${id}">` +
     '<header class="fh">' +
@@ -473,11 +485,47 @@ function featureSection(f: FeatureResult, id: string, meta: HtmlReportMeta): str
     `<span><b>p-value</b> ${formatPValue(f.pValue)}</span>` +
     `<span><b>Threshold</b> ${formatNumber(f.threshold)}</span>` +
     '</div>' +
+    quality +
+    capNote +
     insufficient +
     '<div class="fbody">' +
     `<figure class="fig">${bars.length > 0 ? legend(meta) : ''}${chartSvg(bars, meta, f.name)}${note}</figure>` +
     `<div class="side">${metricsList(f, meta)}</div>` +
     '</div></article>'
+  )
+}
+
+/** Data-quality findings come before drift: an emptied or retyped column makes drift moot. */
+function dataQualitySection(report: DriftReport, idOf: (f: FeatureResult) => string): string {
+  const summary = report.dataQuality
+  if (summary === undefined) return ''
+  const flagged = report.features
+    .filter((f) => f.dataQuality !== undefined && f.dataQuality.severity !== 'ok')
+    .sort(
+      (a, b) =>
+        severityRank[a.dataQuality?.severity ?? 'ok'] -
+          severityRank[b.dataQuality?.severity ?? 'ok'] || a.name.localeCompare(b.name),
+    )
+  const rows = flagged.flatMap((f) =>
+    (f.dataQuality?.findings ?? []).map(
+      (finding) =>
+        `<tr><td><a href="#${idOf(f)}">${escapeHtml(f.name)}</a></td>` +
+        `<td>${severityBadge(finding.severity)}</td><td>${escapeHtml(finding.reason)}</td></tr>`,
+    ),
+  )
+  const head =
+    summary.severity === 'ok'
+      ? '<p>No data-quality finding: missing shares and types as in the reference.</p>'
+      : `<p>${severityBadge(summary.severity)} ${formatCount(summary.nCritical)} critical, ${formatCount(summary.nWarning)} warning</p>`
+  return (
+    '<section class="card" id="data-quality"><h2>Data quality</h2>' +
+    head +
+    (rows.length === 0
+      ? ''
+      : '<div class="twrap"><table><thead><tr><th>Feature</th><th>Severity</th><th>Finding</th></tr></thead><tbody>' +
+        rows.join('') +
+        '</tbody></table></div>') +
+    '</section>'
   )
 }
 
@@ -669,6 +717,9 @@ export function renderHtmlReport(report: DriftReport, meta: HtmlReportMeta): str
     `<p class="v-title">${drift ? 'Dataset drift detected' : 'No dataset drift'}</p>` +
     `<p class="v-text">${formatCount(report.nDrifted)} of ${formatCount(report.nFeatures)} features drifted: ` +
     `drift share ${formatPercent(report.driftShare)} ${shareCmp} threshold ${formatPercent(report.driftShareThreshold)}</p>` +
+    (report.dataQuality !== undefined && report.dataQuality.severity !== 'ok'
+      ? `<p class="v-text">Data quality: ${severityBadge(report.dataQuality.severity)} ${formatCount(report.dataQuality.nCritical)} critical, ${formatCount(report.dataQuality.nWarning)} warning (<a href="#data-quality">findings</a>)</p>`
+      : '') +
     '</div></div>' +
     `<div class="sharebar" role="img" aria-label="Drift share ${formatPercent(report.driftShare)}, threshold ${formatPercent(report.driftShareThreshold)}">` +
     `<i style="width:${c(clamp01(report.driftShare) * 100)}%"></i><s style="left:${c(clamp01(report.driftShareThreshold) * 100)}%"></s></div>` +
@@ -721,6 +772,7 @@ export function renderHtmlReport(report: DriftReport, meta: HtmlReportMeta): str
     `<span>Generated: <b>${escapeHtml(meta.generatedAt)}</b></span>` +
     '</p></header>' +
     verdict +
+    dataQualitySection(report, idOf) +
     table +
     sections +
     `<footer>Generated by driftwatch ${escapeHtml(meta.version)} · ${escapeHtml(meta.generatedAt)}</footer>` +

@@ -1,4 +1,6 @@
-// The terminal form of a drift report: verdict first, then one line per feature, drifted first.
+// The terminal form of a drift report: verdict first, then data-quality findings (they come before
+// drift: a drift statistic on an emptied or retyped column means nothing), then one line per
+// feature, drifted first.
 
 import type { DriftReport, FeatureResult } from '../core/report.js'
 
@@ -10,6 +12,7 @@ export function renderTextReport(report: DriftReport): string {
       `(share ${formatNumber(report.driftShare)}, threshold ${formatNumber(report.driftShareThreshold)}); ` +
       `reference ${report.nReference} rows, current ${report.nCurrent} rows`,
   )
+  lines.push(...dataQualityLines(report))
   lines.push('')
   const header = [
     'feature',
@@ -20,6 +23,7 @@ export function renderTextReport(report: DriftReport): string {
     'threshold',
     'drift',
     'severity',
+    'quality',
     'missing',
   ]
   const rows = sortForDisplay(report.features).map((f) => [
@@ -35,6 +39,7 @@ export function renderTextReport(report: DriftReport): string {
         : '-'
       : `n/a (${f.insufficientData.reason})`,
     f.severity,
+    f.dataQuality?.severity ?? '-',
     formatNumber(f.metrics.missingShare),
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
@@ -44,15 +49,48 @@ export function renderTextReport(report: DriftReport): string {
       .join('  ')
       .trimEnd()
   lines.push(format(header), format(widths.map((w) => '-'.repeat(w))), ...rows.map(format))
+  for (const f of report.features) {
+    const cap = f.categoryCap
+    if (cap === undefined) continue
+    lines.push(
+      `note: ${f.name}: category cap reached (reference keeps ${cap.referenceCategories} categories; ` +
+        `${formatNumber(cap.referenceFoldedShare)} of reference, ${formatNumber(cap.currentFoldedShare)} of current values folded into __other__` +
+        `${cap.unseenCapReached ? '; more new categories than kept by name' : ''}): distances and new-category share are approximate`,
+    )
+  }
   return lines.join('\n') + '\n'
 }
 
 const severityRank = { critical: 0, warning: 1, ok: 2 } as const
 
-export function sortForDisplay(features: readonly FeatureResult[]): FeatureResult[] {
-  return [...features].sort(
-    (a, b) => severityRank[a.severity] - severityRank[b.severity] || a.name.localeCompare(b.name),
+function dataQualityLines(report: DriftReport): string[] {
+  const summary = report.dataQuality
+  if (summary === undefined) return []
+  if (summary.severity === 'ok') return ['data quality: ok']
+  const lines = [
+    `DATA QUALITY ${summary.severity.toUpperCase()}: ${summary.nCritical} critical, ${summary.nWarning} warning`,
+  ]
+  const flagged = report.features.filter(
+    (f) => f.dataQuality !== undefined && f.dataQuality.severity !== 'ok',
   )
+  flagged.sort(
+    (a, b) =>
+      severityRank[a.dataQuality?.severity ?? 'ok'] -
+        severityRank[b.dataQuality?.severity ?? 'ok'] || a.name.localeCompare(b.name),
+  )
+  for (const feature of flagged) {
+    for (const finding of feature.dataQuality?.findings ?? []) {
+      lines.push(`  ${finding.severity.padEnd(8)}  ${feature.name}: ${finding.reason}`)
+    }
+  }
+  return lines
+}
+
+export function sortForDisplay(features: readonly FeatureResult[]): FeatureResult[] {
+  // The worse of drift and data quality: an emptied column sorts with the drifted ones.
+  const rank = (f: FeatureResult): number =>
+    Math.min(severityRank[f.severity], severityRank[f.dataQuality?.severity ?? 'ok'])
+  return [...features].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name))
 }
 
 export function formatNumber(x: number | null | undefined): string {

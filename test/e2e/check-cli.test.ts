@@ -212,6 +212,28 @@ describe('driftwatch check errors (exit 2, one clear line)', () => {
     )
   })
 
+  it('reports every config mistake that needs the reference, once it is loaded', async () => {
+    const snapshot = join(work, 'ref-for-config.json')
+    expect(
+      (await runCli(['reference', 'build', '--input', reference, '--out', snapshot])).code,
+    ).toBe(0)
+    const config = join(work, 'typos.yaml')
+    await writeFile(
+      config,
+      'features:\n  agee:\n    threshold: 0.2\n  region:\n    test: ks\ncolumns:\n  age: categorical\n',
+    )
+    const result = await runCli(['check', '-r', snapshot, '-c', current, '--config', config])
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe('')
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `driftwatch: error: ${config}: columns.age: a kind override cannot apply to a reference snapshot (its kinds were fixed when it was built); give this config to \`driftwatch reference build\` instead`,
+      expect.stringMatching(/: features\.agee: unknown feature 'agee'; did you mean 'age'\?/),
+      expect.stringMatching(
+        /: features\.region\.test: ks does not fit feature 'region': ks applies to numerical features only/,
+      ),
+    ])
+  })
+
   it('names the config field that is wrong', async () => {
     const config = join(work, 'bad-field.yaml')
     await writeFile(config, 'kinds:\n  numerical:\n    threshold: high\n')
@@ -252,5 +274,78 @@ describe('column kind overrides', () => {
     expect(byName.get('n_products')).toMatchObject({ kind: 'numerical', kindReason: 'override' })
     expect(byName.get('age')).toMatchObject({ kind: 'categorical', kindReason: 'override' })
     expect(byName.get('income')?.kind).toBe('numerical')
+  })
+})
+
+describe('driftwatch check on data that cannot pass', () => {
+  const header = 'a,b\n'
+  const refRows = Array.from({ length: 200 }, (_, i) => `${(i % 37) / 3},${'xyz'[i % 3]}`).join(
+    '\n',
+  )
+  let ref: string
+  beforeAll(async () => {
+    ref = join(work, 'quality-ref.csv')
+    await writeFile(ref, header + refRows + '\n')
+  })
+
+  it.each([
+    ['header only', header, /has no rows/],
+    ['100 rows of empty cells', header + ',\n'.repeat(100), /every cell .* is empty \(100 rows/],
+  ])('a current file with %s exits 2 naming the file', async (_, body, message) => {
+    const path = join(work, `empty-${Math.random().toString(36).slice(2)}.csv`)
+    await writeFile(path, body)
+    const result = await runCli(['check', '-r', ref, '-c', path])
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toContain(path)
+    expect(result.stderr).toMatch(message)
+    // the same file as the reference fails the same way
+    const asReference = await runCli(['check', '-r', path, '-c', ref])
+    expect(asReference.code).toBe(2)
+    expect(asReference.stderr).toContain(path)
+  })
+
+  it('a column going from 0 % to 61 % missing is a critical data-quality finding: exit 1', async () => {
+    const rows = refRows.split('\n').map((row, i) => (i % 100 < 61 ? `,${row.split(',')[1]}` : row))
+    const path = join(work, 'missing.csv')
+    await writeFile(path, header + rows.join('\n') + '\n')
+    const json = await runCli(['check', '-r', ref, '-c', path, '--format', 'json'])
+    expect(json.code).toBe(1)
+    const report = JSON.parse(json.stdout) as DriftReport
+    expect(report.datasetDrift).toBe(false)
+    expect(report.dataQuality).toEqual({ severity: 'critical', nWarning: 0, nCritical: 1 })
+    const a = report.features.find((f) => f.name === 'a')
+    expect(a?.dataQuality?.findings[0]).toMatchObject({
+      check: 'missingShare',
+      severity: 'critical',
+    })
+    expect(a?.dataQuality?.findings[0]?.value).toBeCloseTo(0.61, 12)
+    const text = await runCli(['check', '-r', ref, '-c', path])
+    expect(text.code).toBe(1)
+    expect(text.stdout).toMatch(/^DATA QUALITY CRITICAL: 1 critical/m)
+    expect(text.stdout).toMatch(/critical +a: missing share up \+61 points \(0 % → 61 %\)/)
+  })
+
+  it('numbers that became text are flagged as a type change, in JSON, text and HTML', async () => {
+    const rows = refRows.split('\n').map((row, i) => `id-${i},${row.split(',')[1]}`)
+    const path = join(work, 'retyped.csv')
+    await writeFile(path, header + rows.join('\n') + '\n')
+    const json = await runCli(['check', '-r', ref, '-c', path, '--format', 'json'])
+    expect(json.code).toBe(1)
+    const report = JSON.parse(json.stdout) as DriftReport
+    const a = report.features.find((f) => f.name === 'a')
+    expect(a?.severity).toBe('ok') // the drift test cannot run on it...
+    expect(a?.dataQuality?.severity).toBe('critical') // ...and the column is flagged anyway
+    expect(a?.dataQuality?.findings.map((f) => f.check)).toEqual(['typeChanged'])
+    const html = join(work, 'retyped.html')
+    const out = await runCli(['check', '-r', ref, '-c', path, '--format', 'html', '--out', html])
+    expect(out.code).toBe(1)
+    const page = await readFile(html, 'utf8')
+    expect(page).toContain('<h2>Data quality</h2>')
+    expect(page).toContain('<a href="#data-quality">findings</a>')
+    expect(page).toContain('type changed: 100 % of present values are not numbers')
+    expect(page.indexOf('<h2>Data quality</h2>')).toBeLessThan(
+      page.indexOf('<h2>Feature drift</h2>'),
+    )
   })
 })

@@ -181,6 +181,40 @@ const cases: readonly Case[] = [
     problem: /^'f77' not in the reference \(its columns: f00, f01, /,
   },
   {
+    name: 'misspelt feature under drift.features (did you mean)',
+    yaml: valid + '    drift:\n      features:\n        countyr:\n          test: psi\n',
+    field: 'models[0].drift.features.countyr',
+    problem: /^unknown feature 'countyr'; did you mean 'country'\? \(reference columns: f00, /,
+  },
+  {
+    name: 'a numerical-only test for a categorical feature',
+    yaml: valid + '    drift:\n      features:\n        device:\n          test: ks\n',
+    field: 'models[0].drift.features.device.test',
+    problem:
+      /^ks does not fit feature 'device': ks applies to numerical features only; in the reference, 'device' is categorical with 3 values$/,
+  },
+  {
+    name: 'chisquare for numerical features with many values',
+    yaml: valid + '    drift:\n      kinds:\n        numerical:\n          test: chisquare\n',
+    field: 'models[0].drift.kinds.numerical.test',
+    problem: /^chisquare does not fit features 'f00', .*at most 5 distinct values/,
+  },
+  {
+    name: 'a kind-level test that never fits its kind (no reference needed)',
+    yaml:
+      kafka +
+      redis +
+      'models:\n  - name: fraud\n    drift:\n      kinds:\n        categorical:\n          test: wasserstein\n',
+    field: 'models[0].drift.kinds.categorical.test',
+    problem: /^wasserstein does not apply to categorical features/,
+  },
+  {
+    name: 'kind override for a snapshot reference',
+    yaml: valid + '    drift:\n      columns:\n        f01: categorical\n',
+    field: 'models[0].drift.columns.f01',
+    problem: /^a kind override cannot apply to a reference snapshot/,
+  },
+  {
     name: 'drift threshold of the wrong type',
     yaml: valid + '    drift:\n      threshold: high\n',
     field: 'models[0].drift.threshold',
@@ -218,9 +252,10 @@ describe('malformed configs: exit 2 with one line naming the field and the probl
     { path: string; check: CliResult & { ms: number }; run: CliResult & { ms: number } }
   >()
   let validCheck: CliResult
+  let reference: string
 
   beforeAll(async () => {
-    const reference = await writeReference(dir, 200, 5)
+    reference = await writeReference(dir, 200, 5)
     const paths = cases.map((c, i) => {
       const path = join(dir, `bad-${String(i).padStart(2, '0')}.yaml`)
       writeFileSync(path, c.yaml.replaceAll('REF', reference))
@@ -287,6 +322,54 @@ describe('malformed configs: exit 2 with one line naming the field and the probl
       })
     }
   }
+
+  it('reports every mistake at once, one line each', async () => {
+    const path = join(dir, 'many.yaml')
+    writeFileSync(
+      path,
+      valid.replaceAll('REF', reference) +
+        '    drift:\n      features:\n        countyr:\n          test: psi\n        devise:\n          test: ks\n      columns:\n        f02: categorical\n' +
+        '  - name: other\n    drift:\n      test: kolmogorov\n',
+    )
+    for (const args of [
+      ['config', 'check', path],
+      ['run', '--config', path],
+    ]) {
+      const result = await runCli(args, { timeoutMs: 30_000 })
+      expect(result.code, result.stderr).toBe(2)
+      expect(result.stdout).toBe('')
+      const fields = result.stderr
+        .trim()
+        .split('\n')
+        .map((line) => {
+          expect(line.startsWith(`driftwatch: error: ${path}: `), line).toBe(true)
+          return line.slice(`driftwatch: error: ${path}: `.length).split(': ')[0]
+        })
+      expect(fields).toEqual([
+        'models[0].drift.columns.f02',
+        'models[0].drift.features.countyr',
+        'models[0].drift.features.devise',
+        'models[1].drift.test',
+      ])
+      expect(result.stderr).toContain("did you mean 'country'?")
+      expect(result.stderr).toContain("did you mean 'device'?")
+    }
+  })
+
+  it('reports every schema problem at once', async () => {
+    const path = join(dir, 'schema-many.yaml')
+    writeFileSync(
+      path,
+      valid.replaceAll('REF', reference) + 'logLevel: verbose\nhttp:\n  port: ninety\n',
+    )
+    const result = await runCli(['config', 'check', path])
+    expect(result.code).toBe(2)
+    const lines = result.stderr.trim().split('\n')
+    expect(lines).toHaveLength(2)
+    expect(
+      lines.map((l) => l.slice(`driftwatch: error: ${path}: `.length).split(': ')[0]).sort(),
+    ).toEqual(['http.port', 'logLevel'])
+  })
 
   it('names a config file that does not exist', async () => {
     const path = join(dir, 'missing.yaml')

@@ -208,6 +208,18 @@ async function* recordBatches(
 const readCell = (field: string | undefined): CellValue =>
   field === undefined ? null : coerceCsvCell(field)
 
+/**
+ * A whole number written the way pandas reads as a float (`3.0`, `1e3`, `inf`): the column is a
+ * float column. Non-integers and infinities say so by their value already; this catches the rest.
+ */
+export function isFloatSyntax(field: string): boolean {
+  for (let i = 0; i < field.length; i++) {
+    const code = field.charCodeAt(i)
+    if (code === 46 /* . */ || code === 101 /* e */ || code === 69 /* E */) return true
+  }
+  return false
+}
+
 interface Header {
   readonly names: readonly string[]
   readonly line: number
@@ -251,9 +263,32 @@ export class CsvTableSource implements TableSource {
     let table:
       | {
           width: number
-          build: (fields: readonly string[], cell: typeof readCell) => Record<string, CellValue>
+          build: (
+            fields: readonly string[],
+            cell: (field: string | undefined, column: number) => CellValue,
+          ) => Record<string, CellValue>
         }
       | undefined
+    // Only kind inference asks for float columns; every other read keeps the plain cell reader.
+    let selected: readonly string[] = []
+    const onFloat = opts.onFloatColumn
+    const floatSeen = new Set<number>()
+    const cell: (field: string | undefined, column: number) => CellValue =
+      onFloat === undefined
+        ? readCell
+        : (field, column) => {
+            const value = readCell(field)
+            if (
+              typeof value === 'number' &&
+              field !== undefined &&
+              !floatSeen.has(column) &&
+              isFloatSyntax(field)
+            ) {
+              floatSeen.add(column)
+              onFloat(selected[column] ?? '')
+            }
+            return value
+          }
     let bytesRead = 0
     const batches = recordBatches(path, this.delimiter, (bytes) => {
       bytesRead = bytes
@@ -267,6 +302,7 @@ export class CsvTableSource implements TableSource {
         if (table === undefined) {
           const header = parseHeader(path, fields, line)
           const names = selectColumns(path, header.names, opts.columns)
+          selected = names
           const position = new Map(header.names.map((name, index) => [name, index]))
           table = {
             width: header.names.length,
@@ -284,7 +320,7 @@ export class CsvTableSource implements TableSource {
             `row has ${fields.length} fields, header has ${table.width}`,
           )
         }
-        yield { rowNumber: line, values: table.build(fields, readCell) }
+        yield { rowNumber: line, values: table.build(fields, cell) }
       }
     }
     if (table === undefined) throw this.emptyFile()

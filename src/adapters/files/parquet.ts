@@ -153,6 +153,14 @@ export class ParquetTableSource implements TableSource {
       }
     }
 
+    if (opts.onFloatColumn !== undefined) {
+      for (const name of names) {
+        const node = schema.children.find((child) => child.element.name === name)
+        const type = node?.element.type
+        if (type === 'FLOAT' || type === 'DOUBLE') opts.onFloatColumn(name)
+      }
+    }
+
     const progress = progressReporter(opts.onProgress)
     const cache = windowCache(file)
     const build = columnMajorRowBuilder<unknown>(names)

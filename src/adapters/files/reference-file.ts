@@ -32,6 +32,7 @@ const profileSchema = z.discriminatedUnion('kind', [
     count,
     missing: count,
     nonFinite: count,
+    mismatched: count.optional(),
     sum: z.number(),
     sumSq: z.number(),
     min: z.number().nullable(),

@@ -31,6 +31,14 @@ export interface ReadOptions {
   readonly columns?: readonly string[]
   /** Bytes of the file consumed so far; called at most about every 64 KiB, and once at the end. */
   readonly onProgress?: (bytesRead: number) => void
+  /**
+   * Called (at least once, maybe more) for each selected column the file types as floating point
+   * even where its values are whole: a Parquet FLOAT/DOUBLE column, a CSV column with a number
+   * written with a decimal point or exponent (`3.0`, `1e3`), as pandas would give it a float
+   * dtype. Column-kind inference reads it: Evidently keeps float columns numerical however few
+   * their distinct values. JSONL cannot tell (JSON.parse reads `3.0` as 3).
+   */
+  readonly onFloatColumn?: (column: string) => void
 }
 
 export interface TableSource {

@@ -12,6 +12,13 @@ export const defaultCategoryCap = 1000
 export const defaultUnseenCap = 100
 /** Distinct categories a reference may hold while it is built, before its final top-K cut. */
 export const referenceBuildCap = 100_000
+/**
+ * `driftwatch check` on a raw reference file keeps this many categories by name on each side:
+ * nothing there is encoded into Redis buckets, so high-cardinality columns (IDs) stay exact
+ * (new means new, distances exact) up to the reference's build cap. Snapshots and the stream keep
+ * the caps above.
+ */
+export const fileCheckCategoryCap = referenceBuildCap
 
 export interface CategoricalProfile {
   readonly kind: 'categorical'

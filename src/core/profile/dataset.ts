@@ -60,14 +60,17 @@ export function watchedColumns(
   return columns.filter((c) => features.includes(c.name))
 }
 
-export function createDatasetProfile(layout: ProfileLayout): DatasetProfile {
+export function createDatasetProfile(
+  layout: ProfileLayout,
+  options: { readonly unseenCap?: number } = {},
+): DatasetProfile {
   const features = new Map<string, FeatureProfile>()
   for (const column of layout.columns) {
     features.set(
       column.name,
       column.kind === 'numerical'
         ? createNumericalProfile(column.binning)
-        : createCategoricalProfile(column.vocabulary),
+        : createCategoricalProfile(column.vocabulary, options.unseenCap),
     )
   }
   return { rows: 0, features }
@@ -86,8 +89,13 @@ export function addRow(
 }
 
 export function addCell(feature: FeatureProfile, value: CellValue | undefined): void {
-  if (feature.kind === 'numerical') addNumber(feature, typeof value === 'number' ? value : null)
-  else
+  if (feature.kind === 'numerical') {
+    if (typeof value === 'number') addNumber(feature, value)
+    else {
+      addNumber(feature, null)
+      if (value !== null && value !== undefined) feature.mismatched++
+    }
+  } else
     addCategory(
       feature,
       value === null || value === undefined || Number.isNaN(value) ? null : categoryOf(value),

@@ -28,6 +28,8 @@ export interface NumericalProfileJSON {
   readonly count: number
   readonly missing: number
   readonly nonFinite: number
+  /** Written only when non-zero, so snapshots of typed data keep their shape. */
+  readonly mismatched?: number
   readonly sum: number
   readonly sumSq: number
   /** null when the profile holds no finite value (JSON has no Infinity). */
@@ -70,6 +72,7 @@ export function encodeProfile(profile: FeatureProfile): FeatureProfileJSON {
     count: profile.count,
     missing: profile.missing,
     nonFinite: profile.nonFinite,
+    ...(profile.mismatched > 0 ? { mismatched: profile.mismatched } : {}),
     sum: profile.sum,
     sumSq: profile.sumSq,
     min: profile.count === 0 ? null : profile.min,
@@ -107,6 +110,7 @@ export function decodeProfile(json: FeatureProfileJSON): FeatureProfile {
     count: json.count,
     missing: json.missing,
     nonFinite: json.nonFinite,
+    mismatched: json.mismatched ?? 0,
     sum: json.sum,
     sumSq: json.sumSq,
     min: json.min ?? Number.POSITIVE_INFINITY,

@@ -22,6 +22,12 @@ export interface NumericalProfile {
   count: number
   missing: number
   nonFinite: number
+  /**
+   * Values of another type (text, booleans) in this numerical column: counted in `missing` too,
+   * as pandas' to_numeric(errors='coerce') would make them, and apart here so a column whose
+   * numbers turned to text is reported as a type change rather than as plain missing data.
+   */
+  mismatched: number
   sum: number
   sumSq: number
   min: number
@@ -45,6 +51,7 @@ export function createNumericalProfile(
     count: 0,
     missing: 0,
     nonFinite: 0,
+    mismatched: 0,
     sum: 0,
     sumSq: 0,
     min: Number.POSITIVE_INFINITY,
@@ -94,6 +101,7 @@ export function mergeNumerical(into: NumericalProfile, other: NumericalProfile):
   into.count += other.count
   into.missing += other.missing
   into.nonFinite += other.nonFinite
+  into.mismatched += other.mismatched
   into.sum += other.sum
   into.sumSq += other.sumSq
   if (other.min < into.min) into.min = other.min

@@ -129,3 +129,24 @@ describe('inferColumnKinds', () => {
     expect(inferColumnKinds(onlyToString).get('toString')?.kind).toBe('numerical')
   })
 })
+
+describe('the file’s own types decide float columns (Evidently keeps them numerical)', () => {
+  it('whole numbers typed as floats stay numerical however few their values', () => {
+    const observer = observe([1, 2, 3, 3, 2, 1, 4, 5])
+    expect(observer.kind().kind).toBe('categorical')
+    observer.markFloat()
+    expect(observer.kind()).toEqual({
+      kind: 'numerical',
+      reason: 'a float column (typed as floating point in the file) with 5 distinct values',
+    })
+  })
+
+  it('text and booleans keep their rules even when a float was seen', () => {
+    const text = observe(['a', 'b'])
+    text.markFloat()
+    expect(text.kind().kind).toBe('categorical')
+    const flags = observe([true, false])
+    flags.markFloat()
+    expect(flags.kind().kind).toBe('categorical')
+  })
+})
