@@ -2,16 +2,18 @@
 // method='auto'):
 //   D   = sup_x |F_ref(x) − F_cur(x)|, with F the right-continuous empirical CDFs
 //   p   = exact lattice-path probability when max(n1, n2) <= 10 000, else kstwo.sf(D, round(n1·n2/(n1+n2)))
-// From profiles, F is evaluated at every knot of both sketches (profile/cdf.ts): exact at the
-// reference breakpoints, digest-interpolated between them. While a digest holds only singleton
-// centroids (small samples) its CDF is the exact ECDF and D is exact; otherwise |D − D_exact| is
-// at most the digests' rank error (measured < 2e-3, see BENCHMARKS.md).
+// While both profiles keep their values (files up to the reference's in-memory limit, stream
+// windows up to 1000 values) D is computed from the sorted values exactly as scipy does. When one
+// side keeps its values, its ECDF is compared, on both sides of every jump, with the other's
+// sketched CDF. Otherwise F is evaluated at every knot of both sketches (profile/cdf.ts): exact at
+// the reference breakpoints, digest-interpolated between them; |D − D_exact| is then at most the
+// digests' rank error (see BENCHMARKS.md, sketch accuracy).
 // p-value test: drift when p < 0.05. Severity follows the users' table on the statistic D:
 // critical at D >= 0.2 (a drifted feature with smaller D is a warning).
 
-import { cdfKnots, profileCdf } from '../profile/cdf.js'
-import type { NumericalProfile } from '../profile/numerical.js'
-import { ks2SampPValue } from '../stats/ks-distribution.js'
+import { cdfKnots, profileCdf, sideCdf, unionPoints } from '../profile/cdf.js'
+import { sortedValues, type NumericalProfile } from '../profile/numerical.js'
+import { kolmogorovSmirnovStatistic, ks2SampPValue } from '../stats/ks-distribution.js'
 import { insufficient, type DriftTest } from './types.js'
 
 export const ks: DriftTest = {
@@ -35,6 +37,28 @@ export const ks: DriftTest = {
 }
 
 export function ksStatistic(reference: NumericalProfile, current: NumericalProfile): number {
+  const refSorted = sortedValues(reference)
+  const curSorted = sortedValues(current)
+  if (refSorted !== null && curSorted !== null)
+    return kolmogorovSmirnovStatistic(refSorted, curSorted)
+  if (refSorted !== null || curSorted !== null) {
+    // One step function: its sup difference sits at a jump, on one side of it or the other.
+    const a = sideCdf(reference, refSorted)
+    const b = sideCdf(current, curSorted)
+    let d = 0
+    for (const x of unionPoints(a, b)) {
+      d = Math.max(d, Math.abs(a.at(x) - b.at(x)), Math.abs(a.before(x) - b.before(x)))
+    }
+    return d
+  }
+  return sketchedKsStatistic(reference, current)
+}
+
+/** D from two sketches: both CDFs at every knot of either. */
+export function sketchedKsStatistic(
+  reference: NumericalProfile,
+  current: NumericalProfile,
+): number {
   const fRef = profileCdf(reference)
   const fCur = profileCdf(current)
   let d = 0

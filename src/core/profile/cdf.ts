@@ -49,7 +49,8 @@ export function cdfKnots(a: NumericalProfile, b: NumericalProfile): Float64Array
     const means = profile.digest.centroids().means
     for (let i = 0; i < means.length; i++) {
       points.push(means[i] as number)
-      if (i + 1 < means.length) points.push(((means[i] as number) + (means[i + 1] as number)) / 2)
+      // halves first: the sum of two values near the double range would overflow
+      if (i + 1 < means.length) points.push((means[i] as number) / 2 + (means[i + 1] as number) / 2)
     }
     for (const edge of profile.binning.edges) points.push(edge)
     if (profile.count > 0) points.push(profile.min, profile.max)
@@ -60,4 +61,85 @@ export function cdfKnots(a: NumericalProfile, b: NumericalProfile): Float64Array
     if (i === 0 || sorted[i] !== sorted[unique - 1]) sorted[unique++] = sorted[i] as number
   }
   return sorted.subarray(0, unique)
+}
+
+/**
+ * One side of a two-sample comparison: its CDF, its left limits, and the points where it may jump
+ * or change slope. Exact (a step function over the kept values) while the profile keeps its
+ * values; otherwise the profile's sketched CDF above.
+ */
+export interface SideCdf {
+  readonly exact: Float64Array | null
+  /** P(X <= x). */
+  at(x: number): number
+  /** P(X < x). */
+  before(x: number): number
+  readonly points: ArrayLike<number>
+}
+
+export function sideCdf(profile: NumericalProfile, sorted: Float64Array | null): SideCdf {
+  if (sorted !== null) {
+    const n = sorted.length
+    return {
+      exact: sorted,
+      at: (x) => upperBound(sorted, x) / n,
+      before: (x) => lowerBound(sorted, x) / n,
+      points: sorted,
+    }
+  }
+  const cdf = profileCdf(profile)
+  return {
+    exact: null,
+    at: cdf,
+    before: (x) => cdf(nextDown(x)),
+    points: cdfKnots(profile, profile),
+  }
+}
+
+/** Sorted, distinct union of both sides' points. */
+export function unionPoints(a: SideCdf, b: SideCdf): Float64Array {
+  const all = new Float64Array(a.points.length + b.points.length)
+  all.set(a.points)
+  all.set(b.points, a.points.length)
+  all.sort()
+  let unique = 0
+  for (let i = 0; i < all.length; i++) {
+    if (i === 0 || all[i] !== all[unique - 1]) all[unique++] = all[i] as number
+  }
+  return all.subarray(0, unique)
+}
+
+/** Number of entries < x in an ascending array. */
+export function lowerBound(sorted: Float64Array, x: number): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((sorted[mid] as number) < x) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** Number of entries <= x in an ascending array. */
+export function upperBound(sorted: Float64Array, x: number): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((sorted[mid] as number) <= x) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+const scratch = new Float64Array(1)
+const scratchBits = new BigInt64Array(scratch.buffer)
+
+/** The largest double below x (x finite). */
+export function nextDown(x: number): number {
+  if (x === 0) return -Number.MIN_VALUE
+  scratch[0] = x
+  scratchBits[0] = (scratchBits[0] as bigint) + (x > 0 ? -1n : 1n)
+  return scratch[0]
 }
