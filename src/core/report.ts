@@ -34,9 +34,9 @@ export interface FeatureMetrics {
   readonly max?: number
   readonly nonFiniteShare?: number
   /**
-   * Finite current values far outside the reference (beyond its range widened by its own width
-   * on each side), as a share of all current rows and as a count. Absent when the reference
-   * predates range tracking.
+   * Finite current values far outside the reference (more than 10 reference standard deviations
+   * beyond its min or max), as a share of all current rows and as a count. Absent when the
+   * reference predates range tracking.
    */
   readonly outOfRangeShare?: number
   readonly outOfRangeCount?: number

@@ -31,24 +31,48 @@ export interface ValueRange {
   readonly upper: number
 }
 
+/** How many reference standard deviations a value may lie beyond the reference's extremes. */
+export const rangeMargin = 10
+
 /**
- * The reference range [min, max] widened by its own width on each side (by max(|min|, 1) when
- * the reference is constant). A value beyond it is "far outside the reference": a data-quality
- * finding of its own, and bounded in what it can add to a distance, so one wild value among
- * thousands cannot flip a window's verdict.
+ * The reference range [min, max] widened by `rangeMargin` reference standard deviations on each
+ * side (by max(|min|, 1) when the reference is constant). A value beyond it is "far outside the
+ * reference": a data-quality finding of its own, and bounded in what it can add to a distance.
+ * Measured in standard deviations so that one value on the edge adds at most
+ * ((max − mean) / std + 10) / n to a normed Wasserstein distance: about 0.014 over 1,000 normal
+ * values, 0.03 over lognormal(0, 1) ones, so one wild value among thousands cannot flip a verdict.
  */
-export function widenedRange(min: number, max: number): ValueRange {
+export function widenedRange(min: number, max: number, std: number): ValueRange {
   if (!(min <= max)) return { lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY }
-  const width = max - min
-  const margin = width > 0 ? width : Math.max(Math.abs(min), 1)
+  const margin = max > min && std > 0 ? rangeMargin * std : Math.max(Math.abs(min), 1)
   return { lower: min - margin, upper: max + margin }
+}
+
+/** Population standard deviation of a sorted sample, without overflow (scaled two-pass). */
+export function sortedStd(sorted: ArrayLike<number>): number {
+  const n = sorted.length
+  if (n === 0) return Number.NaN
+  const scale = Math.max(
+    Math.abs(sorted[0] as number),
+    Math.abs(sorted[n - 1] as number),
+    Number.MIN_VALUE,
+  )
+  let mean = 0
+  for (let i = 0; i < n; i++) mean += (sorted[i] as number) / scale / n
+  let m2 = 0
+  for (let i = 0; i < n; i++) m2 += ((sorted[i] as number) / scale - mean) ** 2
+  return Math.sqrt(m2 / n) * scale
 }
 
 export const percentileCount = 100
 
 export function binningFromSorted(sorted: ArrayLike<number>): Binning {
   if (sorted.length === 0) return { edges: new Float64Array(0), decileEdges: new Int32Array(0) }
-  const range = widenedRange(sorted[0] as number, sorted[sorted.length - 1] as number)
+  const range = widenedRange(
+    sorted[0] as number,
+    sorted[sorted.length - 1] as number,
+    sortedStd(sorted),
+  )
   const edges: number[] = []
   const deciles: number[] = []
   for (let k = 1; k < percentileCount; k++) {

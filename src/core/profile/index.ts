@@ -125,7 +125,10 @@ export function encodeProfile(profile: FeatureProfile): FeatureProfileJSON {
  * Rebuilds a profile from its JSON form. `binning` lets profiles decoded against one reference
  * share its breakpoints object; it must equal the encoded edges.
  */
-export function decodeProfile(json: FeatureProfileJSON): FeatureProfile {
+export function decodeProfile(
+  json: FeatureProfileJSON,
+  options: { readonly exactLimit?: number } = {},
+): FeatureProfile {
   if (json.kind === 'categorical') {
     return {
       kind: 'categorical',
@@ -162,7 +165,7 @@ export function decodeProfile(json: FeatureProfileJSON): FeatureProfile {
     mismatched: json.mismatched ?? 0,
     ...momentsOf(json),
     outOfRange: json.outOfRange ?? 0,
-    exactLimit: defaultExactLimit,
+    exactLimit: options.exactLimit ?? defaultExactLimit,
     values,
     min: json.min ?? Number.POSITIVE_INFINITY,
     max: json.max ?? Number.NEGATIVE_INFINITY,

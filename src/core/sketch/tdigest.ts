@@ -326,6 +326,21 @@ export class TDigest {
     return { means: this.means.slice(0, this.size), weights: this.weights.slice(0, this.size) }
   }
 
+  /**
+   * The centroids as point masses for distances: each centroid that is not a point mass split
+   * into two halves around its mean, as merges split them (spreadInto), sorted by value. The
+   * points' weighted mean is the digest's exact mean, and the halves keep some of each
+   * centroid's spread.
+   */
+  massPoints(): { means: Float64Array; weights: Float64Array } {
+    this.flush()
+    const means = new Float64Array(2 * this.size)
+    const weights = new Float64Array(2 * this.size)
+    const n = this.spreadInto(means, weights, 0)
+    if (n > 1) sortParallel(means, weights, 0, n - 1)
+    return { means: means.subarray(0, n), weights: weights.subarray(0, n) }
+  }
+
   toJSON(): TDigestJSON {
     this.flush()
     return {
