@@ -703,19 +703,21 @@ export class TDigest {
   }
 
   private emit(out: number, mean: number, weight: number): number {
-    if (out === this.means.length) this.ensureCapacity(out + 1)
+    // Growing mid-pass must keep the `out` centroids written so far, not the old `size`: with
+    // many atoms a pass can emit more centroids than the digest held before (this lost weight).
+    if (out === this.means.length) this.ensureCapacity(out + 1, out)
     this.means[out] = mean
     this.weights[out] = weight
     return out + 1
   }
 
-  private ensureCapacity(n: number): void {
+  private ensureCapacity(n: number, keep: number = this.size): void {
     if (this.means.length >= n) return
     const cap = Math.max(n, this.means.length * 2)
     const m = new Float64Array(cap)
     const w = new Float64Array(cap)
-    m.set(this.means.subarray(0, this.size))
-    w.set(this.weights.subarray(0, this.size))
+    m.set(this.means.subarray(0, keep))
+    w.set(this.weights.subarray(0, keep))
     this.means = m
     this.weights = w
   }
