@@ -11,7 +11,7 @@
 // p-value test: drift when p < 0.05. Severity follows the users' table on the statistic D:
 // critical at D >= 0.2 (a drifted feature with smaller D is a warning).
 
-import { cdfKnots, profileCdf, sideCdf, unionPoints } from '../profile/cdf.js'
+import { cdfKnots, lowerBound, nextDown, profileCdf, upperBound } from '../profile/cdf.js'
 import { sortedValues, type NumericalProfile } from '../profile/numerical.js'
 import { kolmogorovSmirnovStatistic, ks2SampPValue } from '../stats/ks-distribution.js'
 import { insufficient, type DriftTest } from './types.js'
@@ -41,17 +41,35 @@ export function ksStatistic(reference: NumericalProfile, current: NumericalProfi
   const curSorted = sortedValues(current)
   if (refSorted !== null && curSorted !== null)
     return kolmogorovSmirnovStatistic(refSorted, curSorted)
-  if (refSorted !== null || curSorted !== null) {
-    // One step function: its sup difference sits at a jump, on one side of it or the other.
-    const a = sideCdf(reference, refSorted)
-    const b = sideCdf(current, curSorted)
-    let d = 0
-    for (const x of unionPoints(a, b)) {
-      d = Math.max(d, Math.abs(a.at(x) - b.at(x)), Math.abs(a.before(x) - b.before(x)))
-    }
-    return d
-  }
+  if (refSorted !== null) return mixedKsStatistic(current, refSorted)
+  if (curSorted !== null) return mixedKsStatistic(reference, curSorted)
   return sketchedKsStatistic(reference, current)
+}
+
+/**
+ * D between a sketched side and an exact one. The sup of |F − ECDF| sits at a jump of the ECDF
+ * (compared on both sides of the step) or at a jump of the sketch's CDF, which only happens at
+ * its own knots (atoms, breakpoints, min and max): both sides of those are compared too.
+ */
+function mixedKsStatistic(sketch: NumericalProfile, sorted: Float64Array): number {
+  const f = profileCdf(sketch)
+  const n = sorted.length
+  let d = 0
+  let i = 0
+  while (i < n) {
+    const x = sorted[i] as number
+    let j = i + 1
+    while (j < n && sorted[j] === x) j++
+    const fx = f(x)
+    d = Math.max(d, Math.abs(fx - j / n), Math.abs(fx - i / n))
+    i = j
+  }
+  for (const x of cdfKnots(sketch, sketch)) {
+    const at = upperBound(sorted, x) / n
+    const before = lowerBound(sorted, x) / n
+    d = Math.max(d, Math.abs(f(x) - at), Math.abs(f(nextDown(x)) - before))
+  }
+  return d
 }
 
 /**

@@ -63,52 +63,6 @@ export function cdfKnots(a: NumericalProfile, b: NumericalProfile): Float64Array
   return sorted.subarray(0, unique)
 }
 
-/**
- * One side of a two-sample comparison: its CDF, its left limits, and the points where it may jump
- * or change slope. Exact (a step function over the kept values) while the profile keeps its
- * values; otherwise the profile's sketched CDF above.
- */
-export interface SideCdf {
-  readonly exact: Float64Array | null
-  /** P(X <= x). */
-  at(x: number): number
-  /** P(X < x). */
-  before(x: number): number
-  readonly points: ArrayLike<number>
-}
-
-export function sideCdf(profile: NumericalProfile, sorted: Float64Array | null): SideCdf {
-  if (sorted !== null) {
-    const n = sorted.length
-    return {
-      exact: sorted,
-      at: (x) => upperBound(sorted, x) / n,
-      before: (x) => lowerBound(sorted, x) / n,
-      points: sorted,
-    }
-  }
-  const cdf = profileCdf(profile)
-  return {
-    exact: null,
-    at: cdf,
-    before: (x) => cdf(nextDown(x)),
-    points: cdfKnots(profile, profile),
-  }
-}
-
-/** Sorted, distinct union of both sides' points. */
-export function unionPoints(a: SideCdf, b: SideCdf): Float64Array {
-  const all = new Float64Array(a.points.length + b.points.length)
-  all.set(a.points)
-  all.set(b.points, a.points.length)
-  all.sort()
-  let unique = 0
-  for (let i = 0; i < all.length; i++) {
-    if (i === 0 || all[i] !== all[unique - 1]) all[unique++] = all[i] as number
-  }
-  return all.subarray(0, unique)
-}
-
 /** Number of entries < x in an ascending array. */
 export function lowerBound(sorted: Float64Array, x: number): number {
   let lo = 0
