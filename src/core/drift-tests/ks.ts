@@ -3,15 +3,14 @@
 //   D   = sup_x |F_ref(x) − F_cur(x)|, with F the right-continuous empirical CDFs
 //   p   = exact lattice-path probability when max(n1, n2) <= 10 000, else kstwo.sf(D, round(n1·n2/(n1+n2)))
 // While both profiles keep their values (files up to the reference's in-memory limit, stream
-// windows up to 1000 values) D is computed from the sorted values exactly as scipy does. When one
-// side keeps its values, its ECDF is compared, on both sides of every jump, with the other's
-// sketched CDF. Otherwise F is evaluated at every knot of both sketches (profile/cdf.ts): exact at
+// windows and references of at most 1000 values) D is computed from the sorted values exactly as
+// scipy does. Otherwise F is evaluated at every knot of both sketches (profile/cdf.ts): exact at
 // the reference breakpoints, digest-interpolated between them; |D − D_exact| is then at most the
 // digests' rank error (see BENCHMARKS.md, sketch accuracy).
 // p-value test: drift when p < 0.05. Severity follows the users' table on the statistic D:
 // critical at D >= 0.2 (a drifted feature with smaller D is a warning).
 
-import { cdfKnots, lowerBound, nextDown, profileCdf, upperBound } from '../profile/cdf.js'
+import { cdfKnots, profileCdf } from '../profile/cdf.js'
 import { sortedValues, type NumericalProfile } from '../profile/numerical.js'
 import { kolmogorovSmirnovStatistic, ks2SampPValue } from '../stats/ks-distribution.js'
 import { insufficient, type DriftTest } from './types.js'
@@ -41,35 +40,11 @@ export function ksStatistic(reference: NumericalProfile, current: NumericalProfi
   const curSorted = sortedValues(current)
   if (refSorted !== null && curSorted !== null)
     return kolmogorovSmirnovStatistic(refSorted, curSorted)
-  if (refSorted !== null) return mixedKsStatistic(current, refSorted)
-  if (curSorted !== null) return mixedKsStatistic(reference, curSorted)
+  // One side exact and the other sketched: the sketch's CDF is smoothed inside its centroids
+  // while the exact ECDF jumps at every value, which on discrete data (integers, ties) overstated
+  // D by up to a centroid's weight (an age column: 0.040 against 0.023 exact, a false alarm).
+  // Both digests smooth alike, so D comes from the two digests, as measured in the benchmark.
   return sketchedKsStatistic(reference, current)
-}
-
-/**
- * D between a sketched side and an exact one. The sup of |F − ECDF| sits at a jump of the ECDF
- * (compared on both sides of the step) or at a jump of the sketch's CDF, which only happens at
- * its own knots (atoms, breakpoints, min and max): both sides of those are compared too.
- */
-function mixedKsStatistic(sketch: NumericalProfile, sorted: Float64Array): number {
-  const f = profileCdf(sketch)
-  const n = sorted.length
-  let d = 0
-  let i = 0
-  while (i < n) {
-    const x = sorted[i] as number
-    let j = i + 1
-    while (j < n && sorted[j] === x) j++
-    const fx = f(x)
-    d = Math.max(d, Math.abs(fx - j / n), Math.abs(fx - i / n))
-    i = j
-  }
-  for (const x of cdfKnots(sketch, sketch)) {
-    const at = upperBound(sorted, x) / n
-    const before = lowerBound(sorted, x) / n
-    d = Math.max(d, Math.abs(f(x) - at), Math.abs(f(nextDown(x)) - before))
-  }
-  return d
 }
 
 /**

@@ -62,38 +62,3 @@ export function cdfKnots(a: NumericalProfile, b: NumericalProfile): Float64Array
   }
   return sorted.subarray(0, unique)
 }
-
-/** Number of entries < x in an ascending array. */
-export function lowerBound(sorted: Float64Array, x: number): number {
-  let lo = 0
-  let hi = sorted.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if ((sorted[mid] as number) < x) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-/** Number of entries <= x in an ascending array. */
-export function upperBound(sorted: Float64Array, x: number): number {
-  let lo = 0
-  let hi = sorted.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if ((sorted[mid] as number) <= x) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-const scratch = new Float64Array(1)
-const scratchBits = new BigInt64Array(scratch.buffer)
-
-/** The largest double below x (x finite). */
-export function nextDown(x: number): number {
-  if (x === 0) return -Number.MIN_VALUE
-  scratch[0] = x
-  scratchBits[0] = (scratchBits[0] as bigint) + (x > 0 ? -1n : 1n)
-  return scratch[0]
-}
