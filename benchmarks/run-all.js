@@ -3,7 +3,7 @@
 // whatever the targets: these are measurements, not tests.
 //
 // Run: npm run bench   (builds dist/ first), or: node benchmarks/run-all.js [--only=name,name]
-// Names: tdigest, compression, check, ingest-path, ingest. Each file also runs alone:
+// Names: tdigest, compression, sketch-accuracy, check, ingest-path, ingest. Each file also runs alone:
 // `node benchmarks/<name>.bench.js`.
 
 import { describeMachine, isMain, machineInfo } from './lib/common.js'
@@ -32,6 +32,17 @@ const benches = [
       return {
         run: () => m.runCompressionBench(),
         print: m.printCompressionBench,
+        summary: m.summaryLines,
+      }
+    },
+  },
+  {
+    name: 'sketch-accuracy',
+    load: async () => {
+      const m = await import('./sketch-accuracy.bench.js')
+      return {
+        run: () => m.runSketchAccuracyBench(),
+        print: m.printSketchAccuracyBench,
         summary: m.summaryLines,
       }
     },

@@ -16,7 +16,12 @@ import {
   layoutOf,
   type DatasetProfile,
 } from '../core/profile/dataset.js'
-import { ReferenceBuilder, type ColumnKind, type ReferenceSnapshot } from '../core/reference.js'
+import {
+  exactValueLimit,
+  ReferenceBuilder,
+  type ColumnKind,
+  type ReferenceSnapshot,
+} from '../core/reference.js'
 import type { DriftReport, FeatureKind } from '../core/report.js'
 import { FileReadError } from '../adapters/files/errors.js'
 import { UnknownColumnError } from '../errors.js'
@@ -54,7 +59,7 @@ export async function buildReferenceFromFile(
   if (builder.exact) {
     profile = builder.build()
   } else {
-    profile = createDatasetProfile(builder.layout())
+    profile = createDatasetProfile(builder.layout(), { exactLimit: exactValueLimit })
     await readAll(table, columns, 'reference: binning', options.onProgress, (values) =>
       addRow(profile, values),
     )
@@ -153,10 +158,12 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       throw new UnknownColumnError(name, currentColumns, options.current)
   }
   const layout = layoutOf(reference.profile)
-  // The current side is never encoded here, so it keeps new categories by name up to the same cap.
+  // The current side is never encoded here, so it keeps new categories by name up to the same
+  // cap, and its numerical values up to the reference's limit: KS and Wasserstein are then exact
+  // (scipy's values); sketches take over only beyond it.
   const current = createDatasetProfile(
     { columns: layout.columns.filter((c) => columns.includes(c.name)) },
-    { unseenCap: fileCheckCategoryCap },
+    { unseenCap: fileCheckCategoryCap, exactLimit: exactValueLimit },
   )
   await readAll(table, columns, 'current', options.onProgress, (values) => addRow(current, values))
   assertHasData(current, columns, options.current, 'current')

@@ -9,7 +9,7 @@ import type { DriftTestRegistry } from '../core/drift-tests/registry.js'
 import type { DriftSettings } from '../core/drift-tests/thresholds.js'
 import { mergeDatasets, type DatasetProfile } from '../core/profile/dataset.js'
 import type { ReferenceSnapshot } from '../core/reference.js'
-import { decodeBucket, parseSeriesKey } from '../core/stream/bucket-codec.js'
+import { decodeBucket, parseSeriesKey, windowExactLimit } from '../core/stream/bucket-codec.js'
 import type { AlertPolicy } from '../core/stream/alerts.js'
 import {
   evaluateWindow,
@@ -375,7 +375,7 @@ export class Evaluator {
     const merged = new Map<string, DatasetProfile>()
     for (const bucket of buckets) {
       for (const blob of stored.get(bucket)?.values() ?? []) {
-        for (const [series, profile] of decodeBucket(blob)) {
+        for (const [series, profile] of decodeBucket(blob, { exactLimit: windowExactLimit })) {
           const { referenceId: ref, modelVersion } = parseSeriesKey(series)
           if (ref !== referenceId) continue
           const into = merged.get(modelVersion)

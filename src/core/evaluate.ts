@@ -134,6 +134,12 @@ function numericalMetrics(reference: NumericalProfile, current: NumericalProfile
     missingShare: share(current.missing, rowsOf(current)),
     referenceMissingShare: share(reference.missing, rowsOf(reference)),
     nonFiniteShare: share(current.nonFinite, rowsOf(current)),
+    ...(current.binning.range === undefined
+      ? {}
+      : {
+          outOfRangeShare: share(current.outOfRange, rowsOf(current)),
+          outOfRangeCount: current.outOfRange,
+        }),
     psi: statisticOf(psi, reference, current),
     ks: ksScore?.status === 'ok' ? ksScore.statistic : undefined,
     ksPValue: ksScore?.status === 'ok' ? (ksScore.pValue ?? undefined) : undefined,

@@ -170,7 +170,8 @@ export class ReferenceBuilder {
       throw new Error(
         'reference values exceeded the in-memory limit: add the rows again to a profile from layout()',
       )
-    const profile = createDatasetProfile(layout)
+    // The reference keeps its values (in memory only), so a check scores KS and Wasserstein exactly.
+    const profile = createDatasetProfile(layout, { exactLimit: this.limit })
     profile.rows = this.#rows
     for (const column of this.#columns) {
       const feature = profile.features.get(column.name)

@@ -33,6 +33,13 @@ export interface FeatureMetrics {
   readonly min?: number
   readonly max?: number
   readonly nonFiniteShare?: number
+  /**
+   * Finite current values far outside the reference (more than 10 reference standard deviations
+   * beyond its min or max), as a share of all current rows and as a count. Absent when the
+   * reference predates range tracking.
+   */
+  readonly outOfRangeShare?: number
+  readonly outOfRangeCount?: number
   readonly newCategoryShare?: number
   /** Distinct new categories counted by name (`newCategories` lists at most 100 of them). */
   readonly newCategoryCount?: number

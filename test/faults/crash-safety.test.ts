@@ -273,7 +273,8 @@ async function audit(
                 : feature.count + feature.missing
             perFeature.set(name, (perFeature.get(name) ?? 0) + n)
             const k = faultNumerical.indexOf(name as (typeof faultNumerical)[number])
-            if (feature.kind === 'numerical' && k >= 0) sums[k] = (sums[k] as number) + feature.sum
+            if (feature.kind === 'numerical' && k >= 0)
+              sums[k] = (sums[k] as number) + feature.mean * feature.count
             if (feature.kind === 'categorical')
               for (const [c, m] of feature.counts) cats.set(c, (cats.get(c) ?? 0) + m)
           }

@@ -6,7 +6,7 @@ import {
   type CellValue,
   type DatasetProfile,
 } from '../../src/core/profile/dataset.js'
-import { ReferenceBuilder } from '../../src/core/reference.js'
+import { exactValueLimit, ReferenceBuilder } from '../../src/core/reference.js'
 import type { FeatureKind } from '../../src/core/report.js'
 
 export function referenceOf(
@@ -33,7 +33,8 @@ export function currentOf(
           : ({ name: n, kind: 'categorical', vocabulary: p.vocabulary } as const),
       ),
   }
-  const profile = createDatasetProfile(layout)
+  // As `driftwatch check` does: the current keeps its values up to the reference's limit.
+  const profile = createDatasetProfile(layout, { exactLimit: exactValueLimit })
   for (const value of values) addRow(profile, { [name]: value })
   return profile
 }

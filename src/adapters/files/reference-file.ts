@@ -25,23 +25,39 @@ const digestSchema = z.strictObject({
 })
 
 const profileSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('numerical'),
-    edges: z.array(z.number()),
-    decileEdges: z.array(z.number().int().nonnegative()),
-    count,
-    missing: count,
-    nonFinite: count,
-    mismatched: count.optional(),
-    sum: z.number(),
-    sumSq: z.number(),
-    min: z.number().nullable(),
-    max: z.number().nullable(),
-    digest: digestSchema,
-    bins: z.array(count),
-    atEdge: z.array(count),
-    smallValues: z.array(z.tuple([z.number(), count])).nullable(),
-  }),
+  z
+    .strictObject({
+      kind: z.literal('numerical'),
+      edges: z.array(z.number()),
+      decileEdges: z.array(z.number().int().nonnegative()),
+      count,
+      missing: count,
+      nonFinite: count,
+      mismatched: count.optional(),
+      // mean/m2/scale since moments became overflow-safe; sum/sumSq in older files
+      mean: z.number().optional(),
+      m2: z.number().nonnegative().optional(),
+      scale: z.number().positive().optional(),
+      sum: z.number().optional(),
+      sumSq: z.number().optional(),
+      range: z.tuple([z.number().nullable(), z.number().nullable()]).optional(),
+      outOfRange: count.optional(),
+      values: z.array(z.number()).optional(),
+      min: z.number().nullable(),
+      max: z.number().nullable(),
+      digest: digestSchema,
+      bins: z.array(count),
+      atEdge: z.array(count),
+      smallValues: z.array(z.tuple([z.number(), count])).nullable(),
+    })
+    .refine(
+      (p) =>
+        (p.mean !== undefined && p.m2 !== undefined && p.scale !== undefined) ||
+        (p.sum !== undefined && p.sumSq !== undefined),
+      {
+        message: 'a numerical profile needs mean, m2 and scale (or, stored earlier, sum and sumSq)',
+      },
+    ),
   z.strictObject({
     kind: z.literal('categorical'),
     vocabulary: z.array(z.string()).nullable(),

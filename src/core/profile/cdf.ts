@@ -49,7 +49,8 @@ export function cdfKnots(a: NumericalProfile, b: NumericalProfile): Float64Array
     const means = profile.digest.centroids().means
     for (let i = 0; i < means.length; i++) {
       points.push(means[i] as number)
-      if (i + 1 < means.length) points.push(((means[i] as number) + (means[i + 1] as number)) / 2)
+      // halves first: the sum of two values near the double range would overflow
+      if (i + 1 < means.length) points.push((means[i] as number) / 2 + (means[i + 1] as number) / 2)
     }
     for (const edge of profile.binning.edges) points.push(edge)
     if (profile.count > 0) points.push(profile.min, profile.max)

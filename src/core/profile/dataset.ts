@@ -60,16 +60,23 @@ export function watchedColumns(
   return columns.filter((c) => features.includes(c.name))
 }
 
+export interface ProfileOptions {
+  /** Categories the reference never had that each categorical profile keeps by name. */
+  readonly unseenCap?: number
+  /** Finite values each numerical profile keeps exactly (see numerical.ts); default 1000. */
+  readonly exactLimit?: number
+}
+
 export function createDatasetProfile(
   layout: ProfileLayout,
-  options: { readonly unseenCap?: number } = {},
+  options: ProfileOptions = {},
 ): DatasetProfile {
   const features = new Map<string, FeatureProfile>()
   for (const column of layout.columns) {
     features.set(
       column.name,
       column.kind === 'numerical'
-        ? createNumericalProfile(column.binning)
+        ? createNumericalProfile(column.binning, undefined, options.exactLimit)
         : createCategoricalProfile(column.vocabulary, options.unseenCap),
     )
   }

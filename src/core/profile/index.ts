@@ -5,7 +5,13 @@
 import { TDigest, type TDigestJSON } from '../sketch/tdigest.js'
 import type { Binning } from './binning.js'
 import { cloneCategorical, mergeCategorical, type CategoricalProfile } from './categorical.js'
-import { cloneNumerical, mergeNumerical, type NumericalProfile } from './numerical.js'
+import {
+  cloneNumerical,
+  defaultExactLimit,
+  mergeNumerical,
+  scaleOf,
+  type NumericalProfile,
+} from './numerical.js'
 
 export type FeatureProfile = NumericalProfile | CategoricalProfile
 
@@ -30,8 +36,20 @@ export interface NumericalProfileJSON {
   readonly nonFinite: number
   /** Written only when non-zero, so snapshots of typed data keep their shape. */
   readonly mismatched?: number
-  readonly sum: number
-  readonly sumSq: number
+  /**
+   * Moments: mean, and the sum of squared deviations divided by scale² (see numerical.ts).
+   * Profiles stored before these were kept carry `sum` and `sumSq` instead; both decode.
+   */
+  readonly mean?: number
+  readonly m2?: number
+  readonly scale?: number
+  readonly sum?: number
+  readonly sumSq?: number
+  /** The widened reference range, [lower, upper]; null for an infinite end. */
+  readonly range?: readonly [number | null, number | null]
+  readonly outOfRange?: number
+  /** The finite values, while the profile keeps them and there are at most serializedValueLimit. */
+  readonly values?: readonly number[]
   /** null when the profile holds no finite value (JSON has no Infinity). */
   readonly min: number | null
   readonly max: number | null
@@ -53,6 +71,12 @@ export interface CategoricalProfileJSON {
 
 export type FeatureProfileJSON = NumericalProfileJSON | CategoricalProfileJSON
 
+/**
+ * Kept values are written only up to this many: a stream bucket carries them, a reference
+ * snapshot of millions of rows does not (its file would grow without bound).
+ */
+export const serializedValueLimit = defaultExactLimit
+
 export function encodeProfile(profile: FeatureProfile): FeatureProfileJSON {
   if (profile.kind === 'categorical') {
     return {
@@ -73,8 +97,21 @@ export function encodeProfile(profile: FeatureProfile): FeatureProfileJSON {
     missing: profile.missing,
     nonFinite: profile.nonFinite,
     ...(profile.mismatched > 0 ? { mismatched: profile.mismatched } : {}),
-    sum: profile.sum,
-    sumSq: profile.sumSq,
+    mean: profile.mean,
+    m2: profile.m2,
+    scale: profile.scale,
+    ...(profile.binning.range === undefined
+      ? {}
+      : {
+          range: [
+            finiteOrNull(profile.binning.range.lower),
+            finiteOrNull(profile.binning.range.upper),
+          ],
+        }),
+    outOfRange: profile.outOfRange,
+    ...(profile.values !== null && profile.count <= serializedValueLimit
+      ? { values: Array.from(profile.values.subarray(0, profile.count)) }
+      : {}),
     min: profile.count === 0 ? null : profile.min,
     max: profile.count === 0 ? null : profile.max,
     digest: profile.digest.toJSON(),
@@ -88,7 +125,10 @@ export function encodeProfile(profile: FeatureProfile): FeatureProfileJSON {
  * Rebuilds a profile from its JSON form. `binning` lets profiles decoded against one reference
  * share its breakpoints object; it must equal the encoded edges.
  */
-export function decodeProfile(json: FeatureProfileJSON): FeatureProfile {
+export function decodeProfile(
+  json: FeatureProfileJSON,
+  options: { readonly exactLimit?: number } = {},
+): FeatureProfile {
   if (json.kind === 'categorical') {
     return {
       kind: 'categorical',
@@ -103,7 +143,19 @@ export function decodeProfile(json: FeatureProfileJSON): FeatureProfile {
   const binning: Binning = {
     edges: Float64Array.from(json.edges),
     decileEdges: Int32Array.from(json.decileEdges),
+    ...(json.range === undefined
+      ? {}
+      : {
+          range: {
+            lower: json.range[0] ?? Number.NEGATIVE_INFINITY,
+            upper: json.range[1] ?? Number.POSITIVE_INFINITY,
+          },
+        }),
   }
+  const values =
+    json.values !== undefined && json.values.length === json.count
+      ? Float64Array.from(json.values)
+      : null
   return {
     kind: 'numerical',
     binning,
@@ -111,8 +163,10 @@ export function decodeProfile(json: FeatureProfileJSON): FeatureProfile {
     missing: json.missing,
     nonFinite: json.nonFinite,
     mismatched: json.mismatched ?? 0,
-    sum: json.sum,
-    sumSq: json.sumSq,
+    ...momentsOf(json),
+    outOfRange: json.outOfRange ?? 0,
+    exactLimit: options.exactLimit ?? defaultExactLimit,
+    values,
     min: json.min ?? Number.POSITIVE_INFINITY,
     max: json.max ?? Number.NEGATIVE_INFINITY,
     digest: TDigest.fromJSON(json.digest),
@@ -121,4 +175,21 @@ export function decodeProfile(json: FeatureProfileJSON): FeatureProfile {
     smallValues:
       json.smallValues === null ? null : new Map(json.smallValues.map(([v, n]) => [v, n])),
   }
+}
+
+function finiteOrNull(x: number): number | null {
+  return Number.isFinite(x) ? x : null
+}
+
+/** Moments from either stored form: mean/m2/scale, or the older sum/sumSq. */
+function momentsOf(json: NumericalProfileJSON): { mean: number; m2: number; scale: number } {
+  if (json.mean !== undefined && json.m2 !== undefined && json.scale !== undefined)
+    return { mean: json.mean, m2: json.m2, scale: json.scale }
+  const n = json.count
+  if (n === 0) return { mean: 0, m2: 0, scale: 1 }
+  const sum = json.sum ?? 0
+  const mean = sum / n
+  const scale = Math.max(scaleOf(json.min ?? 0), scaleOf(json.max ?? 0))
+  const m2 = Math.max(0, (json.sumSq ?? 0) - sum * mean) / scale / scale
+  return { mean, m2, scale }
 }

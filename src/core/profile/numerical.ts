@@ -4,6 +4,15 @@
 // `smallValueLimit` distinct values (Evidently treats such columns like categories).
 //
 // Missing (null, NaN) and non-finite (±Infinity) values are counted apart and enter no test.
+//
+// Moments cannot overflow: the mean and the sum of squared deviations (Welford's update, Chan et
+// al.'s merge) are kept in units of `scale`, a power of two near the largest magnitude seen, so
+// one value of 1e308 gives a finite mean and standard deviation instead of Infinity or 0.
+// Rescaling by a power of two is exact, so ordinary data gets plain Welford arithmetic.
+//
+// While a profile holds at most `exactLimit` finite values it also keeps them all (`values`), so
+// KS and Wasserstein on small windows, and on files up to the reference's in-memory limit, are
+// computed exactly (as scipy does) instead of from the digest.
 
 import { TDigest } from '../sketch/tdigest.js'
 import { binIndex, sameBinning, type Binning } from './binning.js'
@@ -14,6 +23,12 @@ export const smallValueLimit = 5
  * heavy tails (lognormal σ = 2) needs it to stay within 2 % of scipy; see BENCHMARKS.md.
  */
 export const profileCompression = 300
+/**
+ * Values a profile keeps exactly unless told otherwise: stream buckets and windows up to this
+ * size score KS and Wasserstein exactly. At 1000 values the kept array is about the size of a
+ * δ = 300 digest, so a bucket's stored size stays bounded.
+ */
+export const defaultExactLimit = 1000
 
 export interface NumericalProfile {
   readonly kind: 'numerical'
@@ -28,8 +43,14 @@ export interface NumericalProfile {
    * numbers turned to text is reported as a type change rather than as plain missing data.
    */
   mismatched: number
-  sum: number
-  sumSq: number
+  /** Mean of the finite values (0 while there are none). */
+  mean: number
+  /** Sum of squared deviations from the mean, divided by scale². */
+  m2: number
+  /** A power of two: the largest magnitude seen rounded down to one, or 1 while empty or 0. */
+  scale: number
+  /** Finite values beyond the binning's widened reference range. */
+  outOfRange: number
   min: number
   max: number
   readonly digest: TDigest
@@ -39,11 +60,16 @@ export interface NumericalProfile {
   readonly atEdge: Float64Array
   /** Exact counts per distinct value, or null once more than smallValueLimit were seen. */
   smallValues: Map<number, number> | null
+  /** The most finite values kept exactly; past it `values` becomes null for good. */
+  readonly exactLimit: number
+  /** The finite values in arrival order (the first `count` entries), or null past exactLimit. */
+  values: Float64Array | null
 }
 
 export function createNumericalProfile(
   binning: Binning,
   compression = profileCompression,
+  exactLimit = defaultExactLimit,
 ): NumericalProfile {
   return {
     kind: 'numerical',
@@ -52,15 +78,31 @@ export function createNumericalProfile(
     missing: 0,
     nonFinite: 0,
     mismatched: 0,
-    sum: 0,
-    sumSq: 0,
+    mean: 0,
+    m2: 0,
+    scale: 1,
+    outOfRange: 0,
     min: Number.POSITIVE_INFINITY,
     max: Number.NEGATIVE_INFINITY,
     digest: new TDigest(compression),
     bins: new Float64Array(binning.edges.length + 1),
     atEdge: new Float64Array(binning.edges.length),
     smallValues: new Map(),
+    exactLimit,
+    values: exactLimit > 0 ? new Float64Array(Math.min(exactLimit, 64)) : null,
   }
+}
+
+/** 2^floor(log2 |x|), or 1 for 0: exact, and never Infinity for a finite x. */
+export function scaleOf(x: number): number {
+  const a = Math.abs(x)
+  if (a === 0 || !Number.isFinite(a)) return 1
+  // log2(Number.MAX_VALUE) rounds to 1024, and 2^1024 is Infinity
+  let s = 2 ** Math.min(1023, Math.floor(Math.log2(a)))
+  // log2 may round across a power of two; step back onto the right one.
+  if (s > a) s /= 2
+  else if (s * 2 <= a) s *= 2
+  return s
 }
 
 /** Adds one observation; anything that is not a finite number is missing or non-finite. */
@@ -73,11 +115,39 @@ export function addNumber(profile: NumericalProfile, value: number | null | unde
     profile.nonFinite++
     return
   }
-  profile.count++
-  profile.sum += value
-  profile.sumSq += value * value
-  if (value < profile.min) profile.min = value
-  if (value > profile.max) profile.max = value
+  const n = ++profile.count
+  if (value < profile.min || value > profile.max) {
+    if (value < profile.min) profile.min = value
+    if (value > profile.max) profile.max = value
+    const scale = Math.max(scaleOf(profile.min), scaleOf(profile.max))
+    if (scale !== profile.scale) {
+      const ratio = profile.scale / scale
+      profile.m2 *= ratio * ratio
+      profile.scale = scale
+    }
+  }
+  // Welford in units of scale: every quantity here is below 4 in magnitude.
+  const s = profile.scale
+  const meanScaled = profile.mean / s
+  const delta = value / s - meanScaled
+  const nextMean = meanScaled + delta / n
+  profile.m2 += delta * (value / s - nextMean)
+  profile.mean = nextMean * s
+  const range = profile.binning.range
+  if (range !== undefined && (value < range.lower || value > range.upper)) profile.outOfRange++
+  const kept = profile.values
+  if (kept !== null) {
+    if (n > profile.exactLimit) profile.values = null
+    else {
+      let store = kept
+      if (n > kept.length) {
+        store = new Float64Array(Math.min(profile.exactLimit, kept.length * 2))
+        store.set(kept)
+        profile.values = store
+      }
+      store[n - 1] = value
+    }
+  }
   profile.digest.add(value)
   const edges = profile.binning.edges
   const bin = binIndex(edges, value)
@@ -98,12 +168,13 @@ export function mergeNumerical(into: NumericalProfile, other: NumericalProfile):
   if (!sameBinning(into.binning, other.binning)) {
     throw new RangeError('cannot merge numerical profiles built on different reference breakpoints')
   }
+  into.values = mergeValues(into, other)
+  mergeMoments(into, other)
   into.count += other.count
   into.missing += other.missing
   into.nonFinite += other.nonFinite
   into.mismatched += other.mismatched
-  into.sum += other.sum
-  into.sumSq += other.sumSq
+  into.outOfRange += other.outOfRange
   if (other.min < into.min) into.min = other.min
   if (other.max > into.max) into.max = other.max
   into.digest.merge(other.digest)
@@ -113,6 +184,40 @@ export function mergeNumerical(into: NumericalProfile, other: NumericalProfile):
     into.atEdge[i] = (into.atEdge[i] as number) + (other.atEdge[i] as number)
   into.smallValues = mergeSmallValues(into.smallValues, other.smallValues)
   return into
+}
+
+// Chan, Golub & LeVeque's pairwise update, in units of the larger scale.
+function mergeMoments(into: NumericalProfile, other: NumericalProfile): void {
+  if (other.count === 0) return
+  if (into.count === 0) {
+    into.mean = other.mean
+    into.m2 = other.m2
+    into.scale = other.scale
+    return
+  }
+  const s = Math.max(into.scale, other.scale)
+  const ra = into.scale / s
+  const rb = other.scale / s
+  const na = into.count
+  const nb = other.count
+  const n = na + nb
+  const meanA = into.mean / s
+  const delta = other.mean / s - meanA
+  into.m2 = into.m2 * ra * ra + other.m2 * rb * rb + ((delta * delta * na) / n) * nb
+  into.mean = (meanA + (delta * nb) / n) * s
+  into.scale = s
+}
+
+function mergeValues(into: NumericalProfile, other: NumericalProfile): Float64Array | null {
+  const a = into.values
+  const b = other.values
+  if (a === null || b === null) return null
+  const n = into.count + other.count
+  if (n > into.exactLimit) return null
+  const out = a.length >= n ? a : new Float64Array(n)
+  if (out !== a) out.set(a.subarray(0, into.count))
+  out.set(b.subarray(0, other.count), into.count)
+  return out
 }
 
 function mergeSmallValues(
@@ -131,6 +236,7 @@ export function cloneNumerical(profile: NumericalProfile): NumericalProfile {
     digest: profile.digest.clone(),
     bins: profile.bins.slice(),
     atEdge: profile.atEdge.slice(),
+    values: profile.values === null ? null : profile.values.slice(),
     smallValues: profile.smallValues === null ? null : new Map(profile.smallValues),
   }
 }
@@ -140,14 +246,24 @@ export function rows(profile: NumericalProfile): number {
 }
 
 export function mean(profile: NumericalProfile): number {
-  return profile.count === 0 ? Number.NaN : profile.sum / profile.count
+  return profile.count === 0 ? Number.NaN : profile.mean
 }
 
-/** Population standard deviation (ddof 0, as numpy.std and Evidently use). */
+/** Population standard deviation (ddof 0, as numpy.std and Evidently use); finite for any input. */
 export function std(profile: NumericalProfile): number {
   if (profile.count === 0) return Number.NaN
-  // sum-of-squares cancellation would turn a constant column's 0 into ~1e-9
   if (profile.min === profile.max) return 0
-  const m = profile.sum / profile.count
-  return Math.sqrt(Math.max(0, profile.sumSq / profile.count - m * m))
+  return Math.sqrt(Math.max(0, profile.m2) / profile.count) * profile.scale
+}
+
+const sortedCache = new WeakMap<NumericalProfile, { count: number; sorted: Float64Array }>()
+
+/** The kept values, sorted (cached per profile until it changes), or null past exactLimit. */
+export function sortedValues(profile: NumericalProfile): Float64Array | null {
+  if (profile.values === null) return null
+  const cached = sortedCache.get(profile)
+  if (cached !== undefined && cached.count === profile.count) return cached.sorted
+  const sorted = profile.values.slice(0, profile.count).sort()
+  sortedCache.set(profile, { count: profile.count, sorted })
+  return sorted
 }

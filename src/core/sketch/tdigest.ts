@@ -326,6 +326,21 @@ export class TDigest {
     return { means: this.means.slice(0, this.size), weights: this.weights.slice(0, this.size) }
   }
 
+  /**
+   * The centroids as point masses for distances: each centroid that is not a point mass split
+   * into two halves around its mean, as merges split them (spreadInto), sorted by value. The
+   * points' weighted mean is the digest's exact mean, and the halves keep some of each
+   * centroid's spread.
+   */
+  massPoints(): { means: Float64Array; weights: Float64Array } {
+    this.flush()
+    const means = new Float64Array(2 * this.size)
+    const weights = new Float64Array(2 * this.size)
+    const n = this.spreadInto(means, weights, 0)
+    if (n > 1) sortParallel(means, weights, 0, n - 1)
+    return { means: means.subarray(0, n), weights: weights.subarray(0, n) }
+  }
+
   toJSON(): TDigestJSON {
     this.flush()
     return {
@@ -688,19 +703,21 @@ export class TDigest {
   }
 
   private emit(out: number, mean: number, weight: number): number {
-    if (out === this.means.length) this.ensureCapacity(out + 1)
+    // Growing mid-pass must keep the `out` centroids written so far, not the old `size`: with
+    // many atoms a pass can emit more centroids than the digest held before (this lost weight).
+    if (out === this.means.length) this.ensureCapacity(out + 1, out)
     this.means[out] = mean
     this.weights[out] = weight
     return out + 1
   }
 
-  private ensureCapacity(n: number): void {
+  private ensureCapacity(n: number, keep: number = this.size): void {
     if (this.means.length >= n) return
     const cap = Math.max(n, this.means.length * 2)
     const m = new Float64Array(cap)
     const w = new Float64Array(cap)
-    m.set(this.means.subarray(0, this.size))
-    w.set(this.weights.subarray(0, this.size))
+    m.set(this.means.subarray(0, keep))
+    w.set(this.weights.subarray(0, keep))
     this.means = m
     this.weights = w
   }

@@ -39,7 +39,17 @@ export function encodeBucket(bucket: BucketProfiles): string {
   return JSON.stringify(json)
 }
 
-export function decodeBucket(text: string): BucketProfiles {
+/**
+ * Values a window merged from decoded buckets keeps exactly: each bucket carries at most 1000
+ * (profile/index.ts), and a window of up to this many, all from such buckets, scores KS and
+ * Wasserstein exactly. 8 bytes a value, in memory only while the window is evaluated.
+ */
+export const windowExactLimit = 100_000
+
+export function decodeBucket(
+  text: string,
+  options: { readonly exactLimit?: number } = {},
+): BucketProfiles {
   const json = JSON.parse(text) as BucketJSON
   const versions = json.versions as unknown
   if (json.v !== 1 || !Array.isArray(versions))
@@ -47,7 +57,7 @@ export function decodeBucket(text: string): BucketProfiles {
   const bucket: BucketProfiles = new Map()
   for (const [version, body] of json.versions) {
     const features = new Map<string, FeatureProfile>()
-    for (const [name, profile] of body.features) features.set(name, decodeProfile(profile))
+    for (const [name, profile] of body.features) features.set(name, decodeProfile(profile, options))
     bucket.set(version, { rows: body.rows, features })
   }
   return bucket
