@@ -11,7 +11,7 @@ import { hellinger } from './drift-tests/hellinger.js'
 import { jensenShannon } from './drift-tests/jensen-shannon.js'
 import { klDiv } from './drift-tests/kl-div.js'
 import { ks } from './drift-tests/ks.js'
-import { NoiseFloors } from './drift-tests/noise-floor.js'
+import { NoiseFloors, type NoiseFloor } from './drift-tests/noise-floor.js'
 import { psi } from './drift-tests/psi.js'
 import { verdict, type DriftTestRegistry } from './drift-tests/registry.js'
 import {
@@ -118,7 +118,7 @@ export function evaluateFeature(
     ? (options.floors ?? new NoiseFloors()).floor(name, test, reference, current.count, alpha)
     : null
   const { drifted, severity } =
-    baseline.drifted && noiseFloor !== null && !clearsFloor(test, score, noiseFloor)
+    baseline.drifted && noiseFloor !== null && !clearsFloor(score, noiseFloor)
       ? { drifted: false, severity: 'ok' as const }
       : baseline
   const metrics =
@@ -139,8 +139,9 @@ export function evaluateFeature(
     drifted,
     severity,
     ...(score.status === 'insufficientData' ? { insufficientData: { reason: score.reason } } : {}),
-    noiseFloor: noiseFloor === null ? null : finiteOrNull(noiseFloor),
-    falseAlarmRate: calibrated && noiseFloor !== null ? alpha : null,
+    noiseFloor: noiseFloor === null ? null : finiteOrNull(noiseFloor.value),
+    ...(noiseFloor === null ? {} : { noiseFloorOn: noiseFloor.on }),
+    falseAlarmRate: noiseFloor === null ? null : alpha,
     nReference: rowsOf(reference),
     nCurrent: rowsOf(current),
     metrics,
@@ -173,12 +174,12 @@ function modeTest(test: DriftTest, calibration: ResolvedCalibration): DriftTest 
   return calibration.mode === 'calibrated' && test === chiSquare ? chiSquareContingency : test
 }
 
-/** Past the floor: p below it (p-value tests), or the statistic above it (distances). */
-function clearsFloor(test: DriftTest, score: TestScore, floor: number): boolean {
+/** Past the floor: p below it, or the statistic above it, as the floor says. */
+function clearsFloor(score: TestScore, floor: NoiseFloor): boolean {
   if (score.status !== 'ok') return false
-  return test.scoreKind === 'pValue'
-    ? score.pValue !== null && score.pValue < floor
-    : score.statistic > floor
+  return floor.on === 'pValue'
+    ? score.pValue !== null && score.pValue < floor.value
+    : score.statistic > floor.value
 }
 
 function numericalMetrics(

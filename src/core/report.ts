@@ -62,12 +62,13 @@ export interface FeatureResult {
   /** Present when the test could not be computed (e.g. no values on one side). */
   readonly insufficientData?: { readonly reason: string }
   /**
-   * Calibrated mode: how far the statistic goes with no drift at this sample size, on the verdict's
-   * scale (a p-value bound for p-value tests, a statistic for distances); a feature drifts only
-   * past both `threshold` and this. Null in evidently mode, without data, or for a test with no
+   * Calibrated mode: how far the statistic goes with no drift at this sample size (see
+   * `noiseFloorOn` for its scale); a feature drifts only past both `threshold` and this. Null in evidently mode, without data, or for a test with no
    * floor model.
    */
   readonly noiseFloor?: number | null
+  /** What the floor bounds: the p-value (p < floor: ks, z) or the statistic (statistic > floor). */
+  readonly noiseFloorOn?: 'pValue' | 'statistic'
   /** The per-feature false-alarm rate the floor was set at (the window's rate / features). */
   readonly falseAlarmRate?: number | null
   readonly nReference: number

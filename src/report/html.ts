@@ -534,8 +534,8 @@ function dataQualitySection(report: DriftReport, idOf: (f: FeatureResult) => str
 function noiseFloorFact(f: FeatureResult): string {
   if (f.noiseFloor === undefined || f.noiseFloor === null) return ''
   const value =
-    f.pValue !== null && f.test !== 'wasserstein'
-      ? formatPValue(f.noiseFloor)
+    f.noiseFloorOn === 'pValue'
+      ? `p &lt; ${formatPValue(f.noiseFloor)}`
       : formatNumber(f.noiseFloor)
   const rate = isNum(f.falseAlarmRate)
     ? ` (false-alarm rate ${formatPValue(f.falseAlarmRate)})`
