@@ -224,9 +224,7 @@ async function runAt(options) {
           const k = chk.features[i]
           if (k.noiseFloor !== null && k.noiseFloor !== undefined && k.statistic !== null) {
             const above =
-              k.pValue !== null && k.test !== 'wasserstein'
-                ? k.pValue < k.noiseFloor
-                : k.statistic > k.noiseFloor
+              k.noiseFloorOn === 'pValue' ? k.pValue < k.noiseFloor : k.statistic > k.noiseFloor
             if (above) {
               acc.aboveFloor++
               f.aboveFloor = (f.aboveFloor ?? 0) + 1

@@ -8,7 +8,8 @@
 //       for both sample sizes (ks is a two-sample test), so the floor is α' itself: p < α'.
 //   distances (psi, jensenshannon, kl_div, hellinger, wasserstein) and the 2 × k chisquare on
 //       categories: parametric bootstrap. Draw a reference of n_ref and a current of n_cur from the
-//       reference's own shares — its percentile bins or its categories (multinomially), or for
+//       reference's own shares — its percentile bins or its categories plus the ones it likely
+//       missed (Good–Turing share, Chao1 count; see unseenCategories), multinomially, or for
 //       wasserstein its digest's quantile function (values) — and score the test on the two
 //       samples. Both sides are drawn because a reference is itself a sample. Wasserstein draws at
 //       most `valueDrawCap` values a side: both sizes scale by the same s and W1 by √s (W1 of two
@@ -169,8 +170,38 @@ export function exponentialTailQuantile(values: Float64Array, alpha: number): nu
 /** Shares a sample of the reference falls in: its percentile bins, or its categories and other. */
 function binWeights(reference: FeatureProfile): Float64Array {
   if (reference.kind === 'numerical') return reference.bins.slice()
-  return Float64Array.from([...reference.counts.values(), reference.other])
+  const { categories, weight } = unseenCategories(reference)
+  return Float64Array.from([
+    ...reference.counts.values(),
+    reference.other,
+    ...Array.from({ length: categories }, () => weight),
+  ])
 }
+
+/**
+ * The categories a reference sample missed, which a window will show (a reference of 800 rows
+ * over 220 airports misses dozens): Good–Turing puts their total share at f1 / n (f1: categories
+ * seen once), and Chao1 their number at f1² / (2·f2) (f2: seen twice). Drawing from the
+ * reference's shares alone would never produce a new category and set floors far too low on
+ * sparse categoricals. Weights are in counts, like the reference's.
+ */
+export function unseenCategories(reference: CategoricalProfile): {
+  categories: number
+  weight: number
+} {
+  let f1 = 0
+  let f2 = 0
+  for (const n of reference.counts.values()) {
+    if (n === 1) f1++
+    else if (n === 2) f2++
+  }
+  if (f1 === 0) return { categories: 0, weight: 0 }
+  const chao1 = f2 > 0 ? (f1 * f1) / (2 * f2) : (f1 * (f1 - 1)) / 2
+  const categories = Math.min(maxUnseenCategories, Math.max(1, Math.ceil(chao1)))
+  return { categories, weight: f1 / categories }
+}
+
+const maxUnseenCategories = 1000
 
 /** A profile shaped like `reference` holding the given bin or category counts (binned tests only). */
 function withCounts(reference: FeatureProfile, counts: Float64Array): FeatureProfile {
@@ -184,13 +215,19 @@ function withCounts(reference: FeatureProfile, counts: Float64Array): FeaturePro
     return profile
   }
   const keys = [...reference.counts.keys()]
+  const map = new Map(keys.map((key, i) => [key, counts[i] as number]))
+  // the unseen categories follow `other` (binWeights' order)
+  for (let i = keys.length + 1; i < counts.length; i++) {
+    const n = counts[i] as number
+    if (n > 0) map.set(`\u0000unseen ${i}`, n)
+  }
   const profile: CategoricalProfile = {
     kind: 'categorical',
     vocabulary: reference.vocabulary,
     unseenCap: reference.unseenCap,
     count: total,
     missing: 0,
-    counts: new Map(keys.map((key, i) => [key, counts[i] as number])),
+    counts: map,
     other: counts[keys.length] as number,
   }
   return profile
