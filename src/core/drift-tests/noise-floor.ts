@@ -12,10 +12,11 @@
 //       missed (Good–Turing share, Chao1 count; see unseenCategories), multinomially, or for
 //       wasserstein its digest's quantile function (values) — and score the test on the two
 //       samples. Both sides are drawn because a reference is itself a sample. Wasserstein draws at
-//       most `valueDrawCap` values a side: both sizes scale by the same s and W1 by √s (W1 of two
-//       samples shrinks as √(1/n_ref + 1/n_cur)). Chi-square is simulated because its chi2(k − 1)
+//       most `valueDrawCap` values a side and rescales W1 by √((1/n_ref + 1/n_cur) / (1/a + 1/b))
+//       (W1 of two samples shrinks as √(1/n_ref + 1/n_cur)), so a floor costs ~1 M draws whatever
+//       the sizes: a window of 23 features must not hold the evaluator past its lease. Chi-square is simulated because its chi2(k − 1)
 //       p-value runs anti-conservative on sparse tables (hundreds of categories, 100 events).
-// α' is ~1e-4, beyond what 1,000 draws show, so the floor extrapolates an exponential tail fitted
+// α' is ~1e-4, beyond what 500 draws (1,000 for wasserstein) show, so the floor extrapolates an exponential tail fitted
 // to the top 10 % of the draws of the statistic. Measured against 20,000 draws on real flight data
 // (BENCHMARKS.md): at 1e-3 it gives 0.1–2.3× the nominal exceedances, where a gamma fitted to 200
 // draws' mean and variance gave up to 11× (Wasserstein of heavy-tailed delays) and the same tail
@@ -33,8 +34,10 @@ import { deriveSeed, mulberry32 } from '../simulate/random.js'
 import type { DriftTest } from './types.js'
 import { wassersteinNormFloor } from './wasserstein.js'
 
-export const floorReplicates = 1000
-export const valueDrawCap = 4000
+export const floorReplicates = 500
+/** Wasserstein's tail is heavier on heavy-tailed features: twice the draws to see it. */
+export const wassersteinReplicates = 1000
+export const valueDrawCap = 1000
 /** The share of the draws whose excesses fit the exponential tail. */
 export const tailShare = 0.1
 const quantileGridSize = 1024
@@ -100,7 +103,7 @@ export function nullDraws(
   test: DriftTest,
   reference: FeatureProfile,
   nCurrent: number,
-  replicates = floorReplicates,
+  replicates = test.name === 'wasserstein' ? wassersteinReplicates : floorReplicates,
 ): Float64Array | null {
   const nReference = reference.count
   if (nReference === 0 || nCurrent === 0) return null
@@ -109,10 +112,11 @@ export function nullDraws(
   if (test.name === 'wasserstein') {
     if (reference.kind !== 'numerical') return null
     const q = quantileGrid(reference)
-    const s = Math.min(1, valueDrawCap / Math.max(nReference, nCurrent))
-    const a = Math.max(1, Math.round(nReference * s))
-    const b = Math.max(1, Math.round(nCurrent * s))
-    const scale = Math.sqrt(s) / Math.max(std(reference), wassersteinNormFloor)
+    const a = Math.min(nReference, valueDrawCap)
+    const b = Math.min(nCurrent, valueDrawCap)
+    // W1 of two samples scales as √(1/n_ref + 1/n_cur): draws at capped sizes, rescaled
+    const rescale = Math.sqrt((1 / nReference + 1 / nCurrent) / (1 / a + 1 / b))
+    const scale = rescale / Math.max(std(reference), wassersteinNormFloor)
     for (let r = 0; r < replicates; r++) {
       draws[r] = wassersteinSorted(sortedDraws(q, a, next), sortedDraws(q, b, next)) * scale
     }

@@ -239,7 +239,7 @@ describe('noise floors', () => {
   })
 
   it('model the tail: the extrapolated floor is exceeded about as often as it should be', () => {
-    // the floor extrapolates 1,000 draws' tail to alpha; 10,000 fresh draws count how often it is
+    // the floor extrapolates the default draws' tail to alpha; 10,000 fresh draws count how often it is
     // exceeded (expected 20 at 2e-3) and give the quantile it estimates. An exponential tail is
     // conservative where the statistic is near-Gaussian (JS over hundreds of categories), so the
     // count may fall far below 20 while the floor stays close to the quantile.
