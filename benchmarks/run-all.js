@@ -3,7 +3,7 @@
 // whatever the targets: these are measurements, not tests.
 //
 // Run: npm run bench   (builds dist/ first), or: node benchmarks/run-all.js [--only=name,name]
-// Names: tdigest, compression, sketch-accuracy, check, ingest-path, ingest. Each file also runs alone:
+// Names: tdigest, compression, sketch-accuracy, check, ingest-path, calibration, ingest. Each file also runs alone:
 // `node benchmarks/<name>.bench.js`.
 
 import { describeMachine, isMain, machineInfo } from './lib/common.js'
@@ -61,6 +61,17 @@ const benches = [
       return {
         run: () => m.runIngestPathBench(),
         print: m.printIngestPathBench,
+        summary: m.summaryLines,
+      }
+    },
+  },
+  {
+    name: 'calibration',
+    load: async () => {
+      const m = await import('./calibration.bench.js')
+      return {
+        run: () => m.runCalibrationBench(),
+        print: m.printCalibrationBench,
         summary: m.summaryLines,
       }
     },

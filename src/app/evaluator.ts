@@ -5,6 +5,7 @@
 // on it) rather than losing it.
 
 import type { Logger } from 'pino'
+import { NoiseFloors } from '../core/drift-tests/noise-floor.js'
 import type { DriftTestRegistry } from '../core/drift-tests/registry.js'
 import type { DriftSettings } from '../core/drift-tests/thresholds.js'
 import { mergeDatasets, type DatasetProfile } from '../core/profile/dataset.js'
@@ -72,6 +73,9 @@ export class Evaluator {
   #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | undefined
   #stopped = false
+  /** Calibrated mode's floors, kept per reference profile across windows (weakly: a new
+   * reference snapshot drops the old one's). */
+  readonly #floors = new NoiseFloors()
   /** Closed buckets never change: their decoded merge is kept (bounded by the window size). */
   readonly #closedCache = new Map<string, Map<string, DatasetProfile>>()
   /** Per model, the input positions at the last look for late events (nothing moved: no look). */
@@ -358,6 +362,7 @@ export class Evaluator {
       features: model.features ?? [...reference.profile.features.keys()],
       settings: model.settings,
       registry: this.#options.registry,
+      floors: this.#floors,
       alertPolicy: model.alertPolicy,
       minCriticalFeatures: model.minCriticalFeatures,
       generatedAt: new Date(this.#options.now()).toISOString(),

@@ -1,5 +1,5 @@
 // driftwatch check --reference <file|snapshot> --current <file> [--columns a,b] [--config f.yaml]
-//                  [--format text|json|html] [--out path]
+//                  [--mode calibrated|evidently] [--format text|json|html] [--out path]
 // Exit 0: no dataset drift and no critical data-quality finding; 1: dataset drift, or a critical
 // data-quality finding (a column emptied or retyped, missing share up 10 points or more);
 // 2: error (including a reference or current file with no rows or no values).
@@ -10,6 +10,7 @@ import { Option, type Command } from 'commander'
 import { runCheck } from '../app/check.js'
 import { defaultDriftSection, driftSectionSchema, driftSettingsOf } from '../config/drift.js'
 import { loadConfigFile } from '../config/load.js'
+import { driftModes } from '../core/drift-tests/thresholds.js'
 import { renderHtmlReport } from '../report/html.js'
 import { renderTextReport } from '../report/text.js'
 import { terminalProgress } from './progress.js'
@@ -22,6 +23,7 @@ interface CheckFlags {
   current: string
   columns?: string
   config?: string
+  mode?: (typeof driftModes)[number]
   format: (typeof reportFormats)[number]
   out?: string
 }
@@ -43,14 +45,21 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
     )
     .option('--config <path>', 'YAML drift settings: tests, thresholds, kinds, driftShare')
     .addOption(
+      new Option(
+        '--mode <mode>',
+        "verdicts: 'calibrated' (threshold and noise floor) or 'evidently' (fixed thresholds); overrides the config's drift mode",
+      ).choices(driftModes),
+    )
+    .addOption(
       new Option('-f, --format <format>', 'report format').choices(reportFormats).default('text'),
     )
     .option('-o, --out <path>', 'write the report to this file instead of stdout')
     .action(async (flags: CheckFlags) => {
-      const section =
+      const loaded =
         flags.config === undefined
           ? defaultDriftSection()
           : await loadConfigFile(flags.config, driftSectionSchema)
+      const section = flags.mode === undefined ? loaded : { ...loaded, mode: flags.mode }
       const { report } = await runCheck({
         reference: flags.reference,
         current: flags.current,

@@ -4,7 +4,12 @@
 
 import { z } from 'zod'
 import type { DriftSettings, TestChoice } from '../core/drift-tests/thresholds.js'
-import { defaultDriftShare } from '../core/drift-tests/thresholds.js'
+import {
+  defaultDriftMode,
+  defaultDriftShare,
+  defaultFalseAlarmRate,
+  driftModes,
+} from '../core/drift-tests/thresholds.js'
 import { featureKinds } from '../core/report.js'
 
 export const testChoiceSchema = z
@@ -36,6 +41,27 @@ export const driftSectionSchema = z.strictObject({
   kinds: z.partialRecord(z.enum(featureKinds), testChoiceSchema).optional(),
   features: z.record(z.string(), testChoiceSchema).optional(),
   columns: z.record(z.string(), z.enum(featureKinds)).optional().describe('column kind overrides'),
+  mode: z
+    .enum(driftModes)
+    .default(defaultDriftMode)
+    .describe(
+      "'calibrated': flag only past the threshold and the noise floor at this sample size; " +
+        "'evidently': Evidently's fixed thresholds, exactly",
+    ),
+  minCount: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe(
+      'a feature with fewer current values is insufficientData (default 50 calibrated, 0 evidently)',
+    ),
+  falseAlarmRate: z
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(defaultFalseAlarmRate)
+    .describe('calibrated mode: chance per window that a window without drift flags any feature'),
 })
 
 export type DriftSection = z.infer<typeof driftSectionSchema>
@@ -48,6 +74,9 @@ export function driftSettingsOf(section: DriftSection): DriftSettings {
   }
   return {
     driftShare: section.driftShare,
+    mode: section.mode,
+    ...(section.minCount === undefined ? {} : { minCount: section.minCount }),
+    falseAlarmRate: section.falseAlarmRate,
     global,
     ...(section.kinds === undefined ? {} : { byKind: stripUndefined(section.kinds) }),
     ...(section.features === undefined ? {} : { byFeature: stripUndefined(section.features) }),

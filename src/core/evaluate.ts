@@ -5,14 +5,21 @@
 import { assessFeatureQuality, summarizeDataQuality } from './data-quality.js'
 import { autoTest, autoTestName } from './drift-tests/auto.js'
 import { chiSquare } from './drift-tests/chi-square.js'
+import { chiSquareContingency } from './drift-tests/chi-square-contingency.js'
 import { binnedCounts, distinctValues, shares } from './drift-tests/distributions.js'
 import { hellinger } from './drift-tests/hellinger.js'
 import { jensenShannon } from './drift-tests/jensen-shannon.js'
 import { klDiv } from './drift-tests/kl-div.js'
 import { ks } from './drift-tests/ks.js'
+import { NoiseFloors, type NoiseFloor } from './drift-tests/noise-floor.js'
 import { psi } from './drift-tests/psi.js'
 import { verdict, type DriftTestRegistry } from './drift-tests/registry.js'
-import { resolveChoice, type DriftSettings } from './drift-tests/thresholds.js'
+import {
+  resolveCalibration,
+  resolveChoice,
+  type DriftSettings,
+  type ResolvedCalibration,
+} from './drift-tests/thresholds.js'
 import type { DriftTest, TestScore } from './drift-tests/types.js'
 import { wassersteinDistance, wassersteinNormed } from './drift-tests/wasserstein.js'
 import { zTest } from './drift-tests/z-test.js'
@@ -36,6 +43,11 @@ export interface EvaluateOptions {
   readonly registry: DriftTestRegistry
   /** Evaluate only these features (all of the reference's when absent). */
   readonly features?: readonly string[]
+  /**
+   * Calibrated mode's noise floors, cached across calls: the stream passes one per evaluator so a
+   * floor is computed once per reference, feature and size bucket. A fresh cache when absent.
+   */
+  readonly floors?: NoiseFloors
 }
 
 export function evaluateDrift(
@@ -44,13 +56,16 @@ export function evaluateDrift(
   options: EvaluateOptions,
 ): DriftReport {
   const names = options.features ?? [...reference.features.keys()]
-  const features: FeatureResult[] = []
-  for (const name of names) {
+  const calibration = resolveCalibration(options.settings)
+  const pairs = names.flatMap((name) => {
     const ref = reference.features.get(name)
     const cur = current.features.get(name)
-    if (ref === undefined || cur === undefined) continue
-    features.push(evaluateFeature(name, ref, cur, options))
-  }
+    return ref === undefined || cur === undefined ? [] : [{ name, ref, cur }]
+  })
+  const withFloors = { ...options, floors: options.floors ?? new NoiseFloors() }
+  const features: FeatureResult[] = pairs.map(({ name, ref, cur }) =>
+    evaluateFeature(name, ref, cur, withFloors, pairs.length),
+  )
   const evaluated = features.filter((f) => f.insufficientData === undefined)
   const nDrifted = evaluated.filter((f) => f.drifted).length
   const driftShare = evaluated.length === 0 ? 0 : nDrifted / evaluated.length
@@ -62,6 +77,10 @@ export function evaluateDrift(
     nFeatures: features.length,
     nReference: reference.rows,
     nCurrent: current.rows,
+    mode: calibration.mode,
+    minCount: calibration.minCount,
+    falseAlarmRate: calibration.mode === 'calibrated' ? calibration.falseAlarmRate : null,
+    nInsufficient: features.length - evaluated.length,
     features,
     dataQuality: summarizeDataQuality(features),
   }
@@ -72,23 +91,44 @@ export function evaluateFeature(
   reference: FeatureProfile,
   current: FeatureProfile,
   options: EvaluateOptions,
+  /** Features in the window: the false-alarm rate is split among them (Bonferroni). */
+  nFeatures = 1,
 ): FeatureResult {
+  const calibration = resolveCalibration(options.settings)
   const choice = resolveChoice(name, reference.kind, options.settings)
   const testName = choice.test === autoTestName ? autoTest(reference, current) : choice.test
-  const test = options.registry.get(testName)
+  const test = modeTest(options.registry.get(testName), calibration)
   const threshold = choice.threshold ?? test.defaults.threshold
   const critical = choice.critical ?? test.defaults.critical
-  const score = test.featureKinds.includes(reference.kind)
-    ? test.score(reference, current)
-    : ({
+  const score: TestScore = !test.featureKinds.includes(reference.kind)
+    ? {
         status: 'insufficientData',
         reason: `${test.name} does not apply to ${reference.kind} features`,
-      } as const)
-  const { drifted, severity } = verdict(test, score, threshold, critical)
+      }
+    : current.count < calibration.minCount
+      ? {
+          status: 'insufficientData',
+          reason: `${current.count} current values, fewer than minCount ${calibration.minCount}`,
+        }
+      : test.score(reference, current)
+  const baseline = verdict(test, score, threshold, critical)
+  const calibrated = calibration.mode === 'calibrated' && score.status === 'ok'
+  const alpha = calibration.falseAlarmRate / Math.max(1, nFeatures)
+  const noiseFloor = calibrated
+    ? (options.floors ?? new NoiseFloors()).floor(name, test, reference, current.count, alpha)
+    : null
+  const { drifted, severity } =
+    baseline.drifted && noiseFloor !== null && !clearsFloor(score, noiseFloor)
+      ? { drifted: false, severity: 'ok' as const }
+      : baseline
   const metrics =
     reference.kind === 'numerical' && current.kind === 'numerical'
-      ? numericalMetrics(reference, current)
-      : categoricalMetrics(reference as CategoricalProfile, current as CategoricalProfile)
+      ? numericalMetrics(reference, current, calibration)
+      : categoricalMetrics(
+          reference as CategoricalProfile,
+          current as CategoricalProfile,
+          calibration,
+        )
   return {
     name,
     kind: reference.kind,
@@ -99,6 +139,9 @@ export function evaluateFeature(
     drifted,
     severity,
     ...(score.status === 'insufficientData' ? { insufficientData: { reason: score.reason } } : {}),
+    noiseFloor: noiseFloor === null ? null : finiteOrNull(noiseFloor.value),
+    ...(noiseFloor === null ? {} : { noiseFloorOn: noiseFloor.on }),
+    falseAlarmRate: noiseFloor === null ? null : alpha,
     nReference: rowsOf(reference),
     nCurrent: rowsOf(current),
     metrics,
@@ -126,7 +169,24 @@ function categoryCapOf(
   }
 }
 
-function numericalMetrics(reference: NumericalProfile, current: NumericalProfile): FeatureMetrics {
+/** Calibrated mode swaps Evidently's goodness-of-fit chi-square for the contingency test. */
+function modeTest(test: DriftTest, calibration: ResolvedCalibration): DriftTest {
+  return calibration.mode === 'calibrated' && test === chiSquare ? chiSquareContingency : test
+}
+
+/** Past the floor: p below it, or the statistic above it, as the floor says. */
+function clearsFloor(score: TestScore, floor: NoiseFloor): boolean {
+  if (score.status !== 'ok') return false
+  return floor.on === 'pValue'
+    ? score.pValue !== null && score.pValue < floor.value
+    : score.statistic > floor.value
+}
+
+function numericalMetrics(
+  reference: NumericalProfile,
+  current: NumericalProfile,
+  calibration: ResolvedCalibration,
+): FeatureMetrics {
   const both = reference.count > 0 && current.count > 0
   const ksScore = both ? ks.score(reference, current) : undefined
   const small = distinctValues(reference, current)
@@ -148,7 +208,7 @@ function numericalMetrics(reference: NumericalProfile, current: NumericalProfile
     jensenShannon: statisticOf(jensenShannon, reference, current),
     klDiv: statisticOf(klDiv, reference, current),
     hellinger: statisticOf(hellinger, reference, current),
-    ...(small !== null ? chiSquareMetrics(reference, current) : {}),
+    ...(small !== null ? chiSquareMetrics(reference, current, calibration) : {}),
     zPValue: small !== null && small <= 2 ? pValueOf(zTest, reference, current) : undefined,
     mean: mean(current),
     referenceMean: mean(reference),
@@ -164,6 +224,7 @@ function numericalMetrics(reference: NumericalProfile, current: NumericalProfile
 function categoricalMetrics(
   reference: CategoricalProfile,
   current: CategoricalProfile,
+  calibration: ResolvedCalibration,
 ): FeatureMetrics {
   const unseen = [...current.counts].filter(
     ([category, n]) => n > 0 && (reference.counts.get(category) ?? 0) === 0,
@@ -177,7 +238,7 @@ function categoricalMetrics(
     jensenShannon: statisticOf(jensenShannon, reference, current),
     klDiv: statisticOf(klDiv, reference, current),
     hellinger: statisticOf(hellinger, reference, current),
-    ...chiSquareMetrics(reference, current),
+    ...chiSquareMetrics(reference, current, calibration),
     zPValue: distinct !== null && distinct <= 2 ? pValueOf(zTest, reference, current) : undefined,
     newCategoryShare: share(unseenCount, current.count),
     newCategoryCount: unseen.length,
@@ -193,8 +254,9 @@ function categoricalMetrics(
 function chiSquareMetrics(
   reference: FeatureProfile,
   current: FeatureProfile,
+  calibration: ResolvedCalibration,
 ): Partial<FeatureMetrics> {
-  const score = chiSquare.score(reference, current)
+  const score = modeTest(chiSquare, calibration).score(reference, current)
   if (score.status !== 'ok') return {}
   return {
     chiSquare: score.statistic,

@@ -2,6 +2,7 @@
 // per window. Plain data, JSON-serializable, so every sink (file, Kafka, HTTP) shows the same thing.
 
 import type { DataQualitySummary, FeatureDataQuality } from './data-quality.js'
+import type { DriftMode } from './drift-tests/modes.js'
 
 export const featureKinds = ['numerical', 'categorical'] as const
 export type FeatureKind = (typeof featureKinds)[number]
@@ -67,6 +68,16 @@ export interface FeatureResult {
   readonly severity: Severity
   /** Present when the test could not be computed (e.g. no values on one side). */
   readonly insufficientData?: { readonly reason: string }
+  /**
+   * Calibrated mode: how far the statistic goes with no drift at this sample size (see
+   * `noiseFloorOn` for its scale); a feature drifts only past both `threshold` and this. Null in evidently mode, without data, or for a test with no
+   * floor model.
+   */
+  readonly noiseFloor?: number | null
+  /** What the floor bounds: the p-value (p < floor: ks, z) or the statistic (statistic > floor). */
+  readonly noiseFloorOn?: 'pValue' | 'statistic'
+  /** The per-feature false-alarm rate the floor was set at (the window's rate / features). */
+  readonly falseAlarmRate?: number | null
   readonly nReference: number
   readonly nCurrent: number
   readonly metrics: FeatureMetrics
@@ -105,6 +116,14 @@ export interface DriftReport {
   readonly nFeatures: number
   readonly nReference: number
   readonly nCurrent: number
+  /** 'calibrated' (sample-size-aware) or 'evidently' (Evidently's fixed thresholds). */
+  readonly mode?: DriftMode
+  /** Features with fewer current values than this were insufficientData. */
+  readonly minCount?: number
+  /** Calibrated mode: the configured false-alarm rate per window, over all features. */
+  readonly falseAlarmRate?: number | null
+  /** Features reported as insufficientData (not in the drift share). */
+  readonly nInsufficient?: number
   readonly features: readonly FeatureResult[]
   /** The features' data-quality findings, summed up; a critical one fails `check` (exit 1). */
   readonly dataQuality?: DataQualitySummary

@@ -484,6 +484,7 @@ function featureSection(f: FeatureResult, id: string, meta: HtmlReportMeta): str
     `<span><b>Statistic</b> ${formatNumber(f.statistic)}</span>` +
     `<span><b>p-value</b> ${formatPValue(f.pValue)}</span>` +
     `<span><b>Threshold</b> ${formatNumber(f.threshold)}</span>` +
+    noiseFloorFact(f) +
     '</div>' +
     quality +
     capNote +
@@ -527,6 +528,19 @@ function dataQualitySection(report: DriftReport, idOf: (f: FeatureResult) => str
         '</tbody></table></div>') +
     '</section>'
   )
+}
+
+/** Calibrated mode: the floor on the verdict's scale, and the false-alarm rate it was set at. */
+function noiseFloorFact(f: FeatureResult): string {
+  if (f.noiseFloor === undefined || f.noiseFloor === null) return ''
+  const value =
+    f.noiseFloorOn === 'pValue'
+      ? `p &lt; ${formatPValue(f.noiseFloor)}`
+      : formatNumber(f.noiseFloor)
+  const rate = isNum(f.falseAlarmRate)
+    ? ` (false-alarm rate ${formatPValue(f.falseAlarmRate)})`
+    : ''
+  return `<span title="how far this statistic goes with no drift at this sample size"><b>Noise floor</b> ${value}${rate}</span>`
 }
 
 function tableRow(f: FeatureResult, id: string): string {
@@ -689,6 +703,20 @@ footer{color:var(--muted);font-size:12px;text-align:center;margin-top:8px}
 
 // ---------------------------------------------------------------------------------------------
 
+/** Which verdict mode decided, and (calibrated) at what false-alarm rate; empty for old reports. */
+function modeLine(report: DriftReport): string {
+  if (report.mode === undefined) return ''
+  const insufficient =
+    report.nInsufficient !== undefined && report.nInsufficient > 0
+      ? `; ${formatCount(report.nInsufficient)} with insufficient data (fewer than ${formatCount(report.minCount ?? 0)} values)`
+      : ''
+  const how =
+    report.mode === 'calibrated'
+      ? `Calibrated verdicts: a feature drifts past its threshold and its noise floor, at a false-alarm rate of ${formatPValue(report.falseAlarmRate ?? null)} per window`
+      : 'Evidently-compatible verdicts: fixed thresholds'
+  return `<p class="v-text">${how}${insufficient}.</p>`
+}
+
 export function renderHtmlReport(report: DriftReport, meta: HtmlReportMeta): string {
   const title = meta.title !== undefined && meta.title !== '' ? meta.title : 'Data drift report'
   const ids = new Map<FeatureResult, string>()
@@ -720,6 +748,7 @@ export function renderHtmlReport(report: DriftReport, meta: HtmlReportMeta): str
     (report.dataQuality !== undefined && report.dataQuality.severity !== 'ok'
       ? `<p class="v-text">Data quality: ${severityBadge(report.dataQuality.severity)} ${formatCount(report.dataQuality.nCritical)} critical, ${formatCount(report.dataQuality.nWarning)} warning (<a href="#data-quality">findings</a>)</p>`
       : '') +
+    modeLine(report) +
     '</div></div>' +
     `<div class="sharebar" role="img" aria-label="Drift share ${formatPercent(report.driftShare)}, threshold ${formatPercent(report.driftShareThreshold)}">` +
     `<i style="width:${c(clamp01(report.driftShare) * 100)}%"></i><s style="left:${c(clamp01(report.driftShareThreshold) * 100)}%"></s></div>` +

@@ -13,6 +13,13 @@ export function renderTextReport(report: DriftReport): string {
       `reference ${report.nReference} rows, current ${report.nCurrent} rows`,
   )
   lines.push(...dataQualityLines(report))
+  if (report.mode !== undefined) {
+    lines.push(
+      report.mode === 'calibrated'
+        ? `calibrated verdicts: threshold and noise floor, false-alarm rate ${formatNumber(report.falseAlarmRate)} per window; minCount ${report.minCount ?? 0}`
+        : `evidently-compatible verdicts: fixed thresholds; minCount ${report.minCount ?? 0}`,
+    )
+  }
   lines.push('')
   const header = [
     'feature',
@@ -21,6 +28,7 @@ export function renderTextReport(report: DriftReport): string {
     'statistic',
     'p-value',
     'threshold',
+    'floor',
     'drift',
     'severity',
     'quality',
@@ -33,6 +41,7 @@ export function renderTextReport(report: DriftReport): string {
     formatNumber(f.statistic),
     formatNumber(f.pValue),
     formatNumber(f.threshold),
+    formatNumber(f.noiseFloor),
     f.insufficientData === undefined
       ? f.drifted
         ? 'DRIFT'

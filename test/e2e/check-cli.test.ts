@@ -40,6 +40,7 @@ describe('driftwatch check on the Evidently dataset', () => {
   let report: DriftReport
   let code: number | null
 
+  // Evidently's verdicts exactly: the compatible mode (the default, calibrated, is checked below)
   beforeAll(async () => {
     const result = await runCli([
       'check',
@@ -47,6 +48,8 @@ describe('driftwatch check on the Evidently dataset', () => {
       reference,
       '--current',
       current,
+      '--mode',
+      'evidently',
       '--format',
       'json',
     ])
@@ -127,6 +130,8 @@ describe('driftwatch check on the Evidently dataset', () => {
       snapshot,
       '--current',
       current,
+      '--mode',
+      'evidently',
       '--format',
       'json',
     ])
@@ -184,6 +189,19 @@ describe('driftwatch check on the Evidently dataset', () => {
     const page = await readFile(html, 'utf8')
     expect(page).toMatch(/^<!doctype html>/i)
     expect(page).not.toMatch(/(src|href)=["']https?:/)
+  })
+
+  it('in calibrated mode (the default), flags the same real drifts, each past its noise floor', async () => {
+    const result = await runCli(['check', '-r', reference, '-c', current, '--format', 'json'])
+    const calibrated = JSON.parse(result.stdout) as DriftReport
+    expect(calibrated.mode).toBe('calibrated')
+    expect(result.code).toBe(1)
+    for (const f of calibrated.features) {
+      const evidently = report.features.find((e) => e.name === f.name)
+      expect(f.drifted, f.name).toBe(evidently?.drifted)
+      expect(f.noiseFloor, f.name).toBeTypeOf('number')
+      if (f.drifted) expect(f.statistic as number, f.name).toBeGreaterThan(f.noiseFloor as number)
+    }
   })
 
   it('exits 0 when nothing drifted', async () => {

@@ -4,6 +4,9 @@
 
 import type { FeatureKind } from '../report.js'
 import { autoTestName } from './auto.js'
+import type { DriftMode } from './modes.js'
+
+export { driftModes, type DriftMode } from './modes.js'
 
 export interface TestChoice {
   readonly test?: string | undefined
@@ -17,6 +20,44 @@ export interface DriftSettings {
   readonly global?: TestChoice
   readonly byKind?: Partial<Record<FeatureKind, TestChoice>>
   readonly byFeature?: Readonly<Record<string, TestChoice>>
+  /**
+   * 'calibrated' (sample-size-aware verdicts, noise-floor.ts) or 'evidently' (Evidently's fixed
+   * thresholds, exactly). Absent means 'evidently', so settings written before the modes existed
+   * keep their verdicts; the config schema (config/drift.ts) defaults to 'calibrated'.
+   */
+  readonly mode?: DriftMode
+  /**
+   * A feature with fewer current values is insufficientData: reported, never drifted, not in the
+   * drift share. Absent: defaultMinCount in calibrated mode, 0 (off) in evidently mode.
+   */
+  readonly minCount?: number
+  /** Calibrated mode: the chance per window that a window with no drift flags any feature. */
+  readonly falseAlarmRate?: number
+}
+
+/** What the config file gives when `drift.mode` is not set. */
+export const defaultDriftMode: DriftMode = 'calibrated'
+/**
+ * Ten decile bins × five expected values a bin, the textbook floor for chi-square-like statistics:
+ * below it neither the distances nor the asymptotic p-values mean much.
+ */
+export const defaultMinCount = 50
+/** One false alarm in a thousand windows with no drift, whatever the number of features. */
+export const defaultFalseAlarmRate = 0.001
+
+export interface ResolvedCalibration {
+  readonly mode: DriftMode
+  readonly minCount: number
+  readonly falseAlarmRate: number
+}
+
+export function resolveCalibration(settings: DriftSettings): ResolvedCalibration {
+  const mode = settings.mode ?? 'evidently'
+  return {
+    mode,
+    minCount: settings.minCount ?? (mode === 'calibrated' ? defaultMinCount : 0),
+    falseAlarmRate: settings.falseAlarmRate ?? defaultFalseAlarmRate,
+  }
 }
 
 export const defaultDriftShare = 0.5

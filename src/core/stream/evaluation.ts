@@ -3,6 +3,7 @@
 // does the reading, fencing and publishing around it.
 
 import { createHash } from 'node:crypto'
+import type { NoiseFloors } from '../drift-tests/noise-floor.js'
 import type { DriftTestRegistry } from '../drift-tests/registry.js'
 import type { DriftSettings } from '../drift-tests/thresholds.js'
 import { evaluateDrift } from '../evaluate.js'
@@ -75,6 +76,8 @@ export interface WindowInput {
   readonly features: readonly string[]
   readonly settings: DriftSettings
   readonly registry: DriftTestRegistry
+  /** Noise floors cached across windows (calibrated mode); computed afresh when absent. */
+  readonly floors?: NoiseFloors
   readonly alertPolicy: AlertPolicy
   readonly minCriticalFeatures: number
   readonly generatedAt: string
@@ -102,6 +105,7 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
       settings: input.settings,
       registry: input.registry,
       features: input.features,
+      ...(input.floors === undefined ? {} : { floors: input.floors }),
     })
     const reportId = `${input.model}:${version}:${at}`
     const criticalFeatures = drift.features

@@ -82,7 +82,11 @@ describe.each(fixture.pairs)('$name ($kind)', (pair) => {
         : chunkedCurrentOf(reference, 'x', curValues, 4)
             .map(throughJson)
             .reduce((a, b) => mergeDatasets(a, b))
-    const report = evaluateDrift(reference, current, { registry, settings: { driftShare: 0.5 } })
+    // Evidently's verdicts, exactly: the compatible mode (calibrated verdicts are tested elsewhere)
+    const report = evaluateDrift(reference, current, {
+      registry,
+      settings: { driftShare: 0.5, mode: 'evidently' },
+    })
     const feature = report.features[0]
     if (feature === undefined) throw new Error('no feature evaluated')
     const m = feature.metrics as unknown as Record<string, number | undefined>
