@@ -114,7 +114,7 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
         topic,
       })),
     )
-    const sink = new KafkaSink(kafka, topics)
+    const sink = new KafkaSink(kafka, topics, { compression: config.kafka.compression })
     await sink.connect()
     releasers.push({ name: 'kafka producer', release: () => sink.disconnect() })
     const source = new KafkaSource(kafka, {

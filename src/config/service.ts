@@ -50,6 +50,10 @@ export const kafkaSchema = z.strictObject({
         'expected between 6s and 30m (the broker defaults of group.min/max.session.timeout.ms)',
     })
     .describe('consumer group session timeout, e.g. "10s"'),
+  compression: z
+    .enum(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
+    .default('none')
+    .describe('codec of the batches driftwatch writes; input topics are read in any codec'),
 })
 
 export const redisSchema = z.strictObject({
