@@ -3,10 +3,12 @@
 # .cache/apicurio/<version>/ and prints that directory as the only line on stdout (everything
 # else goes to stderr), so .ci/run and src/adapters/local-services/apicurio.ts share one download.
 # The archive comes from Maven Central through `mvn dependency:copy` (kept in ~/.m2 as well).
+# The last line of .complete names the jar to run, relative to that directory.
 # Does nothing when the cache is complete.
 set -euo pipefail
 
-version="${APICURIO_VERSION:-3.3.3}"
+# 3.0.9: the newest 3.x that runs on Java 17 (Debian's JDK); 3.1 and later are built for Java 21.
+version="${APICURIO_VERSION:-3.0.9}"
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 root="$repo_root/.cache/apicurio"
 dest="$root/$version"
@@ -46,10 +48,10 @@ if [[ ! -f "$archive" ]]; then
 fi
 tar -xzf "$archive" -C "$tmp"
 rm -f "$archive"
-# 3.3.x has quarkus-run.jar at the archive root; older releases under quarkus-app/.
-run_jar="$(find "$tmp" -maxdepth 3 -name quarkus-run.jar | head -n 1)"
+# 3.0.x ships apicurio-registry-app-<version>-runner.jar at the archive root, 3.3.x quarkus-run.jar.
+run_jar="$(find "$tmp" -maxdepth 3 \( -name quarkus-run.jar -o -name 'apicurio-registry-app-*-runner.jar' \) | head -n 1)"
 if [[ -z "$run_jar" ]]; then
-  echo "fetch-apicurio: no quarkus-run.jar in the archive" >&2
+  echo "fetch-apicurio: no runnable jar in the archive" >&2
   exit 1
 fi
 echo "${run_jar#"$tmp"/}" > "$tmp/.complete"

@@ -281,7 +281,14 @@ describe('decodePredictionEvent: one case per reason', () => {
   const cases: Record<
     Exclude<
       InvalidReason,
-      'unknown_model' | 'unknown_version' | 'feature_kind_mismatch' | 'clock_skew'
+      | 'unknown_model'
+      | 'unknown_version'
+      | 'feature_kind_mismatch'
+      | 'clock_skew'
+      // decided by the Avro decoder (test/e2e/avro-stream.test.ts, test/faults/schema-registry.test.ts)
+      | 'unknown_schema'
+      | 'schema_unavailable'
+      | 'invalid_avro'
     >,
     Buffer | null
   > = {
