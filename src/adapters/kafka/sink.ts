@@ -138,7 +138,9 @@ export const deadLetterBatchBytes = 1_000_000
 /** Per record: attributes, varint lengths, timestamp and offset deltas (generous). */
 const recordOverhead = 64
 
-export function deadLetterMessage(letter: DeadLetter): Message & { headers: Record<string, string> } {
+export function deadLetterMessage(
+  letter: DeadLetter,
+): Message & { headers: Record<string, string> } {
   const headers: Record<string, string> = {
     'driftwatch-reason': letter.reason,
     'driftwatch-detail': letter.detail,
