@@ -13,6 +13,8 @@ import { promisify } from 'node:util'
 import avro from 'avsc'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createPredictionEncoder } from '../../src/adapters/schema-registry/avro-encoder.js'
+import { openSimulationProducer, runSimulation } from '../../src/app/simulate.js'
 import { startApp, type App } from '../../src/app/service.js'
 import type { WindowReport } from '../../src/core/stream/evaluation.js'
 import {
@@ -283,4 +285,66 @@ describe('Avro input and output through the schema registry', () => {
       await rm(dir, { recursive: true, force: true })
     }
   }, 400_000)
+
+  it('the simulator produces Avro that an independent decoder reads with the registered schema', async () => {
+    const topic = `simulated-${streamNames().id}`
+    const encode = await createPredictionEncoder(topic, {
+      url: registry.url,
+      requestTimeoutMs: 10_000,
+      compatibility: 'BACKWARD',
+    })
+    const kafka = await openSimulationProducer({
+      brokers: kafkaBrokers().split(','),
+      topic,
+      partitions: 1,
+    })
+    try {
+      const result = await runSimulation(
+        {
+          topic,
+          model: 'fraud',
+          scenario: 'sudden-shift',
+          seed: 5,
+          rate: 0,
+          count: 300,
+          eventTimeStepMs: 10,
+          encode,
+        },
+        { producer: kafka.producer },
+      )
+      expect(result.sent).toBe(300)
+    } finally {
+      await kafka.close()
+    }
+    const kcat = await run(
+      'kcat',
+      ['-C', '-b', kafkaBrokers(), '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%R%s'],
+      {
+        encoding: 'buffer',
+        timeout: 60_000,
+        maxBuffer: 16 * 1_048_576,
+      },
+    )
+    const decoded = await new Promise<string>((resolve, reject) => {
+      const child = execFile(
+        'python3',
+        [tool, 'read', registry.url],
+        { maxBuffer: 16 * 1_048_576 },
+        (error, stdout) => (error === null ? resolve(stdout) : reject(new Error(error.message))),
+      )
+      child.stdin?.end(kcat.stdout)
+    })
+    const events = decoded
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { value: Parsed & { modelVersion: string | null } })
+    expect(events).toHaveLength(300)
+    expect(
+      events.every((e) => e.value.model === 'fraud' && typeof e.value.features['f01'] === 'number'),
+    ).toBe(true)
+    const registered = (await (
+      await fetch(`${registry.url}/subjects/${topic}-value/versions/latest`)
+    ).json()) as { schema: string }
+    expect(JSON.parse(registered.schema)).toMatchObject({ name: 'PredictionEvent' })
+  }, 120_000)
 })

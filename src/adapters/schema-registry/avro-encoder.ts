@@ -71,7 +71,7 @@ export class AvroOutputEncoder implements OutputEncoder {
   }
 }
 
-async function registerSubject(
+export async function registerSubject(
   subject: string,
   schema: unknown,
   options: RegistrationOptions,
@@ -128,4 +128,20 @@ async function registerSubject(
     )
   }
   return id
+}
+
+/**
+ * Encodes prediction events with schemas/prediction-event.avsc in the wire format, after
+ * registering it under `<topic>-value`: what `driftwatch simulate --format avro` produces.
+ */
+export async function createPredictionEncoder(
+  topic: string,
+  options: RegistrationOptions,
+): Promise<(event: unknown) => Buffer> {
+  const schema = loadSchema('prediction')
+  const id = await registerSubject(`${topic}-value`, schema, options)
+  const type = avro.Type.forSchema(schema as avro.Schema, { wrapUnions: false })
+  const header = Buffer.alloc(5)
+  header.writeInt32BE(id, 1)
+  return (event) => Buffer.concat([header, type.toBuffer(event)])
 }
