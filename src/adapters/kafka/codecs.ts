@@ -8,7 +8,10 @@
 // which .ci/run sets). None ships TypeScript types, so they are loaded untyped here.
 
 import { createRequire } from 'node:module'
-import { CompressionCodecs, CompressionTypes } from 'kafkajs'
+import kafkajs from 'kafkajs'
+
+// kafkajs is CommonJS, and Node's ESM loader does not see these two as named exports.
+const { CompressionCodecs, CompressionTypes } = kafkajs
 
 export const compressions = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
 export type Compression = (typeof compressions)[number]
@@ -32,7 +35,7 @@ export function registerCompressionCodecs(): void {
 }
 
 /** kafkajs' code for a configured compression. */
-export function compressionType(compression: Compression): CompressionTypes {
+export function compressionType(compression: Compression): kafkajs.CompressionTypes {
   switch (compression) {
     case 'none':
       return CompressionTypes.None
