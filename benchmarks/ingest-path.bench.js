@@ -9,6 +9,12 @@
 // Buffer alone, the floor of any JSON consumer. Reports µs of CPU per event for both (median of
 // `runs` after one warm-up run), how much of it was garbage collection, and the ratio.
 //
+// The same events in Avro (the Confluent wire format, schemas/prediction-event.avsc, features as a
+// map) go through the Ingestor with the Avro decoder (dist/adapters/schema-registry), whose
+// registry client is replaced by an object that hands out the writer schema: no network, the
+// schema lookup happens once either way. Baseline: avsc's decode of each body alone. Printed beside
+// the JSON figures, with the ratio of the two detectors.
+//
 // Run: npm run build && node benchmarks/ingest-path.bench.js [--events=200000] [--runs=5] [--batch=1000]
 // A runner can import { runIngestPathBench, printIngestPathBench } instead.
 
@@ -24,6 +30,9 @@ const { createMetrics } = await importDist('adapters/metrics/metrics.js')
 const { ReferenceBuilder } = await importDist('core/reference.js')
 const { layoutOf } = await importDist('core/profile/dataset.js')
 const { pino } = await import('pino')
+const { AvroEventDecoder } = await importDist('adapters/schema-registry/avro-decoder.js')
+const { loadSchema } = await importDist('adapters/schema-registry/schemas.js')
+const { default: avro } = await import('avsc')
 
 const PARTITIONS = 6
 const FLUSH_EVERY = 50_000
@@ -63,7 +72,7 @@ async function cpuTime(fn) {
   return { cpuMs: (used.user + used.system) / 1000, wallMs, gcMs: gcMs - gcBefore }
 }
 
-function makeIngestor(profile) {
+function makeIngestor(profile, decoder) {
   const layout = layoutOf(profile)
   const runtime = {
     name: 'bench',
@@ -101,6 +110,7 @@ function makeIngestor(profile) {
     // Flushes are driven by the feed below, every FLUSH_EVERY events.
     flushIntervalMs: Number.MAX_SAFE_INTEGER,
     now: Date.now,
+    ...(decoder === undefined ? {} : { decoder }),
   })
 }
 
@@ -172,6 +182,27 @@ export async function runIngestPathBench(options = {}) {
     const ingestor = makeIngestor(profile)
     detector.push(await cpuTime(() => feed(ingestor, batches)))
   }
+  // Avro: the same events framed with schema id 1.
+  const type = avro.Type.forSchema(loadSchema('prediction'), { wrapUnions: false })
+  const header = Buffer.from([0, 0, 0, 0, 1])
+  const avroValues = values.map((v) => Buffer.concat([header, type.toBuffer(JSON.parse(v))]))
+  const avroBatches = batchesOf(avroValues, batchSize)
+  const registry = { getSchema: async () => type }
+  const avroDecoder = () => new AvroEventDecoder(registry, { deadLetterAfterMs: 60_000 })
+  const decodeOnly = () => {
+    for (const batch of avroBatches)
+      for (const m of batch.messages)
+        sink += type.fromBuffer(m.value.subarray(5)).timestamp > 0 ? 1 : 0
+  }
+  const avroBaseline = []
+  const avroDetector = []
+  decodeOnly()
+  await feed(makeIngestor(profile, avroDecoder()), avroBatches)
+  for (let r = 0; r < runs; r++) {
+    avroBaseline.push(await cpuTime(decodeOnly))
+    const ingestor = makeIngestor(profile, avroDecoder())
+    avroDetector.push(await cpuTime(() => feed(ingestor, avroBatches)))
+  }
   if (sink === 0) throw new Error('unreachable')
   const perEvent = (xs, key) => (median(xs.map((x) => x[key])) * 1000) / events
   return {
@@ -191,6 +222,20 @@ export async function runIngestPathBench(options = {}) {
       wallUs: perEvent(detector, 'wallMs'),
       gcUs: perEvent(detector, 'gcMs'),
     },
+    avroBytes: median(avroValues.map((v) => v.length)),
+    jsonBytes: median(values.map((v) => v.length)),
+    avroBaseline: {
+      runs: avroBaseline,
+      cpuUs: perEvent(avroBaseline, 'cpuMs'),
+      wallUs: perEvent(avroBaseline, 'wallMs'),
+      gcUs: perEvent(avroBaseline, 'gcMs'),
+    },
+    avroDetector: {
+      runs: avroDetector,
+      cpuUs: perEvent(avroDetector, 'cpuMs'),
+      wallUs: perEvent(avroDetector, 'wallMs'),
+      gcUs: perEvent(avroDetector, 'gcMs'),
+    },
   }
 }
 
@@ -198,6 +243,9 @@ export function summaryLines(r) {
   return [
     `ingest path (in-process, no Kafka/Redis): ${r.detector.cpuUs.toFixed(2)} µs CPU per event (GC ${r.detector.gcUs.toFixed(2)}) ` +
       `vs JSON.parse alone ${r.baseline.cpuUs.toFixed(2)} µs (GC ${r.baseline.gcUs.toFixed(2)}): ${(r.detector.cpuUs / r.baseline.cpuUs).toFixed(2)}x`,
+    `ingest path, Avro (${r.avroBytes} B vs ${r.jsonBytes} B of JSON): ${r.avroDetector.cpuUs.toFixed(2)} µs CPU per event (GC ${r.avroDetector.gcUs.toFixed(2)}) ` +
+      `vs avsc decode alone ${r.avroBaseline.cpuUs.toFixed(2)} µs: ${(r.avroDetector.cpuUs / r.avroBaseline.cpuUs).toFixed(2)}x; ` +
+      `Avro detector / JSON detector: ${(r.avroDetector.cpuUs / r.detector.cpuUs).toFixed(2)}x`,
   ]
 }
 
@@ -209,6 +257,8 @@ export function printIngestPathBench(r) {
   for (const [name, x] of [
     ['JSON.parse alone', r.baseline],
     ['Ingestor.onBatch + flush', r.detector],
+    ['Avro: avsc decode alone', r.avroBaseline],
+    ['Avro: Ingestor.onBatch + flush', r.avroDetector],
   ]) {
     console.log(
       `${name}: ${x.cpuUs.toFixed(2)} µs CPU/event, of which GC ${x.gcUs.toFixed(2)} (wall ${x.wallUs.toFixed(2)}; ` +

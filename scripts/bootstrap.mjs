@@ -20,8 +20,12 @@ function say(line) {
   process.stderr.write(`bootstrap: ${line}\n`)
 }
 
-function run(command, args) {
-  const result = spawnSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })
+function run(command, args, env = process.env) {
+  const result = spawnSync(command, args, {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
   if (result.status !== 0) {
     say(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal})`)
     process.exit(1)
@@ -41,8 +45,9 @@ if (major < 20) {
 // System packages. The demo needs Redis and a JDK with Maven (Kafka's jars come from Maven
 // Central); the suite also renders pages in Chromium and runs promtool. The install script
 // checks each one and installs only what is missing, so it runs whenever anything is.
-const needed = ['redis-server', 'java', 'mvn']
-if (purpose === 'test') needed.push('promtool', 'chromium')
+// npm ci compiles the lz4 and zstd Kafka codecs (g++, make); the tests produce with kcat.
+const needed = ['redis-server', 'java', 'mvn', 'g++', 'make']
+if (purpose === 'test') needed.push('promtool', 'chromium', 'kcat')
 const missing = needed.filter((command) => !has(command))
 if (missing.length > 0 || (purpose === 'test' && !hasPyarrow())) {
   const what = missing.length > 0 ? missing.join(', ') : 'pyarrow'
@@ -59,7 +64,11 @@ if (missing.length > 0 || (purpose === 'test' && !hasPyarrow())) {
 // `npm ci` yourself: reinstalling on every lock file change would wipe hand-installed packages.)
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
   say('installing npm packages (npm ci)')
-  run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'])
+  // @kafkajs/zstd's C++ bindings need C++17 with Node 20's headers.
+  run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+    ...process.env,
+    CXXFLAGS: `${process.env.CXXFLAGS ?? ''} -std=c++17`.trim(),
+  })
 }
 
 // The Kafka broker's jars from Maven Central, cached in .cache/kafka-libs.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # System packages driftwatch's tests and demo need, from Debian: redis-server, a JDK and Maven
-# (the local Kafka broker), Chromium (HTML report checks) and Prometheus/promtool (scrape and
-# rule tests). Idempotent and quiet: installs only what is missing. Run as root (CI does).
+# (the local Kafka broker and Apicurio Registry), kcat (an independent Kafka client for the
+# compression and Avro tests), a C++ toolchain (the lz4 and zstd codecs compile at npm ci),
+# Chromium (HTML report checks) and Prometheus/promtool (scrape and rule tests). Idempotent and quiet: installs only what is missing. Run as root (CI does).
 set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -11,13 +12,16 @@ command -v redis-server > /dev/null || missing+=(redis-server)
 command -v java > /dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn > /dev/null || missing+=(maven)
 command -v openssl > /dev/null || missing+=(openssl)
+command -v kcat > /dev/null || missing+=(kcat)
+command -v g++ > /dev/null || missing+=(g++)
+command -v make > /dev/null || missing+=(make)
 if [[ ${#missing[@]} -gt 0 ]]; then
   log="$(mktemp)"
   echo "apt-get install ${missing[*]}"
   { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } > "$log" 2>&1 || { cat "$log" >&2; exit 1; }
   rm -f "$log"
 else
-  echo 'redis-server, java, mvn and openssl already installed'
+  echo 'redis-server, java, mvn, openssl, kcat, g++ and make already installed'
 fi
 # pyarrow writes the big Parquet files of the streaming-memory test and the benchmarks.
 if ! python3 -c 'import pyarrow.parquet' 2> /dev/null; then

@@ -17,6 +17,10 @@ export const errorCodes = [
   'STALE_OFFSETS',
   'LEASE_LOST',
   'SERVICE_START',
+  // The schema registry did not answer (down, refused, timed out, 5xx): worth retrying.
+  'SCHEMA_REGISTRY_UNAVAILABLE',
+  // The schema registry answered with a refusal (incompatible schema, bad credentials).
+  'SCHEMA_REGISTRY_ERROR',
   // A caller broke a port's contract (e.g. a flush writing a bucket of a partition it does not
   // check): a bug in our code, never retried.
   'INVALID_ARGUMENT',

@@ -29,6 +29,7 @@ import type {
   EventSource,
   SourceBatch,
 } from '../ports/event-source.js'
+import type { EventDecoder } from '../ports/event-decoder.js'
 import type { MetricsSink } from '../ports/metrics.js'
 import { partitionId, type PartitionRef, type SketchStore } from '../ports/sketch-store.js'
 import { Mutex } from './mutex.js'
@@ -60,6 +61,8 @@ export interface IngestOptions {
   readonly maxEventBytes: number
   readonly flushIntervalMs: number
   readonly now: () => number
+  /** Decodes Avro (through a schema registry) besides JSON; default: JSON only. */
+  readonly decoder?: EventDecoder
 }
 
 interface PartitionEntry {
@@ -87,6 +90,8 @@ export class Ingestor {
   #stopped = false
   /** Which step of the last flush failed, if it did: Redis, or the dead-letter topic on Kafka. */
   #failedStep: FlushStep | null = null
+  /** Per partition, the next pause while the decoder's schema registry does not answer. */
+  readonly #decoderBackoff = new Map<string, number>()
 
   constructor(options: IngestOptions) {
     this.#options = options
@@ -150,6 +155,7 @@ export class Ingestor {
         this.#options.source.seek(batch.ref, entry.startOffset.toString())
         return
       }
+      if (!(await this.#prepareDecoder(entry, batch))) return
       entry.startOffset = null
       entry.firstRead ??= BigInt(first.offset)
       // In slices: #process keeps every decoded event of its messages alive until they are
@@ -165,6 +171,36 @@ export class Ingestor {
     if (!control.isRunning()) return
     if (this.#options.now() - this.#lastFlush >= this.#options.flushIntervalMs)
       await this.flushSafely()
+  }
+
+  /**
+   * Lets the decoder fetch what the batch needs (writer schemas). While its registry does not
+   * answer, nothing of the batch is taken: the partition goes back to the batch's first offset
+   * and pauses, 0.5 s at first, doubling to 10 s, until the registry answers or the decoder's
+   * own limit turns those events into dead letters. False when the batch must be skipped.
+   */
+  async #prepareDecoder(entry: PartitionEntry, batch: SourceBatch): Promise<boolean> {
+    const decoder = this.#options.decoder
+    const first = batch.messages[0]
+    if (decoder === undefined || first === undefined) return true
+    const id = partitionId(batch.ref)
+    try {
+      await decoder.prepare(batch.messages.map((m) => m.value))
+      this.#decoderBackoff.delete(id)
+      return true
+    } catch (error: unknown) {
+      if (!isRetryable(error)) throw error
+      const pauseMs = this.#decoderBackoff.get(id) ?? 500
+      this.#decoderBackoff.set(id, Math.min(10_000, pauseMs * 2))
+      this.#options.logger.warn(
+        { partition: id, offset: first.offset, pauseMs, err: errorMessage(error) },
+        'schema registry unavailable: pausing the partition',
+      )
+      entry.startOffset = BigInt(first.offset)
+      this.#options.source.seek(batch.ref, first.offset)
+      this.#options.source.pausePartition?.(batch.ref, pauseMs)
+      return false
+    }
   }
 
   async #ensureLoaded(ref: PartitionRef): Promise<PartitionEntry> {
@@ -293,10 +329,10 @@ export class Ingestor {
   ):
     | { ok: true; model: string; event: RoutedEvent }
     | { ok: false; reason: string; detail: string } {
-    const decoded = decodePredictionEvent(value, {
-      maxBytes: this.#options.maxEventBytes,
-      now: this.#options.now(),
-    })
+    const limits = { maxBytes: this.#options.maxEventBytes, now: this.#options.now() }
+    const decoder = this.#options.decoder
+    const decoded =
+      decoder === undefined ? decodePredictionEvent(value, limits) : decoder.decode(value, limits)
     if (!decoded.ok) return decoded
     const event: PredictionEvent = decoded.event
     const unknown = classifyModel(event, this.#knownModels)

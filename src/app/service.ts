@@ -21,6 +21,11 @@ import { createRedisClient } from '../adapters/redis/client.js'
 import { RedisLeaseStore } from '../adapters/redis/lease-store.js'
 import { RedisReferenceStore } from '../adapters/redis/reference-store.js'
 import { RedisSketchStore } from '../adapters/redis/sketch-store.js'
+import { AvroEventDecoder } from '../adapters/schema-registry/avro-decoder.js'
+import { AvroOutputEncoder } from '../adapters/schema-registry/avro-encoder.js'
+import { createSchemaRegistry } from '../adapters/schema-registry/client.js'
+import type { EventDecoder } from '../ports/event-decoder.js'
+import type { OutputEncoder } from '../ports/output-encoder.js'
 import { driftSettingsOf } from '../config/drift.js'
 import type { Secrets } from '../config/env.js'
 import type { ModelConfig, ServiceConfig } from '../config/service.js'
@@ -114,7 +119,11 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
         topic,
       })),
     )
-    const sink = new KafkaSink(kafka, topics)
+    const { decoder, encoder } = await schemaRegistryParts(config, options.secrets, logger)
+    const sink = new KafkaSink(kafka, topics, {
+      compression: config.kafka.compression,
+      ...(encoder === undefined ? {} : { encoder }),
+    })
     await sink.connect()
     releasers.push({ name: 'kafka producer', release: () => sink.disconnect() })
     const source = new KafkaSource(kafka, {
@@ -134,6 +143,7 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       maxEventBytes: config.kafka.maxEventBytes,
       flushIntervalMs: config.flushInterval,
       now,
+      ...(decoder === undefined ? {} : { decoder }),
     })
     const evaluatedModels: EvaluatedModel[] = config.models.map((model) => ({
       name: model.name,
@@ -336,4 +346,42 @@ function applyReference(
   runtime.kinds = new Map<string, FeatureKind>(watched.map((c) => [c.name, c.kind]))
   runtime.referenceId = snapshot.id
   runtime.snapshot = snapshot
+}
+
+/**
+ * With `schemaRegistry`: the Avro input decoder, and with `output.format: avro` the output encoder,
+ * whose schemas are registered here, once, before anything is published.
+ */
+async function schemaRegistryParts(
+  config: ServiceConfig,
+  secrets: Secrets,
+  logger: Logger,
+): Promise<{ decoder?: EventDecoder; encoder?: OutputEncoder }> {
+  const settings = config.schemaRegistry
+  if (settings === undefined) {
+    if (config.output.format === 'avro')
+      throw new ConfigError('output.format', 'avro needs a schema registry (schemaRegistry.url)')
+    return {}
+  }
+  const connection = {
+    url: settings.url,
+    username: settings.username,
+    password: secrets.schemaRegistryPassword ?? settings.password,
+    requestTimeoutMs: settings.requestTimeout,
+  }
+  const decoder = new AvroEventDecoder(createSchemaRegistry(connection), {
+    deadLetterAfterMs: settings.deadLetterAfter,
+  })
+  if (config.output.format !== 'avro') return { decoder }
+  const topics = config.kafka.topics
+  const { encoder, registered } = await AvroOutputEncoder.register(
+    { report: topics.reports, alert: topics.alerts, retrain: topics.retrain },
+    {
+      ...connection,
+      compatibility: settings.compatibility,
+      warn: (message) => logger.warn(message),
+    },
+  )
+  logger.info({ registered, compatibility: settings.compatibility }, 'output schemas registered')
+  return { decoder, encoder }
 }

@@ -81,6 +81,8 @@ export interface SimulationOptions {
   readonly onProgress?: ((progress: SimulationProgress) => void) | undefined
   readonly progressIntervalMs?: number | undefined
   readonly clock?: SimulationClock | undefined
+  /** Serializes one event (Avro, for `--format avro`); default JSON text. */
+  readonly encode?: ((event: object) => Buffer | string) | undefined
 }
 
 export interface SimulationResult {
@@ -195,7 +197,8 @@ export async function runSimulation(
         const event = generator.next(time)
         firstEventTime ??= time
         lastEventTime = time
-        messages.push({ key: event.eventId, value: JSON.stringify(event) })
+        const value = options.encode === undefined ? JSON.stringify(event) : options.encode(event)
+        messages.push({ key: event.eventId, value })
       }
       if (messages.length > 0) {
         await send(deps.producer, options.topic, messages)

@@ -14,7 +14,8 @@ import { join } from 'node:path'
 import { Option, type Command } from 'commander'
 import { Kafka, logLevel } from 'kafkajs'
 import { pino } from 'pino'
-import { startLocalServices } from '../adapters/local-services/index.js'
+import { startApicurio, startLocalServices } from '../adapters/local-services/index.js'
+import { createPredictionEncoder } from '../adapters/schema-registry/avro-encoder.js'
 import { startApp } from '../app/service.js'
 import { buildSimulationReference, openSimulationProducer, runSimulation } from '../app/simulate.js'
 import { parseDuration } from '../config/duration.js'
@@ -32,6 +33,7 @@ interface DemoFlags {
   scenario: ScenarioName
   features?: string
   port: number
+  format: 'json' | 'avro'
 }
 
 export function registerDemo(program: Command): void {
@@ -56,6 +58,14 @@ export function registerDemo(program: Command): void {
     )
     .option('--features <names>', 'features that drift (default: f01,f05,f12)')
     .option('--port <port>', 'HTTP port for /metrics, /api and the dashboard', Number, 9464)
+    .addOption(
+      new Option(
+        '--format <format>',
+        'input events as JSON, or Avro through a schema registry (Apicurio, started here, or SCHEMA_REGISTRY_URL)',
+      )
+        .choices(['json', 'avro'])
+        .default('json'),
+    )
     .action(async (flags: DemoFlags) => {
       await runDemo(flags)
     })
@@ -98,6 +108,17 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     say('starting Kafka and Redis (the first run downloads the Kafka jars from Maven Central)…')
     const services = await startLocalServices({ kafka: true, redis: true })
     cleanup.push(() => services.stop())
+    let registryUrl: string | undefined
+    if (flags.format === 'avro') {
+      registryUrl = process.env['SCHEMA_REGISTRY_URL']
+      if (registryUrl === undefined || registryUrl === '') {
+        say('starting Apicurio Registry (the first run downloads it from Maven Central)…')
+        const registry = await startApicurio()
+        cleanup.push(() => registry.stop())
+        registryUrl = registry.url
+      }
+      say(`schema registry: ${registryUrl}`)
+    }
     const topic = 'predictions'
     const reference = await buildSimulationReference({
       rowsPath: join(dir, 'reference.csv'),
@@ -130,6 +151,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
       flushInterval: '500ms',
       evaluateInterval: '500ms',
       logLevel: 'warn',
+      ...(registryUrl === undefined ? {} : { schemaRegistry: { url: registryUrl } }),
       models: [
         {
           name: 'fraud',
@@ -161,6 +183,14 @@ async function runDemo(flags: DemoFlags): Promise<void> {
       `producing ${flags.rate} events/s; ${flags.scenario} in ${flags.features ?? 'f01,f05,f12'} after ${flags.driftAfter} of event time`,
     )
     const step = flags.speed === 1 ? undefined : (1000 * flags.speed) / flags.rate
+    const encode =
+      registryUrl === undefined
+        ? undefined
+        : await createPredictionEncoder(topic, {
+            url: registryUrl,
+            requestTimeoutMs: 10_000,
+            compatibility: 'BACKWARD',
+          })
     await runSimulation(
       {
         topic,
@@ -176,6 +206,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
           : { eventTimeStepMs: step, startTime: Math.floor(Date.now() / 10_000) * 10_000 }),
         idPrefix: `demo-${run}`,
         signal: abort.signal,
+        encode,
       },
       { producer: producer.producer },
     )

@@ -16,6 +16,7 @@ import {
   type SimulationProgress,
 } from '../app/simulate.js'
 import { parseDuration } from '../config/duration.js'
+import { createPredictionEncoder } from '../adapters/schema-registry/avro-encoder.js'
 import { ConfigError } from '../errors.js'
 import { parseIsoTimestamp } from '../core/events.js'
 import { scenarioNames, type ScenarioName } from '../core/simulate/scenarios.js'
@@ -39,6 +40,8 @@ interface SimulateFlags {
   idPrefix?: string
   referenceOut?: string
   referenceRows: number
+  format: 'json' | 'avro'
+  schemaRegistry?: string
 }
 
 export function registerSimulate(program: Command): void {
@@ -108,6 +111,20 @@ export function registerSimulate(program: Command): void {
       'also write stable reference rows as CSV here, for `driftwatch reference build`',
     )
     .option('--reference-rows <n>', 'rows in --reference-out', positiveInteger, 20_000)
+    .addOption(
+      new Option(
+        '--format <format>',
+        'event encoding: JSON text, or Avro in the Confluent wire format',
+      )
+        .choices(['json', 'avro'])
+        .default('json'),
+    )
+    .addOption(
+      new Option(
+        '--schema-registry <url>',
+        'Confluent-compatible registry for --format avro (registers schemas/prediction-event.avsc under <topic>-value)',
+      ).env('SCHEMA_REGISTRY_URL'),
+    )
     .action(async (flags: SimulateFlags) => {
       if (flags.startTime !== undefined && flags.eventTimeStepMs === undefined) {
         throw new ConfigError(
@@ -127,6 +144,16 @@ export function registerSimulate(program: Command): void {
       }
       if (flags.count === 0) return
 
+      let encode: ((event: object) => Buffer) | undefined
+      if (flags.format === 'avro') {
+        if (flags.schemaRegistry === undefined)
+          throw new ConfigError('--schema-registry', 'needed with --format avro')
+        encode = await createPredictionEncoder(flags.topic, {
+          url: flags.schemaRegistry,
+          requestTimeoutMs: 10_000,
+          compatibility: 'BACKWARD',
+        })
+      }
       const brokers = flags.brokers
         .split(',')
         .map((b) => b.trim())
@@ -167,6 +194,7 @@ export function registerSimulate(program: Command): void {
             idPrefix: flags.idPrefix ?? `sim-${flags.seed}-${randomBytes(4).toString('hex')}`,
             signal: controller.signal,
             onProgress: printProgress,
+            encode,
           },
           { producer: kafka.producer },
         )

@@ -9,6 +9,7 @@ export interface Secrets {
   readonly kafkaPassword?: string | undefined
   readonly redisPassword?: string | undefined
   readonly adminToken?: string | undefined
+  readonly schemaRegistryPassword?: string | undefined
 }
 
 const overrides: ReadonlyArray<{
@@ -39,6 +40,7 @@ const overrides: ReadonlyArray<{
   },
   { env: 'DRIFTWATCH_HTTP_HOST', path: ['http', 'host'], parse: (v) => v },
   { env: 'DRIFTWATCH_LOG_LEVEL', path: ['logLevel'], parse: (v) => v },
+  { env: 'DRIFTWATCH_SCHEMA_REGISTRY_URL', path: ['schemaRegistry', 'url'], parse: (v) => v },
 ]
 
 /** Applies DRIFTWATCH_* overrides to the raw (unvalidated) config object. */
@@ -62,6 +64,7 @@ export function readSecrets(env: NodeJS.ProcessEnv): Secrets {
     kafkaPassword: secret(env, 'DRIFTWATCH_KAFKA_PASSWORD'),
     redisPassword: secret(env, 'DRIFTWATCH_REDIS_PASSWORD'),
     adminToken: secret(env, 'DRIFTWATCH_ADMIN_TOKEN'),
+    schemaRegistryPassword: secret(env, 'DRIFTWATCH_SCHEMA_REGISTRY_PASSWORD'),
   }
 }
 

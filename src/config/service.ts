@@ -50,6 +50,10 @@ export const kafkaSchema = z.strictObject({
         'expected between 6s and 30m (the broker defaults of group.min/max.session.timeout.ms)',
     })
     .describe('consumer group session timeout, e.g. "10s"'),
+  compression: z
+    .enum(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
+    .default('none')
+    .describe('codec of the batches driftwatch writes; input topics are read in any codec'),
 })
 
 export const redisSchema = z.strictObject({
@@ -140,6 +144,50 @@ export const modelSchema = z.strictObject({
     .describe('ask for retraining when at least this many features are critical'),
 })
 
+export const compatibilityLevels = [
+  'BACKWARD',
+  'BACKWARD_TRANSITIVE',
+  'FORWARD',
+  'FORWARD_TRANSITIVE',
+  'FULL',
+  'FULL_TRANSITIVE',
+  'NONE',
+] as const
+
+/** A Confluent-compatible schema registry: Avro input is decoded, Avro output registered, there. */
+export const schemaRegistrySchema = z.strictObject({
+  url: z
+    .string()
+    .regex(
+      /^https?:\/\/\S+$/,
+      'expected http(s)://host:port[/path] of the Confluent-compatible API',
+    )
+    .describe('e.g. http://registry:8081, or Apicurio: http://host:8080/apis/ccompat/v7'),
+  username: z.string().min(1).optional(),
+  password: z.string().optional().describe('prefer DRIFTWATCH_SCHEMA_REGISTRY_PASSWORD'),
+  requestTimeout: durationSchema
+    .default(5000)
+    .describe('a registry request that has not answered by then fails (and is retried)'),
+  deadLetterAfter: zeroOrDurationSchema
+    .default(300_000)
+    .describe(
+      'while the registry cannot be reached, input partitions pause with back-off; after this long, the events that need it go to the dead-letter topic instead (0: at once)',
+    ),
+  compatibility: z
+    .enum(compatibilityLevels)
+    .default('BACKWARD')
+    .describe(
+      'compatibility rule set on the subjects driftwatch registers its output schemas under',
+    ),
+})
+
+export const outputSchema = z.strictObject({
+  format: z
+    .enum(['json', 'avro'])
+    .default('json')
+    .describe('reports, alerts and retrain requests as JSON text, or Avro (needs schemaRegistry)'),
+})
+
 export const serviceConfigSchema = z.strictObject({
   kafka: kafkaSchema,
   redis: redisSchema,
@@ -165,6 +213,8 @@ export const serviceConfigSchema = z.strictObject({
     .describe('how often the evaluator checks for due windows'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   models: z.array(modelSchema).min(1),
+  schemaRegistry: schemaRegistrySchema.optional(),
+  output: outputSchema.prefault({}),
 })
 
 export type ServiceConfig = z.output<typeof serviceConfigSchema>

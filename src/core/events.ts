@@ -65,6 +65,12 @@ export const invalidReasons = [
    * reference is numerical): decided by the caller, which holds the reference
    */
   'feature_kind_mismatch',
+  /** Avro-framed (magic byte 0), but the registry does not know its schema id, or none is configured */
+  'unknown_schema',
+  /** Avro-framed, and the schema registry could not be reached for longer than allowed */
+  'schema_unavailable',
+  /** Avro-framed, but the body does not decode with its writer schema, or is not a record */
+  'invalid_avro',
 ] as const
 export type InvalidReason = (typeof invalidReasons)[number]
 
@@ -158,6 +164,17 @@ export function decodePredictionEvent(
   }
 
   return decodeFields(parsed as Record<string, unknown>, limits)
+}
+
+/**
+ * The field checks alone, for an event another decoder already parsed (an Avro record decoded
+ * with its writer schema): the same rules and reasons as JSON events. Never throws.
+ */
+export function decodePredictionRecord(
+  doc: Record<string, unknown>,
+  limits: DecodeLimits,
+): DecodeResult {
+  return decodeFields(doc, limits)
 }
 
 function decodeFields(doc: Record<string, unknown>, limits: DecodeLimits): DecodeResult {

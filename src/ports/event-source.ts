@@ -40,6 +40,8 @@ export interface EventSource {
   ): Promise<void>
   pause(): void
   resume(): void
+  /** Stops fetching one partition for `ms`, then fetches it again (a dependency's back-off). */
+  pausePartition?(ref: PartitionRef, ms: number): void
   stop(): Promise<void>
   connected(): boolean
 }

@@ -4,12 +4,14 @@ import { readFileSync } from 'node:fs'
 import { Kafka, logLevel, type KafkaConfig, type logCreator, type SASLOptions } from 'kafkajs'
 import type { Logger } from 'pino'
 import type { ServiceConfig } from '../../config/service.js'
+import { registerCompressionCodecs } from './codecs.js'
 
 export function createKafka(
   config: ServiceConfig['kafka'],
   logger: Logger,
   secrets: { kafkaPassword?: string | undefined },
 ): Kafka {
+  registerCompressionCodecs()
   const kafkaConfig: KafkaConfig = {
     clientId: config.clientId,
     brokers: config.brokers,

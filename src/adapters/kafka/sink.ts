@@ -1,8 +1,10 @@
 // The output topics: dead letters (original bytes, reason in headers), drift reports, alerts and
 // retrain requests. acks=all and an idempotent producer: a send resolves once the broker has it.
 
-import type { Kafka, Message, Producer } from 'kafkajs'
+import type { CompressionTypes, Kafka, Message, Producer } from 'kafkajs'
 import type { DeadLetter, EventSink } from '../../ports/event-source.js'
+import type { OutputEncoder } from '../../ports/output-encoder.js'
+import { compressionType, type Compression } from './codecs.js'
 
 export interface SinkTopics {
   readonly deadLetter: string
@@ -11,14 +13,28 @@ export interface SinkTopics {
   readonly retrain: string
 }
 
+export interface SinkOptions {
+  /** Codec of every batch written (`kafka.compression`); default none. */
+  readonly compression?: Compression
+  /** How reports, alerts and retrain requests are serialized (`output.format`); default JSON. */
+  readonly encoder?: OutputEncoder
+}
+
+const jsonEncoder: OutputEncoder = { encode: (_kind, value) => JSON.stringify(value) }
+
 export class KafkaSink implements EventSink {
   readonly #producer: Producer
+  readonly #compression: CompressionTypes
+  readonly #encoder: OutputEncoder
   #connected = false
 
   constructor(
     kafka: Kafka,
     private readonly topics: SinkTopics,
+    options: SinkOptions = {},
   ) {
+    this.#compression = compressionType(options.compression ?? 'none')
+    this.#encoder = options.encoder ?? jsonEncoder
     this.#producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -60,7 +76,12 @@ export class KafkaSink implements EventSink {
       const message = deadLetterMessage(letter)
       const bytes = messageBytes(message)
       if (chunk.length > 0 && chunkBytes + bytes > deadLetterBatchBytes) {
-        await this.#producer.send({ topic: this.topics.deadLetter, acks: -1, messages: chunk })
+        await this.#producer.send({
+          topic: this.topics.deadLetter,
+          acks: -1,
+          compression: this.#compression,
+          messages: chunk,
+        })
         chunk = []
         chunkBytes = 0
       }
@@ -68,14 +89,20 @@ export class KafkaSink implements EventSink {
       chunkBytes += bytes
     }
     if (chunk.length > 0)
-      await this.#producer.send({ topic: this.topics.deadLetter, acks: -1, messages: chunk })
+      await this.#producer.send({
+        topic: this.topics.deadLetter,
+        acks: -1,
+        compression: this.#compression,
+        messages: chunk,
+      })
   }
 
   async report(key: string, report: unknown): Promise<void> {
     await this.#producer.send({
       topic: this.topics.reports,
       acks: -1,
-      messages: [{ key, value: JSON.stringify(report) }],
+      compression: this.#compression,
+      messages: [{ key, value: this.#encoder.encode('report', report) }],
     })
   }
 
@@ -84,7 +111,11 @@ export class KafkaSink implements EventSink {
     await this.#producer.send({
       topic: this.topics.alerts,
       acks: -1,
-      messages: alerts.map(({ key, alert }) => ({ key, value: JSON.stringify(alert) })),
+      compression: this.#compression,
+      messages: alerts.map(({ key, alert }) => ({
+        key,
+        value: this.#encoder.encode('alert', alert),
+      })),
     })
   }
 
@@ -92,7 +123,8 @@ export class KafkaSink implements EventSink {
     await this.#producer.send({
       topic: this.topics.retrain,
       acks: -1,
-      messages: [{ key, value: JSON.stringify(request) }],
+      compression: this.#compression,
+      messages: [{ key, value: this.#encoder.encode('retrain', request) }],
     })
   }
 }
@@ -106,7 +138,9 @@ export const deadLetterBatchBytes = 1_000_000
 /** Per record: attributes, varint lengths, timestamp and offset deltas (generous). */
 const recordOverhead = 64
 
-function deadLetterMessage(letter: DeadLetter): Message & { headers: Record<string, string> } {
+export function deadLetterMessage(
+  letter: DeadLetter,
+): Message & { headers: Record<string, string> } {
   const headers: Record<string, string> = {
     'driftwatch-reason': letter.reason,
     'driftwatch-detail': letter.detail,

@@ -23,6 +23,8 @@ export class KafkaSource implements EventSource {
   #assigned: PartitionRef[] = []
   /** Partitions seeked since their current batch started: that batch must not be resolved. */
   readonly #seeked = new Set<string>()
+  /** Partitions paused by pausePartition, and the timers that resume them. */
+  readonly #partitionTimers = new Map<string, NodeJS.Timeout>()
 
   constructor(kafka: Kafka, options: KafkaSourceOptions) {
     this.#options = options
@@ -123,7 +125,23 @@ export class KafkaSource implements EventSource {
     this.#consumer.resume(this.#options.topics.map((topic) => ({ topic })))
   }
 
+  pausePartition(ref: PartitionRef, ms: number): void {
+    const id = `${ref.topic}:${ref.partition}`
+    clearTimeout(this.#partitionTimers.get(id))
+    const topicPartitions = [{ topic: ref.topic, partitions: [ref.partition] }]
+    this.#consumer.pause(topicPartitions)
+    this.#partitionTimers.set(
+      id,
+      setTimeout(() => {
+        this.#partitionTimers.delete(id)
+        this.#consumer.resume(topicPartitions)
+      }, ms),
+    )
+  }
+
   async stop(): Promise<void> {
+    for (const timer of this.#partitionTimers.values()) clearTimeout(timer)
+    this.#partitionTimers.clear()
     await this.#consumer.stop()
     await this.#consumer.disconnect()
     this.#connected = false

@@ -3,6 +3,12 @@ import { startRedis } from './redis.js'
 
 export { ensureKafkaJars, startKafka, type LocalKafka, type StartKafkaOptions } from './kafka.js'
 export { startRedis, type LocalRedis, type StartRedisOptions } from './redis.js'
+export {
+  ensureApicurio,
+  startApicurio,
+  type LocalApicurio,
+  type StartApicurioOptions,
+} from './apicurio.js'
 export { freePort, freePorts } from './free-port.js'
 
 export interface ServicesWanted {
