@@ -203,7 +203,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
         ...(durationMs === undefined ? {} : { durationMs }),
         ...(step === undefined
           ? {}
-          : { eventTimeStepMs: step, startTime: Math.floor(Date.now() / 10_000) * 10_000 }),
+          : { eventTimeStepMs: step, startTime: fastStartTime(Date.now(), durationMs) }),
         idPrefix: `demo-${run}`,
         signal: abort.signal,
         encode,
@@ -221,6 +221,16 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     for (const step of cleanup.reverse()) await step().catch(() => undefined)
     process.stdout.off('error', onOutputError)
   }
+}
+
+/**
+ * Where event time starts when it runs faster than the wall clock: far enough in the past that it
+ * never overtakes the clock (the detector dead-letters events stamped more than
+ * `window.maxClockSkew` ahead of it): the whole `--duration` back, or a day when it runs until
+ * Ctrl-C (76 minutes of wall time at --speed 20).
+ */
+function fastStartTime(now: number, durationMs: number | undefined): number {
+  return Math.floor((now - (durationMs ?? 86_400_000)) / 10_000) * 10_000
 }
 
 function requireDuration(flag: string, text: string): number {
