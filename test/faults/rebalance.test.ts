@@ -436,7 +436,10 @@ describe('fencing: an evaluator that loses its lease in the middle of an evaluat
   const model: EvaluatedModel = {
     name: MODEL,
     spec: { bucket: BUCKET_MS, size: WINDOW_MS, hop: WINDOW_MS, allowedLateness: LATENESS_MS },
-    settings: driftSettingsOf(driftSectionSchema.parse({})),
+    // Evidently's fixed thresholds: a calibrated first evaluation spends a second or two computing
+    // the reference's noise floors, longer than the deliberately short leases below, and these
+    // cases are about fencing, not verdicts.
+    settings: driftSettingsOf(driftSectionSchema.parse({ mode: 'evidently' })),
     features: undefined,
     alertPolicy: { fireAfter: 2, resolveAfter: 2, cooldown: 0 },
     minCriticalFeatures: 3,
