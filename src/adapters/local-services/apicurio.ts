@@ -2,16 +2,14 @@
 // archive with the JDK, for the Avro tests and the demo (no Docker here). In-memory storage: a
 // registry started again is empty. Clients use `<url>` = http://127.0.0.1:<port>/apis/ccompat/v7.
 
-import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { freePorts } from './free-port.js'
 import {
   describeExit,
   isMissingExecutable,
+  runFetchScript,
   spawnSupervised,
   tailFile,
   type SupervisedProcess,
@@ -49,40 +47,16 @@ const JVM_FLAGS = [
 class PortTakenError extends Error {}
 const noop = (): void => undefined
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    if (existsSync(join(dir, 'scripts', 'fetch-apicurio.sh'))) return dir
-    const parent = dirname(dir)
-    if (parent === dir)
-      throw new Error('local Apicurio: scripts/fetch-apicurio.sh not found; run from a checkout')
-    dir = parent
-  }
-}
-
 /** Downloads and unpacks the registry once (scripts/fetch-apicurio.sh); returns the jar to run. */
 export async function ensureApicurio(
   options: { log?: (line: string) => void } = {},
 ): Promise<string> {
-  const log = options.log ?? noop
-  const script = join(repoRoot(), 'scripts', 'fetch-apicurio.sh')
-  const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const stdout: string[] = []
-  const stderr: string[] = []
-  createInterface({ input: child.stdout }).on('line', (line) => stdout.push(line))
-  createInterface({ input: child.stderr }).on('line', (line) => {
-    if (line.trim() === '') return
-    stderr.push(line)
-    log(line)
-  })
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', resolve)
-  })
-  const dir = stdout
-    .filter((l) => l.trim() !== '')
-    .at(-1)
-    ?.trim()
+  const {
+    script,
+    code,
+    lastLine: dir,
+    stderr,
+  } = await runFetchScript('fetch-apicurio.sh', 'Apicurio', options.log ?? noop)
   if (code !== 0 || dir === undefined)
     throw new Error(
       `local Apicurio: ${script} exited with ${code}\n${stderr.slice(-20).join('\n')}`,

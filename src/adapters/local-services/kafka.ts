@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import {
   cpSync,
@@ -10,14 +10,13 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
+import { basename, join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { freePorts } from './free-port.js'
 import {
   describeExit,
   isMissingExecutable,
+  runFetchScript,
   spawnSupervised,
   tailFile,
   type SupervisedProcess,
@@ -97,22 +96,6 @@ class PortTakenError extends Error {}
 
 const noop = (): void => undefined
 
-function repoRoot(): string {
-  // Walk up rather than hard-code '../../..': the same code runs from src/ and dist/.
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    if (existsSync(join(dir, 'scripts', 'fetch-kafka.sh'))) return dir
-    const parent = dirname(dir)
-    if (parent === dir) {
-      throw new Error(
-        'local Kafka: scripts/fetch-kafka.sh not found above ' +
-          `${fileURLToPath(import.meta.url)}; run from a driftwatch checkout`,
-      )
-    }
-    dir = parent
-  }
-}
-
 function javaExecutable(): string {
   const javaHome = process.env['JAVA_HOME']
   return javaHome !== undefined && javaHome !== '' ? join(javaHome, 'bin', 'java') : 'java'
@@ -130,21 +113,12 @@ const javaMissingMessage =
 export async function ensureKafkaJars(
   options: { log?: (line: string) => void } = {},
 ): Promise<string> {
-  const log = options.log ?? noop
-  const script = join(repoRoot(), 'scripts', 'fetch-kafka.sh')
-  const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const stdout: string[] = []
-  const stderr: string[] = []
-  createInterface({ input: child.stdout }).on('line', (line) => stdout.push(line))
-  createInterface({ input: child.stderr }).on('line', (line) => {
-    if (line.trim() === '') return
-    stderr.push(line)
-    log(line)
-  })
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', resolve)
-  })
+  const {
+    script,
+    code,
+    lastLine: libs,
+    stderr,
+  } = await runFetchScript('fetch-kafka.sh', 'Kafka', options.log ?? noop)
   if (code !== 0) {
     const hint =
       code === 127 ? ' (Maven is missing: apt-get install -y maven, which also brings a JDK)' : ''
@@ -152,10 +126,6 @@ export async function ensureKafkaJars(
       `local Kafka: ${script} exited with ${code}${hint}\n${stderr.slice(-LOG_TAIL_LINES).join('\n')}`,
     )
   }
-  const libs = stdout
-    .filter((line) => line.trim() !== '')
-    .at(-1)
-    ?.trim()
   if (libs === undefined || !existsSync(libs)) {
     throw new Error(`local Kafka: ${script} did not print the jar directory`)
   }

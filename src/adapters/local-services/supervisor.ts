@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, openSync, readSync, rmSync, statSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 
 export interface ExitInfo {
   readonly code: number | null
@@ -206,4 +209,57 @@ export function waitForExitOrTimeout(proc: SupervisedProcess, ms: number): Promi
 
 export function describeExit(info: ExitInfo): string {
   return info.signal !== null ? `killed by ${info.signal}` : `exited with code ${info.code}`
+}
+
+/**
+ * The checkout's root: the nearest folder above this module holding `scripts/<script>`. Walks up
+ * rather than hard-coding '../../..', because the same code runs from src/ and dist/.
+ */
+export function repoRootHolding(script: string, service: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    if (existsSync(join(dir, 'scripts', script))) return dir
+    const parent = dirname(dir)
+    if (parent === dir)
+      throw new Error(
+        `local ${service}: scripts/${script} not found above ${fileURLToPath(import.meta.url)}; run from a driftwatch checkout`,
+      )
+    dir = parent
+  }
+}
+
+export interface FetchScriptResult {
+  readonly script: string
+  readonly code: number | null
+  /** The last non-empty line the script printed on stdout (where it says what it fetched). */
+  readonly lastLine: string | undefined
+  /** What it printed on stderr, each non-empty line also passed to `log`. */
+  readonly stderr: readonly string[]
+}
+
+/** Runs one of the repository's `scripts/fetch-*.sh` download scripts and collects its output. */
+export async function runFetchScript(
+  script: string,
+  service: string,
+  log: (line: string) => void,
+): Promise<FetchScriptResult> {
+  const path = join(repoRootHolding(script, service), 'scripts', script)
+  const child = spawn('bash', [path], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const stdout: string[] = []
+  const stderr: string[] = []
+  createInterface({ input: child.stdout }).on('line', (line) => stdout.push(line))
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    if (line.trim() === '') return
+    stderr.push(line)
+    log(line)
+  })
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', resolve)
+  })
+  const lastLine = stdout
+    .filter((line) => line.trim() !== '')
+    .at(-1)
+    ?.trim()
+  return { script: path, code, lastLine, stderr }
 }

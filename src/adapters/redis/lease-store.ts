@@ -53,56 +53,48 @@ export class RedisLeaseStore implements LeaseStore {
     )
   }
 
-  async commitEvaluation(
+  commitEvaluation(
     model: string,
     token: number,
     windowEnd: number,
     state: string,
   ): Promise<'committed' | 'fenced' | 'duplicate'> {
-    checkWindowEnd(windowEnd)
-    // A token that is not a positive integer was never handed out: fenced without asking.
-    if (!Number.isSafeInteger(token) || token <= 0) return 'fenced'
-    const reply = await withRedisErrors(
-      () => `commit the evaluation of model ${model}`,
-      () =>
-        runScript(
-          this.#client,
-          'commit-evaluation',
-          [this.#keys.leaseToken(model), this.#keys.evaluation(model)],
-          [String(token), windowEnd, state],
-        ),
-    )
-    if (reply === 1) return 'committed'
-    if (typeof reply !== 'number') throw unexpected('commit-evaluation', reply)
-    const name = scriptCodeName('commit-evaluation', reply)
-    switch (name) {
-      case 'fenced':
-        return 'fenced'
-      case 'windowRecorded':
-        return 'duplicate'
-      case 'staleCheckpoint':
-      case 'leaseHeld':
-        throw unexpected('commit-evaluation', reply)
-    }
+    return this.#commit(model, token, windowEnd, state, 'evaluation')
   }
 
-  async commitRevision(
+  commitRevision(
     model: string,
     token: number,
     windowEnd: number,
     state: string,
   ): Promise<'committed' | 'fenced' | 'duplicate'> {
+    return this.#commit(model, token, windowEnd, state, 'revision')
+  }
+
+  /** One script for both: a revision re-records an evaluated window under the same fencing. */
+  async #commit(
+    model: string,
+    token: number,
+    windowEnd: number,
+    state: string,
+    kind: 'evaluation' | 'revision',
+  ): Promise<'committed' | 'fenced' | 'duplicate'> {
     checkWindowEnd(windowEnd)
     // A token that is not a positive integer was never handed out: fenced without asking.
     if (!Number.isSafeInteger(token) || token <= 0) return 'fenced'
     const reply = await withRedisErrors(
-      () => `commit a revision of model ${model}`,
+      () =>
+        kind === 'evaluation'
+          ? `commit the evaluation of model ${model}`
+          : `commit a revision of model ${model}`,
       () =>
         runScript(
           this.#client,
           'commit-evaluation',
           [this.#keys.leaseToken(model), this.#keys.evaluation(model)],
-          [String(token), windowEnd, state, 'revise'],
+          kind === 'evaluation'
+            ? [String(token), windowEnd, state]
+            : [String(token), windowEnd, state, 'revise'],
         ),
     )
     if (reply === 1) return 'committed'
