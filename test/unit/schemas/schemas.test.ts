@@ -261,19 +261,21 @@ describe.each(Object.keys(topicSchemas) as TopicSchemaName[])('schemas/%s', (nam
     expect(neverProduced.map((p) => `in ${file} but never produced: ${p}`)).toEqual([])
   })
 
-  it.runIf(
-    ['report', 'alert', 'retrain', 'prediction', 'feature', 'label', 'rollback'].includes(name),
-  )('encodes every output and decodes it back to the same JSON', () => {
-    const type = avro.Type.forSchema(schema as avro.Schema, { wrapUnions: false })
-    for (const output of outputs) {
-      const paths: string[] = []
-      const valid = type.isValid(output, { errorHook: (path) => paths.push(path.join('.')) })
-      expect(paths.map((p) => `${file}: cannot encode ${p}`)).toEqual([])
-      expect(valid).toBe(true)
-      const back = wire(type.fromBuffer(type.toBuffer(output)))
-      expect(stripNulls(back)).toEqual(stripNulls(output))
-    }
-  })
+  // The dead-letter envelope wraps raw bytes and headers, not one of our JSON outputs: it has no
+  // round trip to check.
+  const roundTrips = ['report', 'alert', 'retrain', 'prediction', 'feature', 'label', 'rollback']
+  if (roundTrips.includes(name))
+    it('encodes every output and decodes it back to the same JSON', () => {
+      const type = avro.Type.forSchema(schema as avro.Schema, { wrapUnions: false })
+      for (const output of outputs) {
+        const paths: string[] = []
+        const valid = type.isValid(output, { errorHook: (path) => paths.push(path.join('.')) })
+        expect(paths.map((p) => `${file}: cannot encode ${p}`)).toEqual([])
+        expect(valid).toBe(true)
+        const back = wire(type.fromBuffer(type.toBuffer(output)))
+        expect(stripNulls(back)).toEqual(stripNulls(output))
+      }
+    })
 })
 
 /** Avro writes absent optional fields as null; JSON leaves them out. */
