@@ -83,8 +83,11 @@ export function createKafkaProbe(kafka: Kafka, timeoutMs = 2000): KafkaProbe {
     reachable: () => {
       const answer = (inFlight ??= probe().finally(() => (inFlight = undefined)))
       let timer: NodeJS.Timeout | undefined
+      // When the timer fires late because our own event loop was busy (a first calibrated
+      // evaluation computes noise floors for a second or two), the broker's answer may already be
+      // waiting in the socket: give the I/O phase one turn before calling Kafka unreachable.
       const timeout = new Promise<boolean>(
-        (resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)),
+        (resolve) => (timer = setTimeout(() => setImmediate(() => resolve(false)), timeoutMs)),
       )
       return Promise.race([answer, timeout]).finally(() => clearTimeout(timer))
     },
