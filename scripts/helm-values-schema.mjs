@@ -21,6 +21,9 @@ export async function configSchemaForValues() {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const values = JSON.parse(readFileSync(file, 'utf8'))
   values.properties.config = await configSchemaForValues()
-  writeFileSync(file, JSON.stringify(values, null, 2) + '\n')
+  // Formatted as `npm run lint` wants it (prettier is a devDependency, like this script's use).
+  const prettier = await import('prettier')
+  const options = { ...(await prettier.resolveConfig(file)), filepath: file }
+  writeFileSync(file, await prettier.format(JSON.stringify(values, null, 2), options))
   console.log(`wrote ${file}`)
 }
