@@ -14,6 +14,8 @@ import {
   tailFile,
   type SupervisedProcess,
   waitForExitOrTimeout,
+  PortTakenError,
+  withPortRetries,
 } from './supervisor.js'
 
 export interface LocalApicurio {
@@ -33,7 +35,6 @@ export interface StartApicurioOptions {
 
 const READY_TIMEOUT_MS = 120_000
 const STOP_GRACE_MS = 10_000
-const START_ATTEMPTS = 3
 // Small heap, C1 only and the serial collector, as for the test broker (kafka.ts): a test
 // registry never gets hot, and the machine is shared with the test run.
 const JVM_FLAGS = [
@@ -44,7 +45,6 @@ const JVM_FLAGS = [
   '-Djava.awt.headless=true',
 ]
 
-class PortTakenError extends Error {}
 const noop = (): void => undefined
 
 /** Downloads and unpacks the registry once (scripts/fetch-apicurio.sh); returns the jar to run. */
@@ -160,17 +160,11 @@ async function startOnce(
 export async function startApicurio(options: StartApicurioOptions = {}): Promise<LocalApicurio> {
   const log = options.log ?? noop
   const jar = await ensureApicurio({ log })
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(jar, options, log)
-    } catch (error) {
-      if (
-        !(error instanceof PortTakenError) ||
-        attempt >= START_ATTEMPTS ||
-        options.port !== undefined
-      )
-        throw error
-      log(`apicurio: a port was taken before it bound; retrying (${attempt}/${START_ATTEMPTS})`)
-    }
-  }
+  // A port the caller chose cannot be swapped for another: no retry then.
+  return withPortRetries(
+    'apicurio',
+    () => startOnce(jar, options, log),
+    log,
+    options.port === undefined ? 3 : 1,
+  )
 }

@@ -21,6 +21,8 @@ import {
   tailFile,
   type SupervisedProcess,
   waitForExitOrTimeout,
+  PortTakenError,
+  withPortRetries,
 } from './supervisor.js'
 
 export interface LocalKafka {
@@ -67,7 +69,6 @@ export interface SaslSslListener {
 const READY_TIMEOUT_MS = 90_000
 const STOP_GRACE_MS = 15_000
 const FORMAT_TIMEOUT_MS = 60_000
-const START_ATTEMPTS = 3
 // Bump when serverProperties() changes node.id, process.roles or the voters: the cached
 // formatted storage depends on those.
 const STORAGE_TEMPLATE = '.storage-template-v1'
@@ -92,7 +93,6 @@ const TOOL_JVM_FLAGS = [
 ]
 
 /** Another process took a port between freePorts() and the broker's bind. */
-class PortTakenError extends Error {}
 
 const noop = (): void => undefined
 
@@ -491,14 +491,5 @@ async function startOnce(
 export async function startKafka(options: StartKafkaOptions = {}): Promise<LocalKafka> {
   const log = options.log ?? noop
   const libs = await ensureKafkaJars({ log })
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(libs, options, log)
-    } catch (error) {
-      if (!(error instanceof PortTakenError) || attempt >= START_ATTEMPTS) throw error
-      log(
-        `kafka: a port was taken before the broker bound it; retrying (${attempt}/${START_ATTEMPTS})`,
-      )
-    }
-  }
+  return withPortRetries('kafka', () => startOnce(libs, options, log), log)
 }

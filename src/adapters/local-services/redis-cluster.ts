@@ -11,6 +11,8 @@ import {
   tailFile,
   type SupervisedProcess,
   waitForExitOrTimeout,
+  PortTakenError,
+  withPortRetries,
 } from './supervisor.js'
 
 export interface LocalRedisCluster {
@@ -35,10 +37,7 @@ const HOST = '127.0.0.1'
 const READY_TIMEOUT_MS = 30_000
 const CREATE_TIMEOUT_MS = 60_000
 const STOP_GRACE_MS = 15_000
-const START_ATTEMPTS = 3
 const LOG_TAIL_LINES = 40
-
-class PortTakenError extends Error {}
 
 const noop = (): void => undefined
 
@@ -236,14 +235,5 @@ export async function startRedisCluster(
   if (!Number.isInteger(masters) || masters < 3)
     throw new Error('local Redis Cluster: needs at least 3 masters')
   const log = options.log ?? noop
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(masters, log)
-    } catch (error) {
-      if (!(error instanceof PortTakenError) || attempt >= START_ATTEMPTS) throw error
-      log(
-        `redis cluster: a port was taken before a node bound it; retrying (${attempt}/${START_ATTEMPTS})`,
-      )
-    }
-  }
+  return withPortRetries('redis cluster', () => startOnce(masters, log), log)
 }

@@ -10,6 +10,8 @@ import {
   tailFile,
   type SupervisedProcess,
   waitForExitOrTimeout,
+  PortTakenError,
+  withPortRetries,
 } from './supervisor.js'
 
 export interface LocalRedis {
@@ -45,10 +47,7 @@ export interface StartRedisOptions {
 const READY_TIMEOUT_MS = 30_000
 const SHUTDOWN_WAIT_MS = 5_000
 const STOP_GRACE_MS = 15_000
-const START_ATTEMPTS = 3
 const LOG_TAIL_LINES = 40
-
-class PortTakenError extends Error {}
 
 const noop = (): void => undefined
 
@@ -233,12 +232,5 @@ async function startOnce(
 /** Starts a throwaway redis-server on 127.0.0.1 with persistence off (unless `appendOnly`). */
 export async function startRedis(options: StartRedisOptions = {}): Promise<LocalRedis> {
   const log = options.log ?? noop
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(options, log)
-    } catch (error) {
-      if (!(error instanceof PortTakenError) || attempt >= START_ATTEMPTS) throw error
-      log(`redis: port taken before redis-server bound it; retrying (${attempt}/${START_ATTEMPTS})`)
-    }
-  }
+  return withPortRetries('redis', () => startOnce(options, log), log)
 }

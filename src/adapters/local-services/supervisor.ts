@@ -263,3 +263,23 @@ export async function runFetchScript(
     ?.trim()
   return { script: path, code, lastLine, stderr }
 }
+
+/** A start failed because another process bound one of its free ports first: worth a new try. */
+export class PortTakenError extends Error {}
+
+/** Starts a service, and again (up to `attempts` times in all) while a port was taken under it. */
+export async function withPortRetries<T>(
+  service: string,
+  start: () => Promise<T>,
+  log: (line: string) => void,
+  attempts = 3,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start()
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt >= attempts) throw error
+      log(`${service}: a port was taken before it was bound; retrying (${attempt}/${attempts})`)
+    }
+  }
+}
