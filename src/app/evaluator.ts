@@ -4,6 +4,7 @@
 // record: a crash in between re-publishes that window with the same reportId (consumers dedupe
 // on it) rather than losing it.
 
+import { setImmediate } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { NoiseFloors } from '../core/drift-tests/noise-floor.js'
 import type { DriftTestRegistry } from '../core/drift-tests/registry.js'
@@ -17,6 +18,7 @@ import {
   initialEvaluationState,
   type EvaluationState,
   type WindowInput,
+  type WindowOutcome,
 } from '../core/stream/evaluation.js'
 import { pruneRecords, recordOf, reviseWindow } from '../core/stream/lateness.js'
 import { completeWatermarkOf, type PartitionReading } from '../core/stream/watermark.js'
@@ -194,7 +196,7 @@ export class Evaluator {
       // The counters first: a flush landing between the two reads is then seen as growth later.
       const stored = await this.#storedRows(model, end)
       const current = await this.#windowProfiles(model, end, reference.id)
-      const outcome = evaluateWindow(this.#windowInput(model, end, reference, current), state)
+      const outcome = await this.#evaluate(this.#windowInput(model, end, reference, current), state)
       // Fencing: do not publish if the lease changed hands while we computed.
       if ((await leases.acquire(model.name, owner, this.#options.leaseTtlMs)) !== token) {
         logger.warn({ model: model.name }, 'lost the evaluator lease: not publishing')
@@ -283,7 +285,7 @@ export class Evaluator {
       if (stored <= record.stored) continue
       const reference = model.reference()
       const current = await this.#windowProfiles(model, record.end, reference.id)
-      const outcome = evaluateWindow(
+      const outcome = await this.#evaluate(
         this.#windowInput(model, record.end, reference, current),
         state,
       )
@@ -344,6 +346,19 @@ export class Evaluator {
     const buckets = windowBuckets(end, model.spec)
     const rows = await this.#options.store.bucketRows(model.name, buckets)
     return buckets.reduce((n, b) => n + (rows.get(b) ?? 0), 0)
+  }
+
+  /**
+   * evaluateWindow, with the noise floors it lacks computed first, one per event-loop turn: a
+   * window of a new size computes ~2 s of floors, which must not starve the consumers, the lease
+   * renewals and the readiness probes that share this loop.
+   */
+  async #evaluate(input: WindowInput, state: EvaluationState): Promise<WindowOutcome> {
+    for (const computeFloor of this.#floors.missing(() => evaluateWindow(input, state))) {
+      computeFloor()
+      await setImmediate()
+    }
+    return evaluateWindow(input, state)
   }
 
   #windowInput(

@@ -69,6 +69,26 @@ export function sizeBucket(n: number): number {
 
 export class NoiseFloors {
   readonly #byReference = new WeakMap<FeatureProfile, Map<string, number | null>>()
+  /** Set while `missing` runs: misses are recorded here instead of computed. */
+  #recording: Map<string, () => void> | undefined
+
+  /**
+   * The floors `evaluate` needs that are not cached yet, as jobs computing one floor each.
+   * `evaluate` runs once with misses recorded rather than computed (each answered with no floor,
+   * so its result is meaningless and thrown away). A new size bucket costs ~2 s of floors for 23
+   * features; the stream runs these jobs one at a time between I/O turns, so its probes and
+   * consumers are never held for longer than one floor, then evaluates with every floor cached.
+   */
+  missing(evaluate: () => void): Array<() => void> {
+    const recording = new Map<string, () => void>()
+    this.#recording = recording
+    try {
+      evaluate()
+    } finally {
+      this.#recording = undefined
+    }
+    return [...recording.values()]
+  }
 
   /**
    * The floor for `test` on a feature with this reference and `nCurrent` current values, at the
@@ -91,6 +111,13 @@ export class NoiseFloors {
     const key = `${feature}\u0000${test.name}\u0000${alpha}\u0000${bucket}`
     const hit = cached.get(key)
     if (hit !== undefined) return hit === null ? null : { value: hit, on: 'statistic' }
+    if (this.#recording !== undefined) {
+      const table = cached
+      this.#recording.set(key, () =>
+        table.set(key, distanceFloor(feature, test, reference, bucket, alpha)),
+      )
+      return null
+    }
     const value = distanceFloor(feature, test, reference, bucket, alpha)
     cached.set(key, value)
     return value === null ? null : { value, on: 'statistic' }
@@ -117,8 +144,14 @@ export function nullDraws(
     // W1 of two samples scales as √(1/n_ref + 1/n_cur): draws at capped sizes, rescaled
     const rescale = Math.sqrt((1 / nReference + 1 / nCurrent) / (1 / a + 1 / b))
     const scale = rescale / Math.max(std(reference), wassersteinNormFloor)
+    // one pair of buffers for all replicates: a floor would otherwise allocate 4,000 arrays
+    const scratch = new Float64Array(Math.max(a, b) + 1)
+    const left = new Float64Array(a)
+    const right = new Float64Array(b)
     for (let r = 0; r < replicates; r++) {
-      draws[r] = wassersteinSorted(sortedDraws(q, a, next), sortedDraws(q, b, next)) * scale
+      sortedDraws(q, left, scratch, next)
+      sortedDraws(q, right, scratch, next)
+      draws[r] = wassersteinSorted(left, right) * scale
     }
     return draws
   }
@@ -292,15 +325,22 @@ function quantileGrid(reference: NumericalProfile): Float64Array {
   return grid
 }
 
-/** n draws from the grid's distribution, ascending: sorted uniforms by exponential spacings. */
-function sortedDraws(grid: Float64Array, n: number, next: () => number): Float64Array {
-  const gaps = new Float64Array(n + 1)
+/**
+ * Fills `out` with draws from the grid's distribution, ascending: sorted uniforms by exponential
+ * spacings (`gaps` holds at least out.length + 1 of them).
+ */
+function sortedDraws(
+  grid: Float64Array,
+  out: Float64Array,
+  gaps: Float64Array,
+  next: () => number,
+): void {
+  const n = out.length
   let total = 0
   for (let i = 0; i <= n; i++) {
     total += -Math.log(1 - next())
     gaps[i] = total
   }
-  const out = new Float64Array(n)
   const last = grid.length - 1
   for (let i = 0; i < n; i++) {
     const position = ((gaps[i] as number) / total) * last
@@ -308,7 +348,6 @@ function sortedDraws(grid: Float64Array, n: number, next: () => number): Float64
     const t = position - j
     out[i] = (grid[j] as number) * (1 - t) + (grid[j + 1] as number) * t
   }
-  return out
 }
 
 /** W1 between two ascending samples: ∫ |F_a − F_b| dx over the merged points. */

@@ -238,6 +238,40 @@ describe('noise floors', () => {
     expect(ks.features[0]?.noiseFloor).toBe(0.001)
   })
 
+  it('list the floors an evaluation lacks as jobs, which leave the same verdicts as computing inline', () => {
+    const numeric = referenceOf(
+      'x',
+      'numerical',
+      Array.from({ length: 2000 }, () => Math.exp(normal(rng))),
+    )
+    const windows = [300, 3000].map((n) =>
+      currentOf(
+        numeric,
+        'x',
+        Array.from({ length: n }, () => Math.exp(normal(rng) + 0.05)),
+      ),
+    )
+    const settings = driftSettingsOf(
+      driftSectionSchema.parse({ test: 'wasserstein' }),
+    )
+    const floors = new NoiseFloors()
+    for (const current of windows) {
+      const evaluate = (): ReturnType<typeof evaluateDrift> =>
+        evaluateDrift(numeric, current, { registry, settings, floors })
+      const jobs = floors.missing(() => void evaluate())
+      expect(jobs).toHaveLength(1)
+      const started = performance.now()
+      for (const job of jobs) job()
+      console.log(
+        `[calibration] one wasserstein floor at n = ${current.rows}: ${(performance.now() - started).toFixed(0)} ms`,
+      )
+      expect(floors.missing(() => void evaluate())).toEqual([])
+      const inline = evaluateDrift(numeric, current, { registry, settings })
+      expect(evaluate().features[0]?.noiseFloor).toBe(inline.features[0]?.noiseFloor)
+      expect(evaluate().features[0]?.noiseFloor).toBeGreaterThan(0)
+    }
+  })
+
   it('model the tail: the extrapolated floor is exceeded about as often as it should be', () => {
     // the floor extrapolates the default draws' tail to alpha; 10,000 fresh draws count how often it is
     // exceeded (expected 20 at 2e-3) and give the quantile it estimates. An exponential tail is
