@@ -4,7 +4,10 @@
 import { basename } from 'node:path'
 import { openTable, type TableSource } from '../adapters/files/table-source.js'
 import { isReferenceSnapshotFile, readReferenceFile } from '../adapters/files/reference-file.js'
+import { layerConfigProblems } from '../config/conditions.js'
 import { configProblemsError, driftConfigProblems } from '../config/drift-check.js'
+import { parseConditions } from '../core/conditions.js'
+import { withLayers } from '../core/layers.js'
 import { ColumnKindObserver, inferColumnKinds } from '../core/column-kinds.js'
 import { assertKnownTests, createDefaultRegistry } from '../core/drift-tests/registry.js'
 import type { DriftSettings } from '../core/drift-tests/thresholds.js'
@@ -114,6 +117,10 @@ export interface CheckOptions {
   readonly settings: DriftSettings
   /** The config file the settings came from, to name it in errors. */
   readonly configPath?: string | undefined
+  /** Test-suite conditions (core/conditions.ts); a failing one fails `check`. */
+  readonly conditions?: readonly string[] | undefined
+  /** Feature importance for impact; equal weights when absent. */
+  readonly importance?: Readonly<Record<string, number>> | undefined
   readonly onProgress?: Progress | undefined
   readonly now: () => Date
 }
@@ -150,6 +157,14 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     features: columns,
     referenceIsSnapshot: referenceIsSnapshot,
   })
+  problems.push(
+    ...layerConfigProblems({
+      conditions: options.conditions,
+      importance: options.importance,
+      features: columns,
+      prefix: '',
+    }),
+  )
   if (problems.length > 0) throw configProblemsError(problems, options.configPath ?? '(config)')
   const table = openTable(options.current)
   const currentColumns = await table.columns()
@@ -167,11 +182,19 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   )
   await readAll(table, columns, 'current', options.onProgress, (values) => addRow(current, values))
   assertHasData(current, columns, options.current, 'current')
-  const report = evaluateDrift(reference.profile, current, {
-    settings: options.settings,
-    registry,
-    features: columns,
-  })
+  // Data quality, impact, conditions and diagnosis after drift, as in the stream (no volume
+  // check: a file has no time span).
+  const report = withLayers(
+    evaluateDrift(reference.profile, current, {
+      settings: options.settings,
+      registry,
+      features: columns,
+    }),
+    {
+      conditions: parseConditions(options.conditions ?? []),
+      importance: options.importance,
+    },
+  )
   return { report, reference }
 }
 

@@ -12,6 +12,8 @@ import type { DriftSettings } from '../core/drift-tests/thresholds.js'
 import { mergeDatasets, type DatasetProfile } from '../core/profile/dataset.js'
 import type { ReferenceSnapshot } from '../core/reference.js'
 import { decodeBucket, parseSeriesKey, windowExactLimit } from '../core/stream/bucket-codec.js'
+import type { Condition } from '../core/conditions.js'
+import { referenceRate } from '../core/data-quality.js'
 import type { AlertPolicy } from '../core/stream/alerts.js'
 import {
   evaluateWindow,
@@ -40,6 +42,10 @@ export interface EvaluatedModel {
   readonly minCriticalFeatures: number
   /** See IdlePolicy (core/stream/watermark.ts); absent: no partition is ever idle. */
   readonly idleAfterMs?: number
+  /** Test-suite conditions, feature importance and expected events per hour (config). */
+  readonly conditions?: readonly Condition[]
+  readonly importance?: Readonly<Record<string, number>>
+  readonly expectedRate?: number
   reference(): ReferenceSnapshot
 }
 
@@ -382,6 +388,9 @@ export class Evaluator {
       minCriticalFeatures: model.minCriticalFeatures,
       generatedAt: new Date(this.#options.now()).toISOString(),
       statusUrl: `/api/models/${encodeURIComponent(model.name)}/status`,
+      ...(model.conditions === undefined ? {} : { conditions: model.conditions }),
+      ...(model.importance === undefined ? {} : { importance: model.importance }),
+      referenceRate: referenceRate(model.expectedRate, reference.source, reference.profile.rows),
     }
   }
 

@@ -29,6 +29,7 @@ import type { OutputEncoder } from '../ports/output-encoder.js'
 import { driftSettingsOf } from '../config/drift.js'
 import type { Secrets } from '../config/env.js'
 import type { ModelConfig, ServiceConfig } from '../config/service.js'
+import { parseConditions } from '../core/conditions.js'
 import { createDefaultRegistry } from '../core/drift-tests/registry.js'
 import { watchedColumns } from '../core/profile/dataset.js'
 import type { ReferenceSnapshot } from '../core/reference.js'
@@ -153,6 +154,9 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       alertPolicy: model.alerts,
       minCriticalFeatures: model.retrain.minCriticalFeatures,
       idleAfterMs: model.window.idleAfter,
+      ...(model.conditions === undefined ? {} : { conditions: parseConditions(model.conditions) }),
+      ...(model.importance === undefined ? {} : { importance: model.importance }),
+      ...(model.expectedRate === undefined ? {} : { expectedRate: model.expectedRate }),
       reference: () => (runtimes.get(model.name) as { snapshot: ReferenceSnapshot }).snapshot,
     }))
     const backlog = new KafkaBacklog(kafka, {

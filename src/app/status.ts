@@ -7,6 +7,7 @@ import type { LeaseStore } from '../ports/sketch-store.js'
 import {
   summarizeReport,
   type FeatureDistribution,
+  type ModelDiagnosis,
   type Health,
   type ModelStatus,
   type ModelSummary,
@@ -131,6 +132,23 @@ export class LiveStatus implements StatusSource {
       referenceId: report.referenceId,
       window: boundsOf(report),
       bins: entry.distribution,
+    }
+  }
+
+  async diagnosis(model: string): Promise<ModelDiagnosis | null> {
+    if (!this.options.runtimes.has(model)) return null
+    const reports = await this.#reports(model)
+    return {
+      model,
+      versions: reports.map((report) => ({
+        version: report.modelVersion,
+        reportId: report.reportId,
+        window: boundsOf(report),
+        diagnosis: report.diagnosis ?? null,
+        impact: report.impact ?? null,
+        dataQuality: report.dataQuality ?? null,
+        conditions: report.conditions ?? [],
+      })),
     }
   }
 

@@ -1,14 +1,21 @@
 // driftwatch check --reference <file|snapshot> --current <file> [--columns a,b] [--config f.yaml]
 //                  [--mode calibrated|evidently] [--format text|json|html] [--out path]
-// Exit 0: no dataset drift and no critical data-quality finding; 1: dataset drift, or a critical
-// data-quality finding (a column emptied or retyped, missing share up 10 points or more);
+// Exit 0: no dataset drift, no critical data-quality finding and no failed condition; 1: dataset
+// drift, a critical data-quality finding (a column emptied or retyped, missing share up 10 points
+// or more), or a test-suite condition of the config that failed (an unknown one does not fail);
 // 2: error (including a reference or current file with no rows or no values).
 
 import { writeFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { Option, type Command } from 'commander'
 import { runCheck } from '../app/check.js'
-import { defaultDriftSection, driftSectionSchema, driftSettingsOf } from '../config/drift.js'
+import {
+  checkConfigSchema,
+  defaultDriftSection,
+  type CheckConfig,
+  driftSettingsOf,
+} from '../config/drift.js'
+import { failedConditions } from '../core/layers.js'
 import { loadConfigFile } from '../config/load.js'
 import { driftModes } from '../core/drift-tests/thresholds.js'
 import { renderHtmlReport } from '../report/html.js'
@@ -32,7 +39,7 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
   program
     .command('check')
     .description(
-      'compare a current data file with a reference (file or snapshot); exit 1 on dataset drift or a critical data-quality finding',
+      'compare a current data file with a reference (file or snapshot); exit 1 on dataset drift, a critical data-quality finding or a failed condition',
     )
     .requiredOption(
       '-r, --reference <path>',
@@ -43,7 +50,10 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
       '--columns <names>',
       'comma-separated columns to compare (default: all reference columns)',
     )
-    .option('--config <path>', 'YAML drift settings: tests, thresholds, kinds, driftShare')
+    .option(
+      '--config <path>',
+      'YAML drift settings: tests, thresholds, kinds, driftShare, conditions, importance',
+    )
     .addOption(
       new Option(
         '--mode <mode>',
@@ -55,11 +65,12 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
     )
     .option('-o, --out <path>', 'write the report to this file instead of stdout')
     .action(async (flags: CheckFlags) => {
-      const loaded =
+      const loaded: CheckConfig =
         flags.config === undefined
           ? defaultDriftSection()
-          : await loadConfigFile(flags.config, driftSectionSchema)
-      const section = flags.mode === undefined ? loaded : { ...loaded, mode: flags.mode }
+          : await loadConfigFile(flags.config, checkConfigSchema)
+      const { conditions, importance, ...drift } = loaded
+      const section = flags.mode === undefined ? drift : { ...drift, mode: flags.mode }
       const { report } = await runCheck({
         reference: flags.reference,
         current: flags.current,
@@ -70,6 +81,8 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
         kindOverrides: section.columns,
         settings: driftSettingsOf(section),
         configPath: flags.config,
+        conditions,
+        importance,
         onProgress: terminalProgress(),
         now: () => new Date(),
       })
@@ -86,6 +99,12 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
             : renderTextReport(report)
       if (flags.out === undefined) process.stdout.write(text)
       else await writeFile(flags.out, text)
-      setExitCode(report.datasetDrift || report.dataQuality?.severity === 'critical' ? 1 : 0)
+      setExitCode(
+        report.datasetDrift ||
+          report.dataQuality?.severity === 'critical' ||
+          failedConditions(report).length > 0
+          ? 1
+          : 0,
+      )
     })
 }

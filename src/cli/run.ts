@@ -10,6 +10,7 @@ import { readReferenceFile } from '../adapters/files/reference-file.js'
 import { startApp } from '../app/service.js'
 import { applyEnvOverrides, readSecrets } from '../config/env.js'
 import { parseDuration } from '../config/duration.js'
+import { layerConfigProblems } from '../config/conditions.js'
 import {
   configProblemsError,
   driftConfigProblems,
@@ -115,6 +116,14 @@ export async function checkServiceConfig(config: ServiceConfig, path: string): P
       } catch (error: unknown) {
         problems.push({ path: `models[${i}].features`, message: errorMessage(error) })
       }
+      problems.push(
+        ...layerConfigProblems({
+          conditions: model.conditions,
+          importance: model.importance,
+          features: features ?? [...snapshot.profile.features.keys()],
+          prefix: `models[${i}].`,
+        }),
+      )
     }
     // The service always compares against a snapshot (a file, or one stored in Redis).
     problems.push(

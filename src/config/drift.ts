@@ -11,6 +11,7 @@ import {
   driftModes,
 } from '../core/drift-tests/thresholds.js'
 import { featureKinds } from '../core/report.js'
+import { conditionsSchema, importanceSchema } from './conditions.js'
 
 export const testChoiceSchema = z
   .strictObject({
@@ -65,6 +66,16 @@ export const driftSectionSchema = z.strictObject({
 })
 
 export type DriftSection = z.infer<typeof driftSectionSchema>
+
+/**
+ * `driftwatch check --config`: the drift section, plus the model's test-suite conditions and
+ * feature importance (config/conditions.ts), as a model's section of the service config has them.
+ */
+export const checkConfigSchema = driftSectionSchema.extend({
+  conditions: conditionsSchema,
+  importance: importanceSchema,
+})
+export type CheckConfig = z.infer<typeof checkConfigSchema>
 
 export function driftSettingsOf(section: DriftSection): DriftSettings {
   const global: TestChoice = {

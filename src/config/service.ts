@@ -4,6 +4,7 @@
 // DRIFTWATCH_REDIS_PASSWORD, DRIFTWATCH_ADMIN_TOKEN (see config/env.ts).
 
 import { z } from 'zod'
+import { conditionsSchema, expectedRateSchema, importanceSchema } from './conditions.js'
 import { driftSectionSchema } from './drift.js'
 import { durationSchema, zeroOrDurationSchema } from './duration.js'
 
@@ -142,6 +143,9 @@ export const modelSchema = z.strictObject({
     .strictObject({ minCriticalFeatures: z.number().int().positive().default(3) })
     .prefault({})
     .describe('ask for retraining when at least this many features are critical'),
+  conditions: conditionsSchema,
+  importance: importanceSchema,
+  expectedRate: expectedRateSchema,
 })
 
 export const compatibilityLevels = [

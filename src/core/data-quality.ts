@@ -11,7 +11,21 @@
 //     critical "type changed"; such values also count as missing, so fewer of them show in the
 //     missing-share rule;
 //   - values outside the reference's range, when the profile measures them (`outOfRangeShare`):
-//     +5 / +10 points of rows, as for missing values.
+//     +5 / +10 points of rows, as for missing values;
+//   - categories the reference never saw (`newCategoryShare`, a share of present values): 10 % →
+//     warning, 30 % → critical. Higher than the missing-share steps because a new category is
+//     also a legitimate change of the world (a new market, a new device) that the drift tests
+//     judge; past these shares it looks like a broken upstream (a new spelling, a garbage code).
+// And for the window as a whole (summarizeDataQuality, withVolume):
+//   - the dataset's missing share (missing cells over all compared cells), for conditions;
+//   - event volume against the reference rate, when one is known: fewer than half or more than
+//     twice the expected events → warning, fewer than a fifth or more than five times → critical;
+//   - `incident`: the window's quality is critical (any critical finding, or the volume): such a
+//     window is a data-quality incident, diagnosed before any drift (core/diagnosis.ts).
+// Type and schema violations: in `check`, a numerical column's text or booleans are the
+// typeChanged finding. In the stream, an event whose value has the wrong kind is not counted at
+// all: it goes to the dead-letter topic (reason feature_kind_mismatch, counted per topic in
+// driftwatch_events_invalid_total), so it shows in the window as missing volume, not as a finding.
 // Pure: numbers in, findings out.
 
 import type { FeatureProfile } from './profile/index.js'
@@ -22,6 +36,7 @@ export const dataQualityChecks = [
   'emptyColumn',
   'typeChanged',
   'outOfRange',
+  'unseenCategory',
 ] as const
 export type DataQualityCheck = (typeof dataQualityChecks)[number]
 
@@ -45,6 +60,25 @@ export interface DataQualitySummary {
   /** Features whose worst finding is a warning / critical. */
   readonly nWarning: number
   readonly nCritical: number
+  /** Missing cells over all compared cells of the current data (absent in older reports). */
+  readonly missingShare?: number
+  /** Event volume against the reference rate; absent when no rate is known (or in `check`). */
+  readonly volume?: VolumeCheck
+  /** The window's quality is critical: a data-quality incident (absent in older reports). */
+  readonly incident?: boolean
+}
+
+export interface VolumeCheck {
+  readonly severity: Severity
+  /** Events in the window (all model versions). */
+  readonly nEvents: number
+  /** Events the reference rate predicts for a window this long. */
+  readonly expected: number
+  /** nEvents / expected. */
+  readonly ratio: number
+  /** Where the rate came from: the config's expectedRate, or the reference's capture range. */
+  readonly rateSource: 'config' | 'reference'
+  readonly reason: string
 }
 
 export interface DataQualityThresholds {
@@ -54,12 +88,21 @@ export interface DataQualityThresholds {
   readonly outOfRange: { readonly warning: number; readonly critical: number }
   /** Share of present values of another type above which the column counts as retyped. */
   readonly typeChanged: number
+  /** Share of present values in categories the reference never saw. */
+  readonly unseenCategory: { readonly warning: number; readonly critical: number }
+  /** Window events over expected events: below `low` or above `high`. */
+  readonly volume: {
+    readonly warning: { readonly low: number; readonly high: number }
+    readonly critical: { readonly low: number; readonly high: number }
+  }
 }
 
 export const defaultDataQualityThresholds: DataQualityThresholds = {
   missingIncrease: { warning: 0.05, critical: 0.1 },
   outOfRange: { warning: 0.05, critical: 0.1 },
   typeChanged: 0.5,
+  unseenCategory: { warning: 0.1, critical: 0.3 },
+  volume: { warning: { low: 0.5, high: 2 }, critical: { low: 0.2, high: 5 } },
 }
 
 export function assessFeatureQuality(
@@ -130,24 +173,110 @@ export function assessFeatureQuality(
     }
   }
 
+  const newCategoryShare = metrics.newCategoryShare
+  if (newCategoryShare !== undefined && !currentEmpty) {
+    const unseenSeverity = bySeverity(newCategoryShare, thresholds.unseenCategory)
+    if (unseenSeverity !== 'ok') {
+      const count = metrics.newCategoryCount ?? 0
+      findings.push({
+        check: 'unseenCategory',
+        severity: unseenSeverity,
+        reason: `${pct(newCategoryShare)} of values in ${count} ${count === 1 ? 'category' : 'categories'} the reference never saw`,
+        value: newCategoryShare,
+      })
+    }
+  }
+
   return { severity: worst(findings.map((f) => f.severity)), findings }
 }
 
 export function summarizeDataQuality(
-  features: readonly { readonly dataQuality?: FeatureDataQuality }[],
+  features: readonly {
+    readonly dataQuality?: FeatureDataQuality
+    readonly nCurrent?: number
+    readonly metrics?: { readonly missingShare: number }
+  }[],
 ): DataQualitySummary {
   let nWarning = 0
   let nCritical = 0
+  let cells = 0
+  let missing = 0
   for (const feature of features) {
     const severity = feature.dataQuality?.severity
     if (severity === 'warning') nWarning++
     else if (severity === 'critical') nCritical++
+    if (feature.nCurrent !== undefined && feature.metrics !== undefined) {
+      cells += feature.nCurrent
+      missing += feature.metrics.missingShare * feature.nCurrent
+    }
   }
+  const severity = nCritical > 0 ? 'critical' : nWarning > 0 ? 'warning' : 'ok'
   return {
-    severity: nCritical > 0 ? 'critical' : nWarning > 0 ? 'warning' : 'ok',
+    severity,
     nWarning,
     nCritical,
+    missingShare: cells === 0 ? 0 : missing / cells,
+    incident: severity === 'critical',
   }
+}
+
+/**
+ * The window's event volume against the reference rate (events per hour): a pipeline that
+ * drops most events, or replays them twice, is a data-quality incident even when every value
+ * looks fine. Null when no rate is known.
+ */
+export function assessVolume(
+  nEvents: number,
+  windowMs: number,
+  rate: { readonly perHour: number; readonly source: 'config' | 'reference' } | null,
+  thresholds: DataQualityThresholds = defaultDataQualityThresholds,
+): VolumeCheck | null {
+  if (rate === null || !(rate.perHour > 0) || !(windowMs > 0)) return null
+  const expected = (rate.perHour * windowMs) / 3_600_000
+  const ratio = nEvents / expected
+  const { warning, critical } = thresholds.volume
+  const severity: Severity =
+    ratio < critical.low || ratio > critical.high
+      ? 'critical'
+      : ratio < warning.low || ratio > warning.high
+        ? 'warning'
+        : 'ok'
+  const round = (x: number): number => Number(x.toPrecision(4))
+  return {
+    severity,
+    nEvents,
+    expected: round(expected),
+    ratio: round(ratio),
+    rateSource: rate.source,
+    reason: `${nEvents} events, ${round(ratio)}× the ${round(expected)} the ${rate.source === 'config' ? 'configured rate' : "reference's rate"} predicts`,
+  }
+}
+
+/** The summary with the window's volume check folded into its severity and incident flag. */
+export function withVolume(
+  summary: DataQualitySummary,
+  volume: VolumeCheck | null,
+): DataQualitySummary {
+  if (volume === null) return summary
+  const severity = worst([summary.severity, volume.severity])
+  return { ...summary, severity, volume, incident: severity === 'critical' }
+}
+
+/**
+ * The reference's event rate, per hour: the config's `expectedRate` when set, else a snapshot
+ * captured from Kafka over a known range (`reference capture` records `from` and `to`): its rows
+ * over that span. A reference built from a file has no time, so no rate.
+ */
+export function referenceRate(
+  expectedRate: number | undefined,
+  source: Readonly<Record<string, string | number>>,
+  rows: number,
+): { perHour: number; source: 'config' | 'reference' } | null {
+  if (expectedRate !== undefined) return { perHour: expectedRate, source: 'config' }
+  const from = typeof source['from'] === 'string' ? Date.parse(source['from']) : Number.NaN
+  const to = typeof source['to'] === 'string' ? Date.parse(source['to']) : Number.NaN
+  if (!(to > from) || rows <= 0) return null
+  return { perHour: (rows * 3_600_000) / (to - from), source: 'reference' }
 }
 
 function typeChange(

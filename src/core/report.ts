@@ -1,7 +1,9 @@
 // The drift report: what `driftwatch check --format json` prints and what the stream publishes
 // per window. Plain data, JSON-serializable, so every sink (file, Kafka, HTTP) shows the same thing.
 
+import type { ConditionResult } from './conditions.js'
 import type { DataQualitySummary, FeatureDataQuality } from './data-quality.js'
+import type { Diagnosis, Impact } from './diagnosis.js'
 import type { DriftMode } from './drift-tests/modes.js'
 
 export const featureKinds = ['numerical', 'categorical'] as const
@@ -127,4 +129,10 @@ export interface DriftReport {
   readonly features: readonly FeatureResult[]
   /** The features' data-quality findings, summed up; a critical one fails `check` (exit 1). */
   readonly dataQuality?: DataQualitySummary
+  /** The configured test-suite conditions, each with its value and verdict (core/conditions.ts). */
+  readonly conditions?: readonly ConditionResult[]
+  /** Feature importance × drift score, ranked (core/diagnosis.ts). */
+  readonly impact?: Impact
+  /** The likely kind of problem and what to do about it (core/diagnosis.ts). */
+  readonly diagnosis?: Diagnosis
 }

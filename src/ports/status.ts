@@ -2,6 +2,9 @@
 // they may take, in the domain's words. The app implements both over its live state and the
 // sketch store; src/adapters/http only renders them. Times are ms since epoch.
 
+import type { ConditionResult } from '../core/conditions.js'
+import type { DataQualitySummary } from '../core/data-quality.js'
+import type { Diagnosis, Impact } from '../core/diagnosis.js'
 import type { DistributionBin, DriftReport, FeatureKind, Severity } from '../core/report.js'
 
 export interface Health {
@@ -83,6 +86,23 @@ export interface FeatureDistribution {
   readonly bins: readonly DistributionBin[]
 }
 
+/** The latest diagnosis of one model version (core/diagnosis.ts), with what it was made from. */
+export interface VersionDiagnosis {
+  readonly version: string | null
+  readonly reportId: string
+  readonly window: WindowBounds
+  readonly diagnosis: Diagnosis | null
+  readonly impact: Impact | null
+  readonly dataQuality: DataQualitySummary | null
+  readonly conditions: readonly ConditionResult[]
+}
+
+export interface ModelDiagnosis {
+  readonly model: string
+  /** One per model version with a report, newest window first; empty before the first window. */
+  readonly versions: readonly VersionDiagnosis[]
+}
+
 /** A published report document, as sent to the report topic (JSON-serializable). */
 export type PublishedReport = Readonly<Record<string, unknown>>
 
@@ -97,6 +117,8 @@ export interface StatusSource {
   report(model: string): Promise<PublishedReport | null>
   /** null when the model or the feature is unknown, or nothing was evaluated yet. */
   distributions(model: string, feature: string): Promise<FeatureDistribution | null>
+  /** The latest diagnosis per version; null for a model that is not configured. */
+  diagnosis?(model: string): Promise<ModelDiagnosis | null>
 }
 
 export interface AdminActions {

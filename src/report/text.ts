@@ -1,6 +1,6 @@
 // The terminal form of a drift report: verdict first, then data-quality findings (they come before
-// drift: a drift statistic on an emptied or retyped column means nothing), then one line per
-// feature, drifted first.
+// drift: a drift statistic on an emptied or retyped column means nothing), the diagnosis with its
+// impact ranking, the test-suite conditions, then one line per feature, drifted first.
 
 import type { DriftReport, FeatureResult } from '../core/report.js'
 
@@ -13,6 +13,8 @@ export function renderTextReport(report: DriftReport): string {
       `reference ${report.nReference} rows, current ${report.nCurrent} rows`,
   )
   lines.push(...dataQualityLines(report))
+  lines.push(...diagnosisLines(report))
+  lines.push(...conditionLines(report))
   if (report.mode !== undefined) {
     lines.push(
       report.mode === 'calibrated'
@@ -91,6 +93,43 @@ function dataQualityLines(report: DriftReport): string[] {
     for (const finding of feature.dataQuality?.findings ?? []) {
       lines.push(`  ${finding.severity.padEnd(8)}  ${feature.name}: ${finding.reason}`)
     }
+  }
+  return lines
+}
+
+function diagnosisLines(report: DriftReport): string[] {
+  const d = report.diagnosis
+  if (d === undefined) return []
+  const lines = [`diagnosis: ${d.kind}: ${d.summary}`, `  action: ${d.action}`]
+  if (d.alsoSeen.length > 0) lines.push(`  also seen: ${d.alsoSeen.join(', ')}`)
+  const impact = report.impact
+  const ranked = (impact?.ranked ?? []).filter((e) => e.drifted).slice(0, 5)
+  if (impact !== undefined && ranked.length > 0) {
+    lines.push(
+      `  impact (${impact.importanceSource === 'config' ? 'configured importance' : 'equal weights'} × drift score): ` +
+        ranked
+          .map(
+            (e) =>
+              `${e.feature} ${formatNumber(e.impact)} (${formatNumber(e.importance)} × ${formatNumber(e.driftScore)})`,
+          )
+          .join(', '),
+    )
+  }
+  return lines
+}
+
+function conditionLines(report: DriftReport): string[] {
+  const conditions = report.conditions ?? []
+  if (conditions.length === 0) return []
+  const failed = conditions.filter((c) => c.passed === false).length
+  const unknown = conditions.filter((c) => c.passed === null).length
+  const lines = [
+    `conditions: ${conditions.length - failed - unknown} passed, ${failed} failed, ${unknown} unknown`,
+  ]
+  for (const c of conditions) {
+    const status = c.passed === null ? 'unknown' : c.passed ? 'passed' : 'FAILED'
+    const value = c.value === null ? 'not measured' : `${c.metric} = ${formatNumber(c.value)}`
+    lines.push(`  ${status.padEnd(8)}  ${c.condition} (${value})`)
   }
   return lines
 }

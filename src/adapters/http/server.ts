@@ -11,6 +11,7 @@
 //   GET  /api/models                                    {models: ModelSummary[]}
 //   GET  /api/models/:model/status                      ModelStatus | 404
 //   GET  /api/models/:model/report                      latest published report | 404
+//   GET  /api/models/:model/diagnosis                   {model, versions: VersionDiagnosis[]} | 404
 //   GET  /api/models/:model/features/:feature/distribution   FeatureDistribution | 404
 //   PUT  /admin/models/:model/reference                 {id}; bearer token; 404 without a token
 // GET routes answer HEAD too. Errors are JSON {error: {code, message}} with a DriftwatchError
@@ -321,6 +322,18 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServer>
             if (report === null)
               throw new HttpError('NOT_FOUND', `no published report for model '${c}'`)
             sendJson(res, 200, report)
+          }),
+        ]
+      }
+      if (n === 4 && c !== undefined && c !== '' && d === 'diagnosis') {
+        return [
+          get(async (_req, res) => {
+            const found = status.diagnosis === undefined ? null : await status.diagnosis(c)
+            if (found === null) throw new HttpError('NOT_FOUND', `unknown model '${c}'`)
+            sendJson(res, 200, {
+              ...found,
+              versions: found.versions.map((v) => ({ ...v, window: windowJson(v.window) })),
+            })
           }),
         ]
       }

@@ -3,12 +3,15 @@
 // does the reading, fencing and publishing around it.
 
 import { createHash } from 'node:crypto'
+import type { Condition } from '../conditions.js'
+import { assessVolume } from '../data-quality.js'
 import type { NoiseFloors } from '../drift-tests/noise-floor.js'
 import type { DriftTestRegistry } from '../drift-tests/registry.js'
 import type { DriftSettings } from '../drift-tests/thresholds.js'
 import { evaluateDrift } from '../evaluate.js'
 import type { DatasetProfile } from '../profile/dataset.js'
-import type { DriftReport } from '../report.js'
+import { withLayers } from '../layers.js'
+import type { DriftReport, Severity } from '../report.js'
 import {
   initialAlertState,
   stepAlert,
@@ -82,6 +85,18 @@ export interface WindowInput {
   readonly minCriticalFeatures: number
   readonly generatedAt: string
   readonly statusUrl: string
+  /** Test-suite conditions of the model (core/conditions.ts); each failure is an alert. */
+  readonly conditions?: readonly Condition[]
+  /** Feature importance for impact (core/diagnosis.ts); equal weights when absent. */
+  readonly importance?: Readonly<Record<string, number>>
+  /**
+   * The reference's event rate, for the volume check of data quality (config `expectedRate`, or
+   * a captured reference's span); no volume check when absent or null.
+   */
+  readonly referenceRate?: {
+    readonly perHour: number
+    readonly source: 'config' | 'reference'
+  } | null
 }
 
 export interface WindowOutcome {
@@ -99,14 +114,24 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
   const lastReports: Record<string, WindowReport> = { ...previous.lastReports }
   const reports: WindowReport[] = []
   const at = input.windowEnd
+  // Volume is the model's, over all its versions: a canary taking a share of the traffic is not a
+  // drop in volume.
+  const volume = assessVolume(
+    [...input.current.values()].reduce((n, p) => n + p.rows, 0),
+    input.windowEnd - input.windowStart,
+    input.referenceRate ?? null,
+  )
   for (const [version, current] of [...input.current].sort(([a], [b]) => a.localeCompare(b))) {
     if (current.rows === 0) continue
-    const drift = evaluateDrift(input.reference, current, {
-      settings: input.settings,
-      registry: input.registry,
-      features: input.features,
-      ...(input.floors === undefined ? {} : { floors: input.floors }),
-    })
+    const drift = withLayers(
+      evaluateDrift(input.reference, current, {
+        settings: input.settings,
+        registry: input.registry,
+        features: input.features,
+        ...(input.floors === undefined ? {} : { floors: input.floors }),
+      }),
+      { conditions: input.conditions, importance: input.importance, volume },
+    )
     const reportId = `${input.model}:${version}:${at}`
     const criticalFeatures = drift.features
       .filter((f) => f.severity === 'critical')
@@ -141,6 +166,25 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
         severity: drift.datasetDrift ? ('critical' as const) : ('ok' as const),
         summary: `${drift.nDrifted} of ${drift.nFeatures} features drifted (share ${drift.driftShare.toFixed(2)})`,
       },
+      {
+        kind: 'data_quality_incident',
+        feature: '',
+        drifted: drift.dataQuality?.incident === true,
+        severity: drift.dataQuality?.incident === true ? ('critical' as const) : ('ok' as const),
+        summary:
+          drift.dataQuality?.incident === true && drift.diagnosis !== undefined
+            ? drift.diagnosis.summary
+            : 'data quality acceptable',
+      },
+      // One alert per configured condition: its key names the condition, so each fires and
+      // resolves on its own. An unknown value (no layer measured it) is not a failure.
+      ...(drift.conditions ?? []).map((c) => ({
+        kind: 'condition_failed',
+        feature: c.condition,
+        drifted: c.passed === false,
+        severity: (c.passed === false ? 'critical' : 'ok') as Severity,
+        summary: `condition failed: ${c.condition} (${c.metric} = ${formatStat(c.value)})`,
+      })),
     ]
     for (const o of observations) {
       const key = [input.model, version, o.kind, o.feature].join('|')
@@ -153,10 +197,14 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
       nextAlerts[key] = state
       if (transition === null) continue
       const labels: Record<string, string> = {
-        alertname: o.kind === 'dataset_drift' ? 'DriftwatchDatasetDrift' : 'DriftwatchFeatureDrift',
+        alertname: alertNames[o.kind] ?? 'DriftwatchFeatureDrift',
         model: input.model,
         model_version: version,
-        ...(o.feature === '' ? {} : { feature: o.feature }),
+        ...(o.feature === ''
+          ? {}
+          : o.kind === 'condition_failed'
+            ? { condition: o.feature }
+            : { feature: o.feature }),
       }
       const startsAt = transition === 'firing' ? at : (before.since ?? at)
       alerts.push({
@@ -168,7 +216,15 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
             severity:
               transition === 'firing' ? state.severity : (before.firedSeverity ?? before.severity),
           },
-          annotations: { summary: o.summary, report_id: reportId, reference_id: input.referenceId },
+          annotations: {
+            summary: o.summary,
+            report_id: reportId,
+            reference_id: input.referenceId,
+            // Every alert says what the window's diagnosis is and what to do (core/diagnosis.ts).
+            ...(drift.diagnosis === undefined
+              ? {}
+              : { diagnosis: drift.diagnosis.kind, action: drift.diagnosis.action }),
+          },
           startsAt: new Date(startsAt).toISOString(),
           endsAt: transition === 'resolved' ? new Date(at).toISOString() : '0001-01-01T00:00:00Z',
           generatorURL: input.statusUrl,
@@ -198,6 +254,14 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
     retrain,
     state: { alerts: nextAlerts, retrainRequested: [...retrainRequested], lastReports },
   }
+}
+
+/** The `alertname` label per alert kind (the key's kind). */
+const alertNames: Readonly<Record<string, string>> = {
+  feature_drift: 'DriftwatchFeatureDrift',
+  dataset_drift: 'DriftwatchDatasetDrift',
+  data_quality_incident: 'DriftwatchDataQualityIncident',
+  condition_failed: 'DriftwatchConditionFailed',
 }
 
 function formatStat(x: number | null): string {
