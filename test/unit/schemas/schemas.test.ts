@@ -15,6 +15,7 @@ import {
   type TopicSchemaName,
 } from '../../../src/adapters/schema-registry/schemas.js'
 import { driftSectionSchema, driftSettingsOf } from '../../../src/config/drift.js'
+import { parseConditions } from '../../../src/core/conditions.js'
 import { createDefaultRegistry } from '../../../src/core/drift-tests/registry.js'
 import { decodePredictionEvent } from '../../../src/core/events.js'
 import { addRow, createDatasetProfile, layoutOf } from '../../../src/core/profile/dataset.js'
@@ -85,6 +86,15 @@ function reportOutputs(): WindowOutcome[] {
           minCriticalFeatures: 1,
           generatedAt: new Date(end).toISOString(),
           statusUrl: 'http://127.0.0.1:9464/api/models/fraud/status',
+          // The layers after drift: a failing, a passing and an unknown condition, importance,
+          // and a rate for the volume check.
+          conditions: parseConditions([
+            'rows >= 3000',
+            'feature.amount.missingShare <= 0.1',
+            'precision >= 0.85',
+          ]),
+          importance: { amount: 3, country: 1 },
+          referenceRate: { perHour: 4000, source: 'config' },
         },
         state,
       )
