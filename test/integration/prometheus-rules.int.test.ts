@@ -21,13 +21,19 @@ function promtool(...args: string[]): { status: number | null; output: string } 
 describe('deploy/prometheus/rules.yml', () => {
   it('passes promtool check rules', () => {
     const { status, output } = promtool('check', 'rules', 'rules.yml')
-    expect(output).toContain('SUCCESS: 6 rules found')
+    expect(output).toContain('SUCCESS: 9 rules found')
     expect(output).not.toMatch(/WARNING|FAILED/)
     expect(status, output).toBe(0)
   })
 
   it('passes its promtool unit tests (rules.test.yml)', () => {
     const { status, output } = promtool('test', 'rules', 'rules.test.yml')
+    expect(status, output).toBe(0)
+    expect(output).toContain('SUCCESS')
+  })
+
+  it("passes the slow rules' promtool unit tests (rules.gradual.test.yml, evaluated hourly)", () => {
+    const { status, output } = promtool('test', 'rules', 'rules.gradual.test.yml')
     expect(status, output).toBe(0)
     expect(output).toContain('SUCCESS')
   })

@@ -7,6 +7,7 @@
 // removed, so a dashboard never shows a stale value as if it were current.
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { driftScore } from '../../core/diagnosis.js'
 import { severities, type DriftReport, type Severity } from '../../core/report.js'
 import {
   flushOutcomes,
@@ -29,8 +30,11 @@ export interface Metrics extends MetricsSink {
   readonly featureDrifted: Gauge<FeatureLabel>
   readonly featureSeverity: Gauge<FeatureLabel>
   readonly featureMissingShare: Gauge<FeatureLabel>
+  readonly featureDriftScore: Gauge<FeatureLabel>
   readonly datasetDriftShare: Gauge<ModelLabel>
   readonly datasetDrifted: Gauge<ModelLabel>
+  readonly dataQualityIncident: Gauge<ModelLabel>
+  readonly conditionsFailed: Gauge<ModelLabel>
   readonly windowEndTimestampSeconds: Gauge<ModelLabel>
   readonly referenceInfo: Gauge<ModelLabel | 'reference_id'>
   readonly eventsConsumedTotal: Counter<'model' | 'topic'>
@@ -122,6 +126,10 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     'driftwatch_feature_missing_share',
     'Share of events in the latest window without a value for the feature',
   )
+  const featureDriftScore = featureGauge(
+    'driftwatch_feature_drift_score',
+    'Drift score of the feature in the latest window, on one scale for every test: 1 is the drift boundary (statistic over its threshold and noise floor; for p-value tests ln p over ln threshold), capped at 100',
+  )
   const datasetDriftShare = new Gauge({
     name: 'driftwatch_dataset_drift_share',
     help: 'Share of the model features that drifted in the latest window',
@@ -131,6 +139,18 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
   const datasetDrifted = new Gauge({
     name: 'driftwatch_dataset_drifted',
     help: '1 when the drift share reached the configured dataset drift share, else 0',
+    labelNames: modelLabels,
+    registers,
+  })
+  const dataQualityIncident = new Gauge({
+    name: 'driftwatch_data_quality_incident',
+    help: '1 when the latest window had critical data quality (a data-quality incident), else 0',
+    labelNames: modelLabels,
+    registers,
+  })
+  const conditionsFailed = new Gauge({
+    name: 'driftwatch_conditions_failed',
+    help: 'Test-suite conditions of the model that failed in the latest window (unknown ones do not count)',
     labelNames: modelLabels,
     registers,
   })
@@ -242,6 +262,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     featureDrifted,
     featureSeverity,
     featureMissingShare,
+    featureDriftScore,
   ]
 
   function setOrRemove<T extends string>(
@@ -273,6 +294,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
       featureDrifted.set(labels, feature.drifted ? 1 : 0)
       featureSeverity.set(labels, severityValue(feature.severity))
       setOrRemove(featureMissingShare, labels, metrics.missingShare)
+      setOrRemove(featureDriftScore, labels, driftScore(feature))
 
       const oldTest = previous.get(feature.name)
       if (oldTest !== undefined && oldTest !== null && oldTest !== feature.test) {
@@ -293,6 +315,11 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     const modelLabels = { model, version }
     datasetDriftShare.set(modelLabels, report.driftShare)
     datasetDrifted.set(modelLabels, report.datasetDrift ? 1 : 0)
+    dataQualityIncident.set(modelLabels, report.dataQuality?.incident === true ? 1 : 0)
+    conditionsFailed.set(
+      modelLabels,
+      (report.conditions ?? []).filter((c) => c.passed === false).length,
+    )
     windowEndTimestampSeconds.set(modelLabels, windowEndMs / 1000)
   }
 
@@ -306,8 +333,11 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     featureDrifted,
     featureSeverity,
     featureMissingShare,
+    featureDriftScore,
     datasetDriftShare,
     datasetDrifted,
+    dataQualityIncident,
+    conditionsFailed,
     windowEndTimestampSeconds,
     referenceInfo,
     eventsConsumedTotal,
