@@ -64,7 +64,10 @@ export interface SimulationOptions {
    * without one, half the count; without either, 60 s.
    */
   readonly driftAfterMs?: number | undefined
-  /** gradual-shift: how long the shift takes to reach full size. Default: until the end of the run. */
+  /**
+   * gradual-shift, gradual-drift: how long the shift takes to reach full size; quality-incident:
+   * how long the incident lasts. Default: until the end of the run.
+   */
   readonly driftDurationMs?: number | undefined
   /** synthetic event time: start at startTime and advance this many ms per event */
   readonly eventTimeStepMs?: number | undefined

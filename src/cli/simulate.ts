@@ -83,7 +83,7 @@ export function registerSimulate(program: Command): void {
     )
     .option(
       '--drift-duration <duration>',
-      'gradual-shift: time to reach the full shift (default: until the end)',
+      'gradual-shift, gradual-drift: time to reach the full shift; quality-incident: how long it lasts (default: until the end)',
       duration,
     )
     .option(

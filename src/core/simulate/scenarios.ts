@@ -9,7 +9,14 @@
 //   sudden-shift   the drift features move by +shiftSd standard deviations at once;
 //   gradual-shift  the same, reached linearly over `driftRamp`;
 //   new-category   a categorical drift feature takes an unseen value `newCategoryShare` of the time;
-//   missing-spike  the drift features are null `missingShare` of the time.
+//   missing-spike  the drift features are null `missingShare` of the time;
+//   quality-incident  for `driftRamp` (default 5,000 events, or 5 minutes) from the switch point,
+//                  the drift features break as a failing upstream job breaks them: each value is
+//                  null or garbage (a -999999 sentinel for numbers, '??' for categories), half and
+//                  half; then they are fine again. A data-quality incident, not drift;
+//   gradual-drift  the drift features' means move slowly and steadily by `shiftSd` over
+//                  `driftRamp` (default 200,000 events, or 7 days): each window differs little
+//                  from the one before, and the trend only shows over many of them.
 //
 // Randomness comes from three independent seeded streams: one draws the base feature values,
 // one the scenario's effects, one the latency. So for one seed every scenario sees the same base
@@ -28,6 +35,8 @@ export const scenarioNames = [
   'gradual-shift',
   'new-category',
   'missing-spike',
+  'quality-incident',
+  'gradual-drift',
 ] as const
 export type ScenarioName = (typeof scenarioNames)[number]
 
@@ -137,7 +146,13 @@ export const defaultDriftFeatures: Readonly<Record<ScenarioName, readonly string
   'gradual-shift': ['f01', 'f05', 'f12'],
   'new-category': ['country'],
   'missing-spike': ['f01', 'f05', 'f12'],
+  'quality-incident': ['f02', 'f07', 'device'],
+  'gradual-drift': ['f01', 'f05', 'f12'],
 }
+
+/** The quality-incident scenario's garbage: a sentinel far outside any feature's range. */
+export const garbageNumber = -999_999
+export const garbageCategory = '??'
 
 export const defaultShiftSd = 1.5
 export const defaultNewCategoryShare = 0.2
@@ -193,7 +208,11 @@ export interface EventGeneratorOptions {
   readonly driftFeatures?: readonly string[]
   /** default: { index: 0 }, drift from the first event */
   readonly driftStartsAt?: DriftPoint
-  /** gradual-shift only; default 10,000 events, or 10 minutes when driftStartsAt is a time */
+  /**
+   * gradual-shift: the ramp (default 10,000 events, or 10 minutes when driftStartsAt is a time);
+   * gradual-drift: the ramp (default 200,000 events, or 7 days); quality-incident: how long the
+   * incident lasts (default 5,000 events, or 5 minutes).
+   */
   readonly driftRamp?: DriftSpan
   readonly shiftSd?: number
   readonly newCategoryShare?: number
@@ -240,12 +259,20 @@ export function createEventGenerator(options: EventGeneratorOptions): EventGener
       if (active && plan.kind !== 'none') {
         startedIndex ??= index
         startedMs ??= timestampMs
-        applyDrift(
-          plan,
-          features,
-          effects,
-          rampProgress(plan, index - startedIndex, timestampMs - startedMs),
-        )
+        if (plan.kind === 'garbage') {
+          // The incident lasts its span, then the upstream is fixed.
+          const within =
+            'events' in plan.span
+              ? index - startedIndex < plan.span.events
+              : timestampMs - startedMs < plan.span.ms
+          if (within) breakValues(plan.targets, features, effects)
+        } else
+          applyDrift(
+            plan,
+            features,
+            effects,
+            rampProgress(plan, index - startedIndex, timestampMs - startedMs),
+          )
       }
       const p = scorer(features)
       const event: PredictionEvent = {
@@ -293,6 +320,11 @@ type DriftPlan =
       readonly share: number
     }
   | { readonly kind: 'missing'; readonly names: readonly string[]; readonly share: number }
+  | {
+      readonly kind: 'garbage'
+      readonly targets: ReadonlyArray<{ name: string; numerical: boolean }>
+      readonly span: DriftSpan
+    }
 
 function planDrift(options: EventGeneratorOptions, specs: readonly FeatureSpec[]): DriftPlan {
   const scenario = options.scenario
@@ -307,7 +339,8 @@ function planDrift(options: EventGeneratorOptions, specs: readonly FeatureSpec[]
   })
   switch (scenario) {
     case 'sudden-shift':
-    case 'gradual-shift': {
+    case 'gradual-shift':
+    case 'gradual-drift': {
       const shiftSd = options.shiftSd ?? defaultShiftSd
       const targets = chosen.map((spec) => {
         if (spec.kind !== 'numerical') {
@@ -326,7 +359,10 @@ function planDrift(options: EventGeneratorOptions, specs: readonly FeatureSpec[]
       const ramp =
         scenario === 'sudden-shift'
           ? null
-          : (options.driftRamp ?? ('index' in start ? { events: 10_000 } : { ms: 600_000 }))
+          : scenario === 'gradual-drift'
+            ? (options.driftRamp ??
+              ('index' in start ? { events: 200_000 } : { ms: 7 * 86_400_000 }))
+            : (options.driftRamp ?? ('index' in start ? { events: 10_000 } : { ms: 600_000 }))
       if (ramp !== null && ('events' in ramp ? ramp.events : ramp.ms) <= 0) {
         throw new ConfigError('driftRamp', 'a gradual shift needs a positive ramp length')
       }
@@ -354,6 +390,17 @@ function planDrift(options: EventGeneratorOptions, specs: readonly FeatureSpec[]
         names: chosen.map((s) => s.name),
         share: share('missingShare', options.missingShare ?? defaultMissingShare),
       }
+    case 'quality-incident': {
+      const start = options.driftStartsAt ?? { index: 0 }
+      const span = options.driftRamp ?? ('index' in start ? { events: 5000 } : { ms: 300_000 })
+      if (('events' in span ? span.events : span.ms) <= 0)
+        throw new ConfigError('driftRamp', 'a quality incident needs a positive length')
+      return {
+        kind: 'garbage',
+        targets: chosen.map((spec) => ({ name: spec.name, numerical: spec.kind === 'numerical' })),
+        span,
+      }
+    }
   }
 }
 
@@ -400,6 +447,19 @@ function applyDrift(
         if (effects.chance(plan.share)) features[name] = null
       }
       return
+    case 'garbage':
+      return
+  }
+}
+
+/** quality-incident: every value of the targets is null or garbage, half and half. */
+function breakValues(
+  targets: ReadonlyArray<{ name: string; numerical: boolean }>,
+  features: Record<string, FeatureValue>,
+  effects: Random,
+): void {
+  for (const { name, numerical } of targets) {
+    features[name] = effects.chance(0.5) ? null : numerical ? garbageNumber : garbageCategory
   }
 }
 
