@@ -174,7 +174,8 @@ export function assessFeatureQuality(
   }
 
   const newCategoryShare = metrics.newCategoryShare
-  if (newCategoryShare !== undefined && !currentEmpty) {
+  // Against an empty reference every category is new: the emptyColumn warning already says so.
+  if (newCategoryShare !== undefined && !currentEmpty && present(reference) > 0) {
     const unseenSeverity = bySeverity(newCategoryShare, thresholds.unseenCategory)
     if (unseenSeverity !== 'ok') {
       const count = metrics.newCategoryCount ?? 0

@@ -2,7 +2,12 @@
 // profiles built the way `check` and the stream build them.
 
 import { describe, expect, it } from 'vitest'
-import { assessFeatureQuality } from '../../../src/core/data-quality.js'
+import {
+  assessFeatureQuality,
+  assessVolume,
+  referenceRate,
+  withVolume,
+} from '../../../src/core/data-quality.js'
 import { createDefaultRegistry } from '../../../src/core/drift-tests/registry.js'
 import { evaluateDrift } from '../../../src/core/evaluate.js'
 import type { CellValue } from '../../../src/core/profile/dataset.js'
@@ -87,7 +92,14 @@ describe('emptied and retyped columns are findings, never ok', () => {
     expect(feature.insufficientData).toBeDefined()
     expect(quality?.severity).toBe('critical')
     expect(quality?.findings.map((f) => f.check)).toEqual(['emptyColumn'])
-    expect(report.dataQuality).toEqual({ severity: 'critical', nWarning: 0, nCritical: 1 })
+    // Every cell missing, and a critical window is a data-quality incident.
+    expect(report.dataQuality).toEqual({
+      severity: 'critical',
+      nWarning: 0,
+      nCritical: 1,
+      missingShare: 1,
+      incident: true,
+    })
   })
 
   it('a categorical column emptied in current is critical', () => {
@@ -157,5 +169,80 @@ describe('values outside the reference range, when measured', () => {
   })
   it('is no finding when the profile does not measure it', () => {
     expect(assessFeatureQuality(profile, profile, base)).toEqual({ severity: 'ok', findings: [] })
+  })
+})
+
+describe('categories the reference never saw', () => {
+  const ref = Array.from({ length: 1000 }, (_, i) => ['a', 'b', 'c'][i % 3] as string)
+  const withUnseen = (share: number): CellValue[] =>
+    Array.from({ length: 1000 }, (_, i) => (i < share * 1000 ? `new-${i % 7}` : (ref[i] ?? 'a')))
+
+  it('under 10 % of values: no finding (a new market or device is for the drift tests)', () => {
+    expect(evaluate('categorical', ref, withUnseen(0.09)).quality?.findings).toEqual([])
+  })
+
+  it('10 % is a warning, 30 % critical, with the share and the number of categories', () => {
+    const warning = evaluate('categorical', ref, withUnseen(0.1)).quality
+    expect(warning?.severity).toBe('warning')
+    expect(warning?.findings[0]).toMatchObject({
+      check: 'unseenCategory',
+      severity: 'warning',
+      reason: '10 % of values in 7 categories the reference never saw',
+    })
+    expect(warning?.findings[0]?.value).toBeCloseTo(0.1, 12)
+    const critical = evaluate('categorical', ref, withUnseen(0.3)).quality
+    expect(critical?.findings.map((f) => [f.check, f.severity])).toEqual([
+      ['unseenCategory', 'critical'],
+    ])
+  })
+})
+
+describe('event volume against the reference rate', () => {
+  const hour = 3_600_000
+  const rate = { perHour: 1000, source: 'config' } as const
+
+  it('no rate, no check', () => {
+    expect(assessVolume(10, hour, null)).toBeNull()
+  })
+
+  it.each([
+    [1000, 'ok'],
+    [500, 'ok'],
+    [499, 'warning'],
+    [2000, 'ok'],
+    [2001, 'warning'],
+    [200, 'warning'],
+    [199, 'critical'],
+    [5001, 'critical'],
+    [0, 'critical'],
+  ])('%d events in an hour at 1000/h: %s', (n, severity) => {
+    expect(assessVolume(n, hour, rate)?.severity).toBe(severity)
+  })
+
+  it('scales the expected count to the window and says where the rate came from', () => {
+    expect(assessVolume(50, hour / 10, rate)).toEqual({
+      severity: 'ok',
+      nEvents: 50,
+      expected: 100,
+      ratio: 0.5,
+      rateSource: 'config',
+      reason: '50 events, 0.5× the 100 the configured rate predicts',
+    })
+  })
+
+  it('a critical volume makes the window an incident', () => {
+    const summary = withVolume(
+      { severity: 'ok', nWarning: 0, nCritical: 0, missingShare: 0, incident: false },
+      assessVolume(10, hour, rate),
+    )
+    expect(summary).toMatchObject({ severity: 'critical', incident: true })
+    expect(summary.volume?.ratio).toBe(0.01)
+  })
+
+  it('the rate: the config first, else a captured reference’s rows over its range', () => {
+    const captured = { kind: 'kafka', from: '2024-01-01T00:00:00Z', to: '2024-01-01T02:00:00Z' }
+    expect(referenceRate(500, captured, 4000)).toEqual({ perHour: 500, source: 'config' })
+    expect(referenceRate(undefined, captured, 4000)).toEqual({ perHour: 2000, source: 'reference' })
+    expect(referenceRate(undefined, { kind: 'file', file: 'train.csv' }, 4000)).toBeNull()
   })
 })

@@ -8,6 +8,8 @@ import { createRandom, mulberry32 } from '../../../src/core/simulate/random.js'
 import {
   createEventGenerator,
   defaultFeatures,
+  garbageCategory,
+  garbageNumber,
   moments,
   referenceRows,
   shiftOf,
@@ -367,5 +369,72 @@ describe('missing-spike', () => {
       expect(
         Math.abs(stats(after, name).mean - stats(before, name).mean) / sdOf(name),
       ).toBeLessThan(0.06)
+  })
+})
+
+describe('quality-incident', () => {
+  it('breaks f02, f07 and device (null or garbage, half and half) for its span, then heals', () => {
+    const stable = generate({ scenario: 'stable' }, 9000)
+    const events = generate(
+      {
+        scenario: 'quality-incident',
+        driftStartsAt: { index: 2000 },
+        driftRamp: { events: 4000 },
+      },
+      9000,
+    )
+    const during = featuresOf(events.slice(2000, 6000))
+    for (const name of ['f02', 'f07', 'device']) {
+      const garbage = name === 'device' ? garbageCategory : garbageNumber
+      const nulls = share(during, name, null)
+      expect(nulls + share(during, name, garbage), name).toBe(1)
+      expect(nulls, name).toBeGreaterThan(0.45)
+      expect(nulls, name).toBeLessThan(0.55)
+    }
+    // Before and after: exactly the stable values; the other features never change.
+    for (const i of [0, 1999, 6000, 8999]) expect(events[i]!.features).toEqual(stable[i]!.features)
+    for (const i of [2000, 4000, 5999])
+      expect(events[i]!.features['f01']).toBe(stable[i]!.features['f01'])
+  })
+
+  it('lasts 5 minutes of event time by default when it starts at a time', () => {
+    const events = generate({ scenario: 'quality-incident', driftStartsAt: { timeMs: t0 } }, 40_000)
+    // 10 ms per event: 30,000 events are 5 minutes.
+    const broken = (i: number): boolean =>
+      typeof events[i]!.features['f02'] !== 'number' || events[i]!.features['f02'] === garbageNumber
+    expect(broken(0) && broken(29_999)).toBe(true)
+    expect(broken(30_000)).toBe(false)
+  })
+})
+
+describe('gradual-drift', () => {
+  it('moves the means slowly: 1.5 sd over 200,000 events by default, a little per window', () => {
+    const n = 200_000
+    const stable = generate({ scenario: 'stable' }, n, 1)
+    const events = generate({ scenario: 'gradual-drift', driftStartsAt: { index: 0 } }, n, 1)
+    const f01 = numericalSpecs.find((f) => f.name === 'f01')!
+    const diffAt = (i: number): number =>
+      (events[i]!.features['f01'] as number) - (stable[i]!.features['f01'] as number)
+    expect(diffAt(100_000)).toBeCloseTo(shiftOf(f01, 1.5) / 2, 3)
+    // A window of 10,000 events moves the mean by 1.5 / 20 sd = 0.075 sd only.
+    expect(diffAt(110_000) - diffAt(100_000)).toBeCloseTo((shiftOf(f01, 1.5) * 10_000) / n, 3)
+    expect(stats(featuresOf(events.slice(n - 10_000)), 'f01').mean).toBeGreaterThan(1.3)
+  })
+
+  it('spans 7 days of event time when it starts at a time', () => {
+    const stable = generate({ scenario: 'stable' }, 3, 86_400_000)
+    const events = generate(
+      { scenario: 'gradual-drift', driftStartsAt: { timeMs: t0 } },
+      3,
+      86_400_000,
+    )
+    const shift = shiftOf(
+      numericalSpecs.find((f) => f.name === 'f05')!,
+      1.5,
+    )
+    // One event a day: day 2 is 2/7 of the way.
+    expect(
+      (events[2]!.features['f05'] as number) - (stable[2]!.features['f05'] as number),
+    ).toBeCloseTo((shift * 2) / 7, 3)
   })
 })
