@@ -362,7 +362,16 @@ describe('driftwatch check on data that cannot pass', () => {
     expect(json.code).toBe(1)
     const report = JSON.parse(json.stdout) as DriftReport
     expect(report.datasetDrift).toBe(false)
-    expect(report.dataQuality).toEqual({ severity: 'critical', nWarning: 0, nCritical: 1 })
+    expect(report.dataQuality).toMatchObject({
+      severity: 'critical',
+      nWarning: 0,
+      nCritical: 1,
+      incident: true,
+    })
+    // 122 of 400 cells.
+    expect(report.dataQuality?.missingShare).toBeCloseTo(0.305, 12)
+    // Quality first: the diagnosis names the emptied column, not drift.
+    expect(report.diagnosis).toMatchObject({ kind: 'data-quality', topCauses: ['a'] })
     const a = report.features.find((f) => f.name === 'a')
     expect(a?.dataQuality?.findings[0]).toMatchObject({
       check: 'missingShare',
@@ -396,5 +405,78 @@ describe('driftwatch check on data that cannot pass', () => {
     expect(page.indexOf('<h2>Data quality</h2>')).toBeLessThan(
       page.indexOf('<h2>Feature drift</h2>'),
     )
+  })
+})
+
+describe('test-suite conditions in check --config', () => {
+  // The reference against itself: no drift, no data-quality finding, so only conditions decide.
+  async function checkWith(config: unknown, format = 'json') {
+    const path = join(work, `conditions-${Math.random().toString(36).slice(2)}.yaml`)
+    await writeFile(path, JSON.stringify(config))
+    return runCli(['check', '-r', reference, '-c', reference, '--config', path, '--format', format])
+  }
+
+  it('all conditions pass (an unknown one does not fail): exit 0, each in the report', async () => {
+    const result = await checkWith({
+      conditions: ['rows >= 3000', 'missingShare <= 0.05', 'driftShare < 0.3', 'precision >= 0.85'],
+    })
+    expect(result.code, result.stderr).toBe(0)
+    const report = JSON.parse(result.stdout) as DriftReport
+    expect(report.conditions).toEqual([
+      { condition: 'rows >= 3000', metric: 'rows', value: 3000, passed: true },
+      { condition: 'missingShare <= 0.05', metric: 'missingShare', value: 0, passed: true },
+      { condition: 'driftShare < 0.3', metric: 'driftShare', value: 0, passed: true },
+      { condition: 'precision >= 0.85', metric: 'precision', value: null, passed: null },
+    ])
+    expect(report.diagnosis?.kind).toBe('none')
+  })
+
+  it('a failing condition exits 1 and says which, in JSON and text', async () => {
+    const config = { conditions: ['rows >= 5000', 'feature.age.missingShare <= 0.01'] }
+    const json = await checkWith(config)
+    expect(json.code, json.stderr).toBe(1)
+    const report = JSON.parse(json.stdout) as DriftReport
+    expect(report.datasetDrift).toBe(false)
+    expect(report.conditions?.map((c) => [c.condition, c.passed])).toEqual([
+      ['rows >= 5000', false],
+      ['feature.age.missingShare <= 0.01', true],
+    ])
+    const text = await checkWith(config, 'text')
+    expect(text.code).toBe(1)
+    expect(text.stdout).toMatch(/^conditions: 1 passed, 1 failed, 0 unknown$/m)
+    expect(text.stdout).toMatch(/^ {2}FAILED {4}rows >= 5000 \(rows = 3000\)$/m)
+  })
+
+  it('an unknown metric or feature is a config error naming the field: exit 2', async () => {
+    const metric = await checkWith({ conditions: ['rows >= 1', 'recal >= 0.9'] })
+    expect(metric.code).toBe(2)
+    expect(metric.stderr).toMatch(/conditions\[1\]: unknown metric 'recal'/)
+    const feature = await checkWith({ conditions: ['feature.agee.missingShare <= 0.1'] })
+    expect(feature.code).toBe(2)
+    expect(feature.stderr).toMatch(/conditions\[0\]: unknown feature 'agee'/)
+  })
+
+  it('the diagnosis ranks drifted features by configured importance (Evidently dataset)', async () => {
+    const path = join(work, 'importance.yaml')
+    await writeFile(path, JSON.stringify({ importance: { channel: 10, balance: 1 } }))
+    const result = await runCli([
+      'check',
+      '-r',
+      reference,
+      '-c',
+      current,
+      '--config',
+      path,
+      '--mode',
+      'evidently',
+      '--format',
+      'json',
+    ])
+    expect(result.code).toBe(1)
+    const report = JSON.parse(result.stdout) as DriftReport
+    expect(report.impact?.importanceSource).toBe('config')
+    expect(report.diagnosis?.kind).toBe('covariate-shift')
+    // channel drifted with most of the importance: the first cause, whatever its statistic.
+    expect(report.diagnosis?.topCauses[0]).toBe('channel')
   })
 })

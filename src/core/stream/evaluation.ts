@@ -11,7 +11,7 @@ import type { DriftSettings } from '../drift-tests/thresholds.js'
 import { evaluateDrift } from '../evaluate.js'
 import type { DatasetProfile } from '../profile/dataset.js'
 import { withLayers } from '../layers.js'
-import type { DriftReport, Severity } from '../report.js'
+import type { DriftReport } from '../report.js'
 import {
   initialAlertState,
   stepAlert,
@@ -182,7 +182,7 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
         kind: 'condition_failed',
         feature: c.condition,
         drifted: c.passed === false,
-        severity: (c.passed === false ? 'critical' : 'ok') as Severity,
+        severity: c.passed === false ? ('critical' as const) : ('ok' as const),
         summary: `condition failed: ${c.condition} (${c.metric} = ${formatStat(c.value)})`,
       })),
     ]

@@ -6,6 +6,7 @@ import {
   summarizeReport,
   type AdminActions,
   type FeatureDistribution,
+  type ModelDiagnosis,
   type ModelStatus,
   type ModelSummary,
   type Readiness,
@@ -82,6 +83,29 @@ class FakeStatus implements StatusSource {
       referenceId: 'ref-1',
       window,
       bins: found.distribution,
+    })
+  }
+  diagnosis(model: string): Promise<ModelDiagnosis | null> {
+    if (model !== 'fraud') return Promise.resolve(null)
+    return Promise.resolve({
+      model,
+      versions: [
+        {
+          version: 'v3',
+          reportId: 'fraud:v3:1',
+          window,
+          diagnosis: {
+            kind: 'covariate-shift',
+            summary: 'Covariate shift',
+            action: 'Retrain',
+            topCauses: ['amount'],
+            alsoSeen: [],
+          },
+          impact: null,
+          dataQuality: null,
+          conditions: [],
+        },
+      ],
     })
   }
 }
@@ -257,6 +281,22 @@ describe('read routes', () => {
     expect(response.status).toBe(200)
     expect(await response.json()).toMatchObject({ model: 'fraud', drift: { nDrifted: 1 } })
     await expectError(await get('/api/models/churn/report'), 404, 'NOT_FOUND')
+  })
+
+  it('GET /api/models/:model/diagnosis answers the latest diagnosis per version, 404 for an unknown model', async () => {
+    const response = await get('/api/models/fraud/diagnosis')
+    expect(response.status).toBe(200)
+    expect(await response.json()).toMatchObject({
+      model: 'fraud',
+      versions: [
+        {
+          version: 'v3',
+          window: { start: '2025-01-01T11:00:00.000Z', end: '2025-01-01T12:00:00.000Z' },
+          diagnosis: { kind: 'covariate-shift', topCauses: ['amount'] },
+        },
+      ],
+    })
+    await expectError(await get('/api/models/churn/diagnosis'), 404, 'NOT_FOUND')
   })
 
   it('GET /api/models/:model/features/:feature/distribution answers the bins', async () => {
