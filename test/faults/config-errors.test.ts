@@ -163,6 +163,18 @@ const cases: readonly Case[] = [
     problem: /unknown drift test 'kolmogorov'; available: auto, ks, /,
   },
   {
+    name: 'a condition with an unknown metric',
+    yaml: valid + '    conditions: ["rows >= 1000", "recal >= 0.9"]\n',
+    field: 'models[0].conditions[1]',
+    problem: /unknown metric 'recal'; known: rows, /,
+  },
+  {
+    name: 'a condition on a feature the reference lacks',
+    yaml: valid + '    conditions: ["feature.f99.missingShare <= 0.01"]\n',
+    field: 'models[0].conditions[0]',
+    problem: /unknown feature 'f99'; features: f00, /,
+  },
+  {
     name: 'unknown drift test for one feature',
     yaml: valid + '    drift:\n      features:\n        f01:\n          test: psy\n',
     field: 'models[0].drift.features.f01.test',
