@@ -184,18 +184,15 @@ export function evaluateConditions(
  * What the drift report measures, by metric name: the dataset metrics and every feature's. Other
  * layers add their own entries to the same map before the conditions are evaluated.
  */
-export function metricValues(
-  report: DriftReport,
-  extra: { readonly volumeRatio?: number | null } = {},
-): Map<string, number> {
+export function metricValues(report: DriftReport): Map<string, number> {
   const values = new Map<string, number>()
   values.set('rows', report.nCurrent)
   values.set('driftShare', report.driftShare)
   values.set('nDrifted', report.nDrifted)
   const missing = report.dataQuality?.missingShare
   if (missing !== undefined) values.set('missingShare', missing)
-  const ratio = extra.volumeRatio ?? report.dataQuality?.volume?.ratio ?? null
-  if (ratio !== null) values.set('volumeRatio', ratio)
+  const ratio = report.dataQuality?.volume?.ratio
+  if (ratio !== undefined) values.set('volumeRatio', ratio)
   for (const f of report.features) {
     const set = (name: string, value: number | null | undefined): void => {
       if (value !== undefined && value !== null && Number.isFinite(value))

@@ -192,10 +192,13 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     const material =
       input.impact.driftedImportance >= materialImportance ||
       (input.performance !== undefined && input.performance.severity !== 'ok')
-    const share = `${Math.round(input.impact.driftedImportance * 100)} % of the ${input.impact.importanceSource === 'config' ? 'configured importance' : 'features (equal weights)'}`
+    const share =
+      input.impact.importanceSource === 'config'
+        ? ` (carrying ${Math.round(input.impact.driftedImportance * 100)} % of the configured importance)`
+        : ''
     matches.push({
       kind: 'covariate-shift',
-      summary: `Covariate shift: ${drifted.length} of ${input.features.length} features drifted (${share}); most impact: ${list(causes.slice(0, 3))}.`,
+      summary: `Covariate shift: ${drifted.length} of ${input.features.length} features drifted${share}; most impact: ${list(causes.slice(0, 3))}.`,
       action: material
         ? `Retrain on recent data; check first whether the change in ${list(causes.slice(0, 3))} is expected (a new segment, a campaign) or an upstream change.`
         : 'Monitor: the drifted features carry little importance; retrain only if performance drops.',

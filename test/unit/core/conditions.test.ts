@@ -13,6 +13,7 @@ import {
   parseCondition,
   parseConditions,
 } from '../../../src/core/conditions.js'
+import { assessVolume } from '../../../src/core/data-quality.js'
 import { createDefaultRegistry } from '../../../src/core/drift-tests/registry.js'
 import { evaluateDrift } from '../../../src/core/evaluate.js'
 import { withLayers } from '../../../src/core/layers.js'
@@ -196,6 +197,16 @@ describe('conditions on a real report', () => {
     expect(values.get('feature.country.missingShare')).toBe(0)
     expect(values.get('nDrifted')).toBe(report.nDrifted)
     expect(values.has('volumeRatio')).toBe(false)
+  })
+
+  it('gives volumeRatio when the stream measured the volume', () => {
+    const judged = withLayers(report, {
+      conditions: parseConditions(['volumeRatio >= 0.5']),
+      volume: assessVolume(400, 3_600_000, { perHour: 1000, source: 'config' }),
+    })
+    expect(judged.conditions).toEqual([
+      { condition: 'volumeRatio >= 0.5', metric: 'volumeRatio', value: 0.4, passed: false },
+    ])
   })
 
   it('lands in the report as conditions: [{condition, metric, value, passed}]', () => {
