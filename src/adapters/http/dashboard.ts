@@ -1,8 +1,8 @@
 // The on-call page at `/` and its per-feature pages, rendered on the server from StatusSource:
 // what is worst comes first (models by their worst severity, features by severity then by how
-// far past its threshold), each feature with its statistic over the last windows, since when it
-// has been drifting, and a link to its reference-vs-current picture; then the model's alerts
-// with their start times. Self-contained: no external scripts, styles, fonts or images, so it
+// far past its threshold), each model's alerts with their start times, then its features, each
+// with its statistic over the last windows, since when it has been drifting, and a link to its
+// reference-vs-current picture. Self-contained: no external scripts, styles, fonts or images, so it
 // works offline. Every name is user data and goes through escapeHtml; the pages are served
 // with a Content-Security-Policy that allows exactly their own inline style and script (by
 // hash). The one script re-fetches the page every 15 s and swaps in its new content. Severity
@@ -37,6 +37,7 @@ a { color: var(--accent); }
 #error { color: var(--critical); font-weight: 600; }
 table { border-collapse: collapse; margin-top: .35rem; }
 caption { text-align: left; font-weight: 600; padding: .25rem 0; }
+table.alerts { margin-bottom: 1rem; }
 th, td { padding: .3rem .6rem; border-bottom: 1px solid var(--line); text-align: left; vertical-align: middle; }
 thead th { font-size: .8rem; color: var(--muted); font-weight: 600; }
 tbody th { font-weight: 600; }
@@ -284,16 +285,6 @@ function modelSection(m: OnCallModel, index: number): string {
     out.push('<p class="meta">No evaluated window yet.</p></section>')
     return out.join('')
   }
-  const windows = m.features.reduce((n, f) => Math.max(n, f.history.length), 0)
-  out.push(
-    `<table class="features"><caption>Features, worst first</caption><thead><tr>` +
-      '<th scope="col">Feature</th><th scope="col">Severity</th><th scope="col">Test</th>' +
-      '<th scope="col">Statistic</th><th scope="col">p-value</th><th scope="col">Threshold</th>' +
-      `<th scope="col">Last ${windows} windows</th><th scope="col">Drifting</th>` +
-      '<th scope="col">Distributions</th></tr></thead><tbody>',
-  )
-  for (const f of m.features) out.push(featureRow(m, f))
-  out.push('</tbody></table>')
   if (m.alerts.length === 0) {
     out.push(
       '<h3>Alerts</h3><p class="meta alerts-none">No firing or recently resolved alerts.</p>',
@@ -308,6 +299,16 @@ function modelSection(m: OnCallModel, index: number): string {
     for (const a of m.alerts) out.push(alertRow(a))
     out.push('</tbody></table>')
   }
+  const windows = m.features.reduce((n, f) => Math.max(n, f.history.length), 0)
+  out.push(
+    `<table class="features"><caption>Features, worst first</caption><thead><tr>` +
+      '<th scope="col">Feature</th><th scope="col">Severity</th><th scope="col">Test</th>' +
+      '<th scope="col">Statistic</th><th scope="col">p-value</th><th scope="col">Threshold</th>' +
+      `<th scope="col">Last ${windows} windows</th><th scope="col">Drifting</th>` +
+      '<th scope="col">Distributions</th></tr></thead><tbody>',
+  )
+  for (const f of m.features) out.push(featureRow(m, f))
+  out.push('</tbody></table>')
   out.push('</section>')
   return out.join('')
 }
