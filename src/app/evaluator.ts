@@ -314,7 +314,7 @@ export class Evaluator {
         }
       }
       pendingLate += revision.newlyLate
-      // The newest window's revision is what the status API and dashboard show from now on.
+      // The newest window's revision is what the status API and the on-call page show from now on.
       if (record.end === lastEnd && revision.reports.length > 0) {
         const lastReports = { ...state.lastReports }
         for (const report of revision.reports) lastReports[report.modelVersion ?? ''] = report

@@ -1,4 +1,4 @@
-// What /readyz, /api and the dashboard show, read from the live service and from the evaluation
+// What /readyz, /api and the on-call page show, read from the live service and from the evaluation
 // state in Redis (so every instance answers the same, whichever one evaluated).
 
 import type { ReferenceSnapshot } from '../core/reference.js'

@@ -1,4 +1,4 @@
-// What the HTTP API and the dashboard read about the running service, and the admin actions
+// What the HTTP API and the on-call page read about the running service, and the admin actions
 // they may take, in the domain's words. The app implements both over its live state and the
 // sketch store; src/adapters/http only renders them. Times are ms since epoch.
 
@@ -26,7 +26,7 @@ export interface WindowBounds {
   readonly endMs: number
 }
 
-/** One feature's latest verdict, small enough for the model list and the dashboard. */
+/** One feature's latest verdict, small enough for the model list and the on-call page. */
 export interface FeatureVerdict {
   readonly name: string
   readonly kind: FeatureKind

@@ -1,11 +1,11 @@
 // The HTTP face of the service on node:http: Prometheus' /metrics, the orchestrator's probes,
-// a read-only JSON API and the dashboard, and one admin route behind a bearer token. It only
+// a read-only JSON API and the on-call pages, and one admin route behind a bearer token. It only
 // renders what StatusSource gives and forwards what AdminActions takes; it holds no state.
 //
 // Routes:
 //   GET  /                                              on-call page (self-contained HTML)
 //   GET  /models/:model/features/:feature[?version=v]   a feature's reference-vs-current page
-//   GET  /favicon.ico                                   204, so the dashboard loads without a 404
+//   GET  /favicon.ico                                   204, so the pages load without a 404
 //   GET  /metrics                                       Prometheus text format
 //   GET  /healthz                                       200 {live} | 503
 //   GET  /readyz                                        200 | 503 {ready, checks}
@@ -292,7 +292,7 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServer>
       ]
     }
     if (n === 1 && a === 'favicon.ico') {
-      // Browsers ask for it on every dashboard load; nothing, rather than a 404 in the console.
+      // Browsers ask for it on every page load; nothing, rather than a 404 in the console.
       return [
         get((_req, res) => {
           res.writeHead(204, commonHeaders).end()

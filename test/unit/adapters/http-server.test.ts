@@ -306,7 +306,7 @@ describe('read routes', () => {
     await expectError(await get('/api/models/nope/features/amount/distribution'), 404, 'NOT_FOUND')
   })
 
-  it('GET / serves a self-contained dashboard under a strict CSP', async () => {
+  it('GET / serves the self-contained on-call page under a strict CSP', async () => {
     const response = await get('/')
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8')
