@@ -33,13 +33,21 @@ export interface WindowVerdicts {
 /** Model version ('' for none) → its recent windows, oldest first. */
 export type VerdictHistory = Readonly<Record<string, readonly WindowVerdicts[]>>
 
+/**
+ * Six significant digits, plenty for a sparkline and a third of the bytes of a full double
+ * (the latest report keeps the exact value). JSON has no NaN or ±Infinity: those become null,
+ * as in `check --format json`.
+ */
+function stored(x: number | null): number | null {
+  return x !== null && Number.isFinite(x) ? Number(x.toPrecision(6)) : null
+}
+
 export function verdictsOf(report: WindowReport): WindowVerdicts {
   const features: Record<string, FeaturePoint> = {}
   for (const f of report.features) {
     features[f.name] = {
-      // JSON has no NaN or ±Infinity: an unbounded statistic is stored as null, like `check --format json`.
-      statistic: f.statistic !== null && Number.isFinite(f.statistic) ? f.statistic : null,
-      pValue: f.pValue !== null && Number.isFinite(f.pValue) ? f.pValue : null,
+      statistic: stored(f.statistic),
+      pValue: stored(f.pValue),
       threshold: f.threshold,
       drifted: f.drifted,
       severity: f.severity,
