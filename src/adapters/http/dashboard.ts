@@ -113,7 +113,7 @@ const rankOf = (s: Severity | null): number => (s === null ? -1 : rank[s])
  * the threshold for distance tests; for p-value tests, which drift when p < threshold, the
  * p-value's order of magnitude over the threshold's, so that it reads the same way.
  */
-export function thresholdRatio(f: {
+function thresholdRatio(f: {
   readonly statistic: number | null
   readonly pValue: number | null
   readonly threshold: number
@@ -127,7 +127,7 @@ export function thresholdRatio(f: {
 }
 
 /** Models by their worst severity, then drift share and name; their features worst first. */
-export function sortForOnCall(models: readonly OnCallModel[]): OnCallModel[] {
+function sortForOnCall(models: readonly OnCallModel[]): OnCallModel[] {
   return models
     .map((m) => ({
       ...m,
@@ -170,7 +170,7 @@ function modelTitle(m: { readonly model: string; readonly version: string | null
 }
 
 /** The feature page's address, relative to `/`. */
-export function featureHref(model: string, version: string | null, feature: string): string {
+function featureHref(model: string, version: string | null, feature: string): string {
   const path = `models/${encodeURIComponent(model)}/features/${encodeURIComponent(feature)}`
   return version === null ? path : `${path}?version=${encodeURIComponent(version)}`
 }
@@ -184,7 +184,7 @@ const SPARK_H = 30
  * tests, the threshold as a dashed line. p-value tests are decided on another scale than their
  * statistic, so theirs has no threshold line.
  */
-export function sparklineSvg(feature: OnCallFeature): string {
+function sparklineSvg(feature: OnCallFeature): string {
   const points = feature.history
   const n = points.length
   const label = `${feature.test} statistic over the last ${n} windows`
