@@ -20,6 +20,7 @@ import {
   type WindowInput,
   type WindowOutcome,
 } from '../core/stream/evaluation.js'
+import { reviseWindow as reviseHistory } from '../core/stream/history.js'
 import { pruneRecords, recordOf, reviseWindow } from '../core/stream/lateness.js'
 import { completeWatermarkOf, type PartitionReading } from '../core/stream/watermark.js'
 import { dueWindows, windowBuckets, type WindowSpec } from '../core/stream/windows.js'
@@ -313,11 +314,17 @@ export class Evaluator {
         }
       }
       pendingLate += revision.newlyLate
-      // The newest window's revision is what the status API and dashboard show from now on.
+      // The newest window's revision is what the status API and the on-call page show from now on.
       if (record.end === lastEnd && revision.reports.length > 0) {
         const lastReports = { ...state.lastReports }
         for (const report of revision.reports) lastReports[report.modelVersion ?? ''] = report
         state = { ...state, lastReports }
+      }
+      // The on-call page's history shows each window's latest verdicts too.
+      if (revision.reports.length > 0 && state.history !== undefined) {
+        let history = state.history
+        for (const report of revision.reports) history = reviseHistory(history, report) ?? history
+        state = { ...state, history }
       }
       windows[i] = {
         ...revision.record,

@@ -16,6 +16,7 @@ import {
   type AlertPolicy,
   type AlertState,
 } from './alerts.js'
+import { recordWindow, type VerdictHistory } from './history.js'
 import type { WindowRecord } from './lateness.js'
 import type { SkipReason } from './windows.js'
 
@@ -57,6 +58,8 @@ export interface EvaluationState {
   readonly windows?: readonly WindowRecord[]
   /** Windows holding events that the first evaluation passed over, and why (windows.ts). */
   readonly skipped?: { readonly count: number; readonly reason: SkipReason } | null
+  /** The last windows' verdicts per version, for the on-call page (history.ts). */
+  readonly history?: VerdictHistory
 }
 
 export const initialEvaluationState: EvaluationState = {
@@ -97,6 +100,7 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
   const nextAlerts: Record<string, AlertState> = { ...previous.alerts }
   const retrainRequested = new Set(previous.retrainRequested)
   const lastReports: Record<string, WindowReport> = { ...previous.lastReports }
+  let history = previous.history
   const reports: WindowReport[] = []
   const at = input.windowEnd
   for (const [version, current] of [...input.current].sort(([a], [b]) => a.localeCompare(b))) {
@@ -126,6 +130,7 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
     }
     reports.push(report)
     lastReports[version] = report
+    history = recordWindow(history, report)
     const observations = [
       ...drift.features.map((f) => ({
         kind: 'feature_drift',
@@ -196,7 +201,12 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
     reports,
     alerts,
     retrain,
-    state: { alerts: nextAlerts, retrainRequested: [...retrainRequested], lastReports },
+    state: {
+      alerts: nextAlerts,
+      retrainRequested: [...retrainRequested],
+      lastReports,
+      ...(history === undefined ? {} : { history }),
+    },
   }
 }
 
