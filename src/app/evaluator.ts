@@ -25,8 +25,10 @@ import { pruneRecords, recordOf, reviseWindow } from '../core/stream/lateness.js
 import { completeWatermarkOf, type PartitionReading } from '../core/stream/watermark.js'
 import { dueWindows, windowBuckets, type WindowSpec } from '../core/stream/windows.js'
 import { errorMessage } from '../errors.js'
+import type { AlertEvent } from '../core/stream/alerts.js'
 import type { EventSink, InputBacklog } from '../ports/event-source.js'
 import type { MetricsSink } from '../ports/metrics.js'
+import type { AlertRelay } from './alert-relay.js'
 import { partitionId, type LeaseStore, type SketchStore } from '../ports/sketch-store.js'
 
 /** Bounds the evaluation state (it is rewritten with every window): at most this many watched. */
@@ -69,6 +71,8 @@ export interface EvaluatorOptions {
   readonly replay?: { readonly from: number | null }
   /** How long reported windows are watched for late events (default: 24 h of event time). */
   readonly lateHorizonMs?: number
+  /** Announces the firing alerts of the models this instance holds (alerts.alertmanager). */
+  readonly alertRelay?: AlertRelay
 }
 
 export class Evaluator {
@@ -104,6 +108,7 @@ export class Evaluator {
     this.#stopped = true
     if (this.#timer !== undefined) clearInterval(this.#timer)
     await this.#running
+    await this.#options.alertRelay?.drain()
     await Promise.all(
       this.#options.models.map((m) =>
         this.#options.leases.release(m.name, this.#options.owner).catch(() => undefined),
@@ -178,7 +183,10 @@ export class Evaluator {
   async evaluateModel(model: EvaluatedModel): Promise<number> {
     const { leases, sink, metrics, logger, owner } = this.#options
     const token = await leases.acquire(model.name, owner, this.#options.leaseTtlMs)
-    if (token === null) return 0
+    if (token === null) {
+      this.#options.alertRelay?.released(model.name)
+      return 0
+    }
     const { watermark, earliest, progress } = await this.#completeness(model)
     if (watermark === null) return 0
     const last = await leases.lastEvaluation(model.name)
@@ -191,6 +199,7 @@ export class Evaluator {
     })
     let evaluated = 0
     let lastEnd = last?.windowEnd ?? null
+    const published: AlertEvent[] = []
     for (const end of due.ends) {
       const started = performance.now()
       const reference = model.reference()
@@ -239,6 +248,7 @@ export class Evaluator {
       for (const report of outcome.reports)
         metrics.report(model.name, report.modelVersion ?? '', report, end)
       for (const alert of outcome.alerts) metrics.alert(model.name, alert.alert.status)
+      published.push(...outcome.alerts.map((a) => a.alert))
       metrics.evaluation(model.name, (performance.now() - started) / 1000)
       logger.info(
         {
@@ -255,6 +265,7 @@ export class Evaluator {
       await this.#reviseLate(model, token, lastEnd, state)
       if (progress !== null) this.#looked.set(model.name, progress)
     }
+    this.#options.alertRelay?.relay(model.name, state, published, statusUrlOf(model))
     return evaluated
   }
 
@@ -388,7 +399,7 @@ export class Evaluator {
       alertPolicy: model.alertPolicy,
       minCriticalFeatures: model.minCriticalFeatures,
       generatedAt: new Date(this.#options.now()).toISOString(),
-      statusUrl: `/api/models/${encodeURIComponent(model.name)}/status`,
+      statusUrl: statusUrlOf(model),
     }
   }
 
@@ -413,4 +424,9 @@ export class Evaluator {
     }
     return merged
   }
+}
+
+/** Where an alert of `model` points (its generatorURL): the model's status in the HTTP API. */
+function statusUrlOf(model: EvaluatedModel): string {
+  return `/api/models/${encodeURIComponent(model.name)}/status`
 }

@@ -8,7 +8,7 @@ import type { DriftTestRegistry } from '../drift-tests/registry.js'
 import type { DriftSettings } from '../drift-tests/thresholds.js'
 import { evaluateDrift } from '../evaluate.js'
 import type { DatasetProfile } from '../profile/dataset.js'
-import type { DriftReport } from '../report.js'
+import type { DriftReport, Severity } from '../report.js'
 import {
   initialAlertState,
   stepAlert,
@@ -131,24 +131,9 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
     reports.push(report)
     lastReports[version] = report
     history = recordWindow(history, report)
-    const observations = [
-      ...drift.features.map((f) => ({
-        kind: 'feature_drift',
-        feature: f.name,
-        drifted: f.drifted,
-        severity: f.severity,
-        summary: `${f.name} drifted: ${f.test} ${formatStat(f.statistic)} (threshold ${f.threshold})`,
-      })),
-      {
-        kind: 'dataset_drift',
-        feature: '',
-        drifted: drift.datasetDrift,
-        severity: drift.datasetDrift ? ('critical' as const) : ('ok' as const),
-        summary: `${drift.nDrifted} of ${drift.nFeatures} features drifted (share ${drift.driftShare.toFixed(2)})`,
-      },
-    ]
+    const observations = observationsOf(drift)
     for (const o of observations) {
-      const key = [input.model, version, o.kind, o.feature].join('|')
+      const key = alertKey(input.model, version, o)
       const before = nextAlerts[key] ?? initialAlertState
       const { state, transition } = stepAlert(
         before,
@@ -157,28 +142,19 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
       )
       nextAlerts[key] = state
       if (transition === null) continue
-      const labels: Record<string, string> = {
-        alertname: o.kind === 'dataset_drift' ? 'DriftwatchDatasetDrift' : 'DriftwatchFeatureDrift',
-        model: input.model,
-        model_version: version,
-        ...(o.feature === '' ? {} : { feature: o.feature }),
-      }
-      const startsAt = transition === 'firing' ? at : (before.since ?? at)
       alerts.push({
         key,
-        alert: {
-          status: transition,
-          labels: {
-            ...labels,
+        alert: alertEventOf(
+          { model: input.model, version, observation: o, reportId, referenceId: input.referenceId },
+          {
+            status: transition,
             severity:
               transition === 'firing' ? state.severity : (before.firedSeverity ?? before.severity),
+            startsAt: transition === 'firing' ? at : (before.since ?? at),
+            endsAt: transition === 'resolved' ? new Date(at).toISOString() : openEnd,
           },
-          annotations: { summary: o.summary, report_id: reportId, reference_id: input.referenceId },
-          startsAt: new Date(startsAt).toISOString(),
-          endsAt: transition === 'resolved' ? new Date(at).toISOString() : '0001-01-01T00:00:00Z',
-          generatorURL: input.statusUrl,
-          fingerprint: fingerprint(labels),
-        },
+          input.statusUrl,
+        ),
       })
     }
     if (criticalFeatures.length >= input.minCriticalFeatures) {
@@ -212,6 +188,124 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
 
 function formatStat(x: number | null): string {
   return x === null ? 'n/a' : Number(x.toPrecision(4)).toString()
+}
+
+/** The `endsAt` of a firing alert event on the alerts topic: no end known (Go's zero time). */
+const openEnd = '0001-01-01T00:00:00Z'
+
+/** What one window says about one alert: a feature's drift, or the dataset's. */
+interface AlertObservation {
+  readonly kind: 'feature_drift' | 'dataset_drift'
+  /** '' for the dataset. */
+  readonly feature: string
+  readonly drifted: boolean
+  readonly severity: Severity
+  readonly summary: string
+}
+
+function observationsOf(drift: DriftReport): AlertObservation[] {
+  return [
+    ...drift.features.map((f) => ({
+      kind: 'feature_drift' as const,
+      feature: f.name,
+      drifted: f.drifted,
+      severity: f.severity,
+      summary: `${f.name} drifted: ${f.test} ${formatStat(f.statistic)} (threshold ${f.threshold})`,
+    })),
+    {
+      kind: 'dataset_drift' as const,
+      feature: '',
+      drifted: drift.datasetDrift,
+      severity: drift.datasetDrift ? ('critical' as const) : ('ok' as const),
+      summary: `${drift.nDrifted} of ${drift.nFeatures} features drifted (share ${drift.driftShare.toFixed(2)})`,
+    },
+  ]
+}
+
+/** The key of an alert's state in EvaluationState.alerts. */
+function alertKey(model: string, version: string, o: AlertObservation): string {
+  return [model, version, o.kind, o.feature].join('|')
+}
+
+function alertEventOf(
+  source: {
+    readonly model: string
+    readonly version: string
+    readonly observation: AlertObservation
+    readonly reportId: string
+    readonly referenceId: string
+  },
+  when: {
+    readonly status: 'firing' | 'resolved'
+    readonly severity: Severity
+    readonly startsAt: number
+    readonly endsAt: string
+  },
+  statusUrl: string,
+): AlertEvent {
+  const o = source.observation
+  const labels: Record<string, string> = {
+    alertname: o.kind === 'dataset_drift' ? 'DriftwatchDatasetDrift' : 'DriftwatchFeatureDrift',
+    model: source.model,
+    model_version: source.version,
+    ...(o.feature === '' ? {} : { feature: o.feature }),
+  }
+  return {
+    status: when.status,
+    labels: { ...labels, severity: when.severity },
+    annotations: {
+      summary: o.summary,
+      report_id: source.reportId,
+      reference_id: source.referenceId,
+    },
+    startsAt: new Date(when.startsAt).toISOString(),
+    endsAt: when.endsAt,
+    generatorURL: statusUrl,
+    fingerprint: fingerprint(labels),
+  }
+}
+
+/**
+ * The alerts of `model` firing in `state`, as alert events (endsAt open), for a receiver that must
+ * hear them again while they fire (Alertmanager forgets an alert that is not re-sent). Read from
+ * the last report of each version, as the transition that fired them was built: a firing alert
+ * whose feature the last report no longer has (the reference changed) is left out.
+ */
+export function firingAlerts(
+  model: string,
+  state: EvaluationState,
+  statusUrl: string,
+): Array<{ readonly key: string; readonly alert: AlertEvent }> {
+  const firing: Array<{ key: string; alert: AlertEvent }> = []
+  for (const version of Object.keys(state.lastReports).sort()) {
+    const report = state.lastReports[version]
+    if (report === undefined) continue
+    for (const o of observationsOf(report)) {
+      const key = alertKey(model, version, o)
+      const alert = state.alerts[key]
+      if (alert?.firing !== true) continue
+      firing.push({
+        key,
+        alert: alertEventOf(
+          {
+            model,
+            version,
+            observation: o,
+            reportId: report.reportId,
+            referenceId: report.referenceId,
+          },
+          {
+            status: 'firing',
+            severity: alert.firedSeverity ?? alert.severity,
+            startsAt: alert.since ?? Date.parse(report.window.end),
+            endsAt: openEnd,
+          },
+          statusUrl,
+        ),
+      })
+    }
+  }
+  return firing
 }
 
 function fingerprint(labels: Readonly<Record<string, string>>): string {
