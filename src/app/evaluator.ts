@@ -25,7 +25,6 @@ import { pruneRecords, recordOf, reviseWindow } from '../core/stream/lateness.js
 import { completeWatermarkOf, type PartitionReading } from '../core/stream/watermark.js'
 import { dueWindows, windowBuckets, type WindowSpec } from '../core/stream/windows.js'
 import { errorMessage } from '../errors.js'
-import type { AlertEvent } from '../core/stream/alerts.js'
 import type { EventSink, InputBacklog } from '../ports/event-source.js'
 import type { MetricsSink } from '../ports/metrics.js'
 import type { AlertRelay } from './alert-relay.js'
@@ -101,6 +100,7 @@ export class Evaluator {
       })
     }
     this.#timer = setInterval(tick, this.#options.intervalMs)
+    this.#options.alertRelay?.start()
     tick()
   }
 
@@ -108,7 +108,7 @@ export class Evaluator {
     this.#stopped = true
     if (this.#timer !== undefined) clearInterval(this.#timer)
     await this.#running
-    await this.#options.alertRelay?.drain()
+    await this.#options.alertRelay?.stop()
     await Promise.all(
       this.#options.models.map((m) =>
         this.#options.leases.release(m.name, this.#options.owner).catch(() => undefined),
@@ -182,6 +182,8 @@ export class Evaluator {
 
   async evaluateModel(model: EvaluatedModel): Promise<number> {
     const { leases, sink, metrics, logger, owner } = this.#options
+    // The lease is surely ours until its TTL from before we asked for it (the alert relay's bound).
+    let heldUntil = this.#options.now() + this.#options.leaseTtlMs
     const token = await leases.acquire(model.name, owner, this.#options.leaseTtlMs)
     if (token === null) {
       this.#options.alertRelay?.released(model.name)
@@ -199,7 +201,6 @@ export class Evaluator {
     })
     let evaluated = 0
     let lastEnd = last?.windowEnd ?? null
-    const published: AlertEvent[] = []
     for (const end of due.ends) {
       const started = performance.now()
       const reference = model.reference()
@@ -208,10 +209,13 @@ export class Evaluator {
       const current = await this.#windowProfiles(model, end, reference.id)
       const outcome = await this.#evaluate(this.#windowInput(model, end, reference, current), state)
       // Fencing: do not publish if the lease changed hands while we computed.
+      const renewing = this.#options.now() + this.#options.leaseTtlMs
       if ((await leases.acquire(model.name, owner, this.#options.leaseTtlMs)) !== token) {
         logger.warn({ model: model.name }, 'lost the evaluator lease: not publishing')
+        this.#options.alertRelay?.released(model.name)
         return evaluated
       }
+      heldUntil = renewing
       for (const report of outcome.reports) await sink.report(report.reportId, report)
       await sink.alerts(outcome.alerts)
       for (const request of outcome.retrain) await sink.retrain(request.reportId, request)
@@ -233,6 +237,7 @@ export class Evaluator {
           { model: model.name, windowEnd: end },
           'evaluation fenced after publishing: the new owner will not repeat it',
         )
+        this.#options.alertRelay?.released(model.name)
         return evaluated
       }
       if (lastEnd === null && skipped !== null) {
@@ -248,7 +253,12 @@ export class Evaluator {
       for (const report of outcome.reports)
         metrics.report(model.name, report.modelVersion ?? '', report, end)
       for (const alert of outcome.alerts) metrics.alert(model.name, alert.alert.status)
-      published.push(...outcome.alerts.map((a) => a.alert))
+      this.#options.alertRelay?.relay(model.name, {
+        state,
+        transitions: outcome.alerts.map((a) => a.alert),
+        statusUrl: statusUrlOf(model),
+        heldUntil,
+      })
       metrics.evaluation(model.name, (performance.now() - started) / 1000)
       logger.info(
         {
@@ -265,7 +275,12 @@ export class Evaluator {
       await this.#reviseLate(model, token, lastEnd, state)
       if (progress !== null) this.#looked.set(model.name, progress)
     }
-    this.#options.alertRelay?.relay(model.name, state, published, statusUrlOf(model))
+    this.#options.alertRelay?.relay(model.name, {
+      state,
+      transitions: [],
+      statusUrl: statusUrlOf(model),
+      heldUntil,
+    })
     return evaluated
   }
 

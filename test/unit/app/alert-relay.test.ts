@@ -77,8 +77,8 @@ function relayOn(notifier: RecordingNotifier, clock: { now: number }) {
   })
   const outcomes = async (): Promise<Record<string, number>> =>
     Object.fromEntries(
-      (await metrics.alertmanagerNotificationsTotal.get()).values.map((v) => [
-        v.labels.outcome,
+      (await metrics.alertmanagerNotificationsTotal.get()).values.map((v): [string, number] => [
+        String(v.labels.outcome),
         v.value,
       ]),
     )
@@ -103,7 +103,12 @@ describe('AlertRelay', () => {
     const notifier = new RecordingNotifier()
     const clock = { now: T }
     const { relay, outcomes } = relayOn(notifier, clock)
-    relay.relay('fraud', firing?.state ?? initialEvaluationState, fired, '/s')
+    relay.relay('fraud', {
+      state: firing?.state ?? initialEvaluationState,
+      transitions: fired,
+      statusUrl: '/s',
+      heldUntil: clock.now + 30_000,
+    })
     await relay.drain()
     expect(notifier.sent).toHaveLength(1)
     const first = notifier.sent[0] ?? []
@@ -120,7 +125,12 @@ describe('AlertRelay', () => {
       [120_000, 3],
     ] as const) {
       clock.now = T + step
-      relay.relay('fraud', stillFiring?.state ?? initialEvaluationState, [], '/s')
+      relay.relay('fraud', {
+        state: stillFiring?.state ?? initialEvaluationState,
+        transitions: [],
+        statusUrl: '/s',
+        heldUntil: clock.now + 30_000,
+      })
       await relay.drain()
       expect(notifier.sent, `at +${step} ms`).toHaveLength(expected)
     }
@@ -131,14 +141,49 @@ describe('AlertRelay', () => {
     expect(await outcomes()).toEqual({ sent: 3 })
   })
 
+  it('re-sends on its own timer while the lease is surely held, and stops once it may have passed on', async () => {
+    const notifier = new RecordingNotifier()
+    const clock = { now: T }
+    const { relay } = relayOn(notifier, clock)
+    // The evaluator's last word: the lease is ours for 150 s more (a long catch-up follows).
+    relay.relay('fraud', {
+      state: firing?.state ?? initialEvaluationState,
+      transitions: fired,
+      statusUrl: '/s',
+      heldUntil: T + 150_000,
+    })
+    await relay.drain()
+    for (const step of [30_000, 60_000, 90_000, 120_000, 150_000, 180_000, 240_000]) {
+      clock.now = T + step
+      relay.tick()
+      await relay.drain()
+    }
+    // at T, +60 s, +120 s; not at +180 s or +240 s, past the lease
+    expect(notifier.sent.map((batch) => batch[0]?.endsAt)).toEqual([
+      new Date(T + 240_000).toISOString(),
+      new Date(T + 300_000).toISOString(),
+      new Date(T + 360_000).toISOString(),
+    ])
+  })
+
   it('announces a resolve at once, ended now, first in its batch, and only once', async () => {
     const notifier = new RecordingNotifier()
     const clock = { now: T }
     const { relay } = relayOn(notifier, clock)
-    relay.relay('fraud', firing?.state ?? initialEvaluationState, fired, '/s')
+    relay.relay('fraud', {
+      state: firing?.state ?? initialEvaluationState,
+      transitions: fired,
+      statusUrl: '/s',
+      heldUntil: clock.now + 30_000,
+    })
     await relay.drain()
     clock.now = T + 5000
-    relay.relay('fraud', resolvedOutcome?.state ?? initialEvaluationState, resolved, '/s')
+    relay.relay('fraud', {
+      state: resolvedOutcome?.state ?? initialEvaluationState,
+      transitions: resolved,
+      statusUrl: '/s',
+      heldUntil: clock.now + 30_000,
+    })
     await relay.drain()
     expect(notifier.sent).toHaveLength(2)
     const ended = notifier.sent[1] ?? []
@@ -148,7 +193,12 @@ describe('AlertRelay', () => {
     // Nothing fires any more: later turns send nothing, the resolve is not repeated.
     for (const step of [6000, 65_000, 200_000]) {
       clock.now = T + step
-      relay.relay('fraud', resolvedOutcome?.state ?? initialEvaluationState, [], '/s')
+      relay.relay('fraud', {
+        state: resolvedOutcome?.state ?? initialEvaluationState,
+        transitions: [],
+        statusUrl: '/s',
+        heldUntil: clock.now + 30_000,
+      })
       await relay.drain()
     }
     expect(notifier.sent).toHaveLength(2)
@@ -158,19 +208,39 @@ describe('AlertRelay', () => {
     const notifier = new RecordingNotifier()
     const clock = { now: T }
     const { relay, outcomes } = relayOn(notifier, clock)
-    relay.relay('fraud', firing?.state ?? initialEvaluationState, fired, '/s')
+    relay.relay('fraud', {
+      state: firing?.state ?? initialEvaluationState,
+      transitions: fired,
+      statusUrl: '/s',
+      heldUntil: clock.now + 30_000,
+    })
     await relay.drain()
     notifier.failing = true
     clock.now = T + 1000
-    relay.relay('fraud', resolvedOutcome?.state ?? initialEvaluationState, resolved, '/s')
+    relay.relay('fraud', {
+      state: resolvedOutcome?.state ?? initialEvaluationState,
+      transitions: resolved,
+      statusUrl: '/s',
+      heldUntil: clock.now + 30_000,
+    })
     await relay.drain()
     notifier.failing = false
     clock.now = T + 5000
-    relay.relay('fraud', resolvedOutcome?.state ?? initialEvaluationState, [], '/s')
+    relay.relay('fraud', {
+      state: resolvedOutcome?.state ?? initialEvaluationState,
+      transitions: [],
+      statusUrl: '/s',
+      heldUntil: clock.now + 30_000,
+    })
     await relay.drain()
     expect(notifier.sent).toHaveLength(1)
     clock.now = T + 11_000
-    relay.relay('fraud', resolvedOutcome?.state ?? initialEvaluationState, [], '/s')
+    relay.relay('fraud', {
+      state: resolvedOutcome?.state ?? initialEvaluationState,
+      transitions: [],
+      statusUrl: '/s',
+      heldUntil: clock.now + 30_000,
+    })
     await relay.drain()
     expect(notifier.sent).toHaveLength(2)
     const retried = notifier.sent[1] ?? []
@@ -185,11 +255,21 @@ describe('AlertRelay', () => {
     const clock = { now: T }
     const { relay } = relayOn(notifier, clock)
     notifier.failing = true
-    relay.relay('fraud', resolvedOutcome?.state ?? initialEvaluationState, resolved, '/s')
+    relay.relay('fraud', {
+      state: resolvedOutcome?.state ?? initialEvaluationState,
+      transitions: resolved,
+      statusUrl: '/s',
+      heldUntil: clock.now + 30_000,
+    })
     await relay.drain()
     notifier.failing = false
     clock.now = T + 240_000
-    relay.relay('fraud', resolvedOutcome?.state ?? initialEvaluationState, [], '/s')
+    relay.relay('fraud', {
+      state: resolvedOutcome?.state ?? initialEvaluationState,
+      transitions: [],
+      statusUrl: '/s',
+      heldUntil: clock.now + 30_000,
+    })
     await relay.drain()
     expect(notifier.sent).toEqual([])
   })
@@ -198,11 +278,21 @@ describe('AlertRelay', () => {
     const notifier = new RecordingNotifier()
     const clock = { now: T }
     const { relay } = relayOn(notifier, clock)
-    relay.relay('fraud', firing?.state ?? initialEvaluationState, fired, '/s')
+    relay.relay('fraud', {
+      state: firing?.state ?? initialEvaluationState,
+      transitions: fired,
+      statusUrl: '/s',
+      heldUntil: clock.now + 30_000,
+    })
     await relay.drain()
     relay.released('fraud')
     clock.now = T + 1000
-    relay.relay('fraud', stillFiring?.state ?? initialEvaluationState, [], '/s')
+    relay.relay('fraud', {
+      state: stillFiring?.state ?? initialEvaluationState,
+      transitions: [],
+      statusUrl: '/s',
+      heldUntil: clock.now + 30_000,
+    })
     await relay.drain()
     expect(notifier.sent).toHaveLength(2)
   })
