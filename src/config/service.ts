@@ -197,11 +197,11 @@ export const alertmanagerSchema = z.strictObject({
   resendInterval: durationSchema
     .default(60_000)
     .describe(
-      'firing alerts are sent again this often, each valid for 4 intervals; a resolved one is sent once more, ended',
+      'default 1m: firing alerts are sent again this often, each valid for 4 intervals; a resolved one is sent once more, ended',
     ),
   timeout: durationSchema
     .default(5000)
-    .describe('a POST that has not answered by then fails (and is retried)'),
+    .describe('default 5s: a POST that has not answered by then fails (and is retried)'),
 })
 
 export const serviceConfigSchema = z.strictObject({
