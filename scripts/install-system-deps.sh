@@ -2,7 +2,8 @@
 # System packages driftwatch's tests and demo need, from Debian: redis-server, a JDK and Maven
 # (the local Kafka broker and Apicurio Registry), kcat (an independent Kafka client for the
 # compression and Avro tests), a C++ toolchain (the lz4 and zstd codecs compile at npm ci),
-# Chromium (HTML report checks) and Prometheus/promtool (scrape and rule tests). Idempotent and quiet: installs only what is missing. Run as root (CI does).
+# Chromium (HTML report checks), Prometheus/promtool (scrape and rule tests) and Alertmanager/amtool
+# (alert delivery tests). Idempotent and quiet: installs only what is missing. Run as root (CI does).
 set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -30,6 +31,7 @@ if ! python3 -c 'import pyarrow.parquet' 2> /dev/null; then
 fi
 bash scripts/ci/install-chromium.sh
 bash scripts/ci/install-prometheus.sh
+bash scripts/ci/install-alertmanager.sh
 if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
   echo 'node and npm (Node 20+) are required and not installed' >&2
   exit 1

@@ -21,6 +21,8 @@ export const errorCodes = [
   'SCHEMA_REGISTRY_UNAVAILABLE',
   // The schema registry answered with a refusal (incompatible schema, bad credentials).
   'SCHEMA_REGISTRY_ERROR',
+  // Alertmanager did not accept the alerts driftwatch announced (down, timed out, refused).
+  'ALERTMANAGER_UNAVAILABLE',
   // A caller broke a port's contract (e.g. a flush writing a bucket of a partition it does not
   // check): a bug in our code, never retried.
   'INVALID_ARGUMENT',

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs Debian's chromium (and the fonts it renders with) for the HTML report browser test,
-# test/integration/html-report.browser.test.ts. Idempotent and quiet: does nothing when
+# Installs Debian's chromium (and the fonts it renders with) for the page tests in headless
+# Chromium (test/integration/*.browser.test.ts, test/e2e/on-call-page.test.ts) and for
+# scripts/draw-readme-images.mjs. Idempotent and quiet: does nothing when
 # /usr/bin/chromium already exists, prints only on failure.
 set -euo pipefail
 

@@ -22,12 +22,14 @@ import {
   type WindowInput,
   type WindowOutcome,
 } from '../core/stream/evaluation.js'
+import { reviseWindow as reviseHistory } from '../core/stream/history.js'
 import { pruneRecords, recordOf, reviseWindow } from '../core/stream/lateness.js'
 import { completeWatermarkOf, type PartitionReading } from '../core/stream/watermark.js'
 import { dueWindows, windowBuckets, type WindowSpec } from '../core/stream/windows.js'
 import { errorMessage } from '../errors.js'
 import type { EventSink, InputBacklog } from '../ports/event-source.js'
 import type { MetricsSink } from '../ports/metrics.js'
+import type { AlertRelay } from './alert-relay.js'
 import { partitionId, type LeaseStore, type SketchStore } from '../ports/sketch-store.js'
 
 /** Bounds the evaluation state (it is rewritten with every window): at most this many watched. */
@@ -74,6 +76,8 @@ export interface EvaluatorOptions {
   readonly replay?: { readonly from: number | null }
   /** How long reported windows are watched for late events (default: 24 h of event time). */
   readonly lateHorizonMs?: number
+  /** Announces the firing alerts of the models this instance holds (alerts.alertmanager). */
+  readonly alertRelay?: AlertRelay
 }
 
 export class Evaluator {
@@ -102,6 +106,7 @@ export class Evaluator {
       })
     }
     this.#timer = setInterval(tick, this.#options.intervalMs)
+    this.#options.alertRelay?.start()
     tick()
   }
 
@@ -109,6 +114,7 @@ export class Evaluator {
     this.#stopped = true
     if (this.#timer !== undefined) clearInterval(this.#timer)
     await this.#running
+    await this.#options.alertRelay?.stop()
     await Promise.all(
       this.#options.models.map((m) =>
         this.#options.leases.release(m.name, this.#options.owner).catch(() => undefined),
@@ -182,8 +188,13 @@ export class Evaluator {
 
   async evaluateModel(model: EvaluatedModel): Promise<number> {
     const { leases, sink, metrics, logger, owner } = this.#options
+    // The lease is surely ours until its TTL from before we asked for it (the alert relay's bound).
+    let heldUntil = this.#options.now() + this.#options.leaseTtlMs
     const token = await leases.acquire(model.name, owner, this.#options.leaseTtlMs)
-    if (token === null) return 0
+    if (token === null) {
+      this.#options.alertRelay?.released(model.name)
+      return 0
+    }
     const { watermark, earliest, progress } = await this.#completeness(model)
     if (watermark === null) return 0
     const last = await leases.lastEvaluation(model.name)
@@ -204,10 +215,13 @@ export class Evaluator {
       const current = await this.#windowProfiles(model, end, reference.id)
       const outcome = await this.#evaluate(this.#windowInput(model, end, reference, current), state)
       // Fencing: do not publish if the lease changed hands while we computed.
+      const renewing = this.#options.now() + this.#options.leaseTtlMs
       if ((await leases.acquire(model.name, owner, this.#options.leaseTtlMs)) !== token) {
         logger.warn({ model: model.name }, 'lost the evaluator lease: not publishing')
+        this.#options.alertRelay?.released(model.name)
         return evaluated
       }
+      heldUntil = renewing
       for (const report of outcome.reports) await sink.report(report.reportId, report)
       await sink.alerts(outcome.alerts)
       for (const request of outcome.retrain) await sink.retrain(request.reportId, request)
@@ -229,6 +243,7 @@ export class Evaluator {
           { model: model.name, windowEnd: end },
           'evaluation fenced after publishing: the new owner will not repeat it',
         )
+        this.#options.alertRelay?.released(model.name)
         return evaluated
       }
       if (lastEnd === null && skipped !== null) {
@@ -244,6 +259,12 @@ export class Evaluator {
       for (const report of outcome.reports)
         metrics.report(model.name, report.modelVersion ?? '', report, end)
       for (const alert of outcome.alerts) metrics.alert(model.name, alert.alert.status)
+      this.#options.alertRelay?.relay(model.name, {
+        state,
+        transitions: outcome.alerts.map((a) => a.alert),
+        statusUrl: statusUrlOf(model),
+        heldUntil,
+      })
       metrics.evaluation(model.name, (performance.now() - started) / 1000)
       logger.info(
         {
@@ -260,6 +281,12 @@ export class Evaluator {
       await this.#reviseLate(model, token, lastEnd, state)
       if (progress !== null) this.#looked.set(model.name, progress)
     }
+    this.#options.alertRelay?.relay(model.name, {
+      state,
+      transitions: [],
+      statusUrl: statusUrlOf(model),
+      heldUntil,
+    })
     return evaluated
   }
 
@@ -319,11 +346,17 @@ export class Evaluator {
         }
       }
       pendingLate += revision.newlyLate
-      // The newest window's revision is what the status API and dashboard show from now on.
+      // The newest window's revision is what the status API and the on-call page show from now on.
       if (record.end === lastEnd && revision.reports.length > 0) {
         const lastReports = { ...state.lastReports }
         for (const report of revision.reports) lastReports[report.modelVersion ?? ''] = report
         state = { ...state, lastReports }
+      }
+      // The on-call page's history shows each window's latest verdicts too.
+      if (revision.reports.length > 0 && state.history !== undefined) {
+        let history = state.history
+        for (const report of revision.reports) history = reviseHistory(history, report) ?? history
+        state = { ...state, history }
       }
       windows[i] = {
         ...revision.record,
@@ -387,7 +420,7 @@ export class Evaluator {
       alertPolicy: model.alertPolicy,
       minCriticalFeatures: model.minCriticalFeatures,
       generatedAt: new Date(this.#options.now()).toISOString(),
-      statusUrl: `/api/models/${encodeURIComponent(model.name)}/status`,
+      statusUrl: statusUrlOf(model),
       ...(model.conditions === undefined ? {} : { conditions: model.conditions }),
       ...(model.importance === undefined ? {} : { importance: model.importance }),
       referenceRate: referenceRate(model.expectedRate, reference.source, reference.profile.rows),
@@ -415,4 +448,9 @@ export class Evaluator {
     }
     return merged
   }
+}
+
+/** Where an alert of `model` points (its generatorURL): the model's status in the HTTP API. */
+function statusUrlOf(model: EvaluatedModel): string {
+  return `/api/models/${encodeURIComponent(model.name)}/status`
 }

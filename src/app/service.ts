@@ -10,6 +10,7 @@ import {
   parseReferenceJSON,
   snapshotToJSON,
 } from '../adapters/files/reference-file.js'
+import { AlertmanagerNotifier } from '../adapters/alertmanager/notifier.js'
 import { startHttpServer } from '../adapters/http/server.js'
 import { createKafka, createKafkaProbe } from '../adapters/kafka/client.js'
 import { KafkaBacklog } from '../adapters/kafka/backlog.js'
@@ -35,6 +36,7 @@ import { watchedColumns } from '../core/profile/dataset.js'
 import type { ReferenceSnapshot } from '../core/reference.js'
 import type { FeatureKind } from '../core/report.js'
 import { ConfigError, DriftwatchError, errorMessage } from '../errors.js'
+import { AlertRelay } from './alert-relay.js'
 import { Evaluator, type EvaluatedModel } from './evaluator.js'
 import { Ingestor, type ModelRuntime } from './ingest.js'
 import { LiveStatus } from './status.js'
@@ -165,6 +167,20 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       fromBeginning: replay,
     })
     releasers.push({ name: 'kafka backlog', release: () => backlog.close() })
+    const alertmanager = config.alerts.alertmanager
+    const alertRelay =
+      alertmanager === undefined
+        ? undefined
+        : new AlertRelay({
+            notifier: new AlertmanagerNotifier({
+              url: alertmanager.url,
+              timeoutMs: alertmanager.timeout,
+            }),
+            resendIntervalMs: alertmanager.resendInterval,
+            now,
+            logger: logger.child({ component: 'alertmanager' }),
+            metrics,
+          })
     const evaluator = new Evaluator({
       backlog,
       owner: instanceId,
@@ -180,6 +196,7 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       ...(replay ? { replay: { from: options.from ?? null } } : {}),
       lateHorizonMs: Math.max(...config.models.map((m) => m.window.retention - m.window.size)),
       now,
+      ...(alertRelay === undefined ? {} : { alertRelay }),
     })
 
     const replaceReference = async (model: string, raw: unknown): Promise<{ id: string }> => {

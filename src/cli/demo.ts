@@ -57,7 +57,7 @@ export function registerDemo(program: Command): void {
         .default('sudden-shift'),
     )
     .option('--features <names>', 'features that drift (default: f01,f05,f12)')
-    .option('--port <port>', 'HTTP port for /metrics, /api and the dashboard', Number, 9464)
+    .option('--port <port>', 'HTTP port for /metrics, /api and the on-call page', Number, 9464)
     .addOption(
       new Option(
         '--format <format>',
@@ -168,7 +168,9 @@ async function runDemo(flags: DemoFlags): Promise<void> {
       logger: pino({ level: 'info' }, pino.destination({ dest: logFile, sync: false })),
     })
     cleanup.push(() => app.stop())
-    say(`detector running: ${app.httpUrl} (dashboard), ${app.httpUrl}metrics, logs in ${logFile}`)
+    say(
+      `detector running: ${app.httpUrl} (on-call page), ${app.httpUrl}metrics, logs in ${logFile}`,
+    )
 
     const watcher = await watchOutputs(
       services.brokers,

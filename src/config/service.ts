@@ -192,6 +192,22 @@ export const outputSchema = z.strictObject({
     .describe('reports, alerts and retrain requests as JSON text, or Avro (needs schemaRegistry)'),
 })
 
+/** Alertmanager, announced to directly (besides the alerts topic, which carries transitions only). */
+export const alertmanagerSchema = z.strictObject({
+  url: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, 'expected http(s)://host:port[/path] of Alertmanager')
+    .describe('e.g. http://alertmanager:9093; driftwatch POSTs to its /api/v2/alerts'),
+  resendInterval: durationSchema
+    .default(60_000)
+    .describe(
+      'default 1m: firing alerts are sent again this often, each valid for 4 intervals; a resolved one is sent once more, ended',
+    ),
+  timeout: durationSchema
+    .default(5000)
+    .describe('default 5s: a POST that has not answered by then fails (and is retried)'),
+})
+
 export const serviceConfigSchema = z.strictObject({
   kafka: kafkaSchema,
   redis: redisSchema,
@@ -219,6 +235,10 @@ export const serviceConfigSchema = z.strictObject({
   models: z.array(modelSchema).min(1),
   schemaRegistry: schemaRegistrySchema.optional(),
   output: outputSchema.prefault({}),
+  alerts: z
+    .strictObject({ alertmanager: alertmanagerSchema.optional() })
+    .prefault({})
+    .describe('where alerts go besides the alerts topic'),
 })
 
 export type ServiceConfig = z.output<typeof serviceConfigSchema>

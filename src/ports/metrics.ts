@@ -13,6 +13,10 @@ export type FlushOutcomeKind = (typeof flushOutcomes)[number]
 export const alertStatuses = ['firing', 'resolved'] as const
 export type AlertStatus = (typeof alertStatuses)[number]
 
+export const notificationOutcomes = ['sent', 'failed'] as const
+/** sent: Alertmanager accepted the alerts; failed: it did not answer or refused (retried). */
+export type NotificationOutcome = (typeof notificationOutcomes)[number]
+
 export const dependencies = ['kafka', 'redis'] as const
 export type Dependency = (typeof dependencies)[number]
 
@@ -44,6 +48,8 @@ export interface MetricsSink {
   reference(model: string, version: string, referenceId: string): void
   /** An alert transition of `model` was published. */
   alert(model: string, status: AlertStatus): void
+  /** One announcement of firing and resolved alerts to Alertmanager (alerts.alertmanager) ended. */
+  alertNotification(outcome: NotificationOutcome): void
   /** Messages behind the high watermark on a partition we own; null once it is revoked. */
   lag(topic: string, partition: number, messages: number | null): void
   /** Whether a dependency answers right now. */

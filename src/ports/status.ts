@@ -1,4 +1,4 @@
-// What the HTTP API and the dashboard read about the running service, and the admin actions
+// What the HTTP API and the on-call page read about the running service, and the admin actions
 // they may take, in the domain's words. The app implements both over its live state and the
 // sketch store; src/adapters/http only renders them. Times are ms since epoch.
 
@@ -29,7 +29,7 @@ export interface WindowBounds {
   readonly endMs: number
 }
 
-/** One feature's latest verdict, small enough for the model list and the dashboard. */
+/** One feature's latest verdict, small enough for the model list and the on-call page. */
 export interface FeatureVerdict {
   readonly name: string
   readonly kind: FeatureKind
@@ -103,6 +103,56 @@ export interface ModelDiagnosis {
   readonly versions: readonly VersionDiagnosis[]
 }
 
+/** One window's verdict of one feature, for the on-call page's sparklines. */
+export interface FeatureHistoryPoint {
+  readonly startMs: number
+  readonly endMs: number
+  readonly statistic: number | null
+  readonly pValue: number | null
+  readonly threshold: number
+  readonly drifted: boolean
+  readonly severity: Severity
+}
+
+export interface OnCallFeature extends FeatureVerdict {
+  /** The last windows' verdicts, oldest first (at most the history's length). */
+  readonly history: readonly FeatureHistoryPoint[]
+  /**
+   * Where the current drifted streak starts (the first drifted window's start) and how many
+   * windows it spans; `complete` false when it began before the oldest window kept. null when
+   * the latest window has the feature not drifted.
+   */
+  readonly drifting: {
+    readonly sinceMs: number
+    readonly windows: number
+    readonly complete: boolean
+  } | null
+}
+
+export interface OnCallAlert {
+  readonly alertname:
+    | 'DriftwatchFeatureDrift'
+    | 'DriftwatchDatasetDrift'
+    | 'DriftwatchDataQualityIncident'
+    | 'DriftwatchConditionFailed'
+  /** The feature, or the condition's text for a failed condition; null for the others. */
+  readonly feature: string | null
+  readonly firing: boolean
+  /** Firing: its current severity; resolved: 'ok'. */
+  readonly severity: Severity
+  /** When it fired (window end); null for an alert resolved before start times were kept. */
+  readonly startedAtMs: number | null
+  /** null while firing. */
+  readonly resolvedAtMs: number | null
+}
+
+/** One model (version) as the on-call page shows it. */
+export interface OnCallModel extends Omit<ModelSummary, 'features'> {
+  readonly features: readonly OnCallFeature[]
+  /** Firing alerts, and alerts resolved within the windows the history covers. */
+  readonly alerts: readonly OnCallAlert[]
+}
+
 /** A published report document, as sent to the report topic (JSON-serializable). */
 export type PublishedReport = Readonly<Record<string, unknown>>
 
@@ -115,10 +165,20 @@ export interface StatusSource {
   modelStatus(model: string): Promise<ModelStatus | null>
   /** The latest published report of `model`; null when unknown or none yet. */
   report(model: string): Promise<PublishedReport | null>
-  /** null when the model or the feature is unknown, or nothing was evaluated yet. */
-  distributions(model: string, feature: string): Promise<FeatureDistribution | null>
   /** The latest diagnosis per version; null for a model that is not configured. */
   diagnosis?(model: string): Promise<ModelDiagnosis | null>
+  /**
+   * The latest window's bins of one feature: of `version` ('' for a model without versions)
+   * when given, else of the newest report. null when the model, version or feature is unknown,
+   * or nothing was evaluated yet.
+   */
+  distributions(
+    model: string,
+    feature: string,
+    version?: string,
+  ): Promise<FeatureDistribution | null>
+  /** Every model (version) with its features' recent history and its alerts, for the page at /. */
+  onCall(): Promise<readonly OnCallModel[]>
 }
 
 export interface AdminActions {

@@ -216,7 +216,7 @@ function categoricalBars(bins: readonly DistributionBin[]): Bar[] {
 }
 
 /** The bars a feature's chart shows, at most MAX_BARS of them. Exported for tests. */
-export function featureBars(feature: FeatureResult): Bar[] {
+export function featureBars(feature: Pick<FeatureResult, 'kind' | 'distribution'>): Bar[] {
   const bins = feature.distribution
   if (feature.kind === 'numerical' && bins.length > 0 && bins.every(hasBounds)) {
     return numericalBars(bins)
@@ -246,7 +246,11 @@ function tickLabel(v: number, step: number): string {
   return `${(v * 100).toFixed(decimals)}%`
 }
 
-function chartSvg(bars: readonly Bar[], meta: HtmlReportMeta, featureName: string): string {
+function chartSvg(
+  bars: readonly Bar[],
+  meta: Pick<HtmlReportMeta, 'referenceLabel' | 'currentLabel'>,
+  featureName: string,
+): string {
   const W = 720
   const aria = `Distribution of ${escapeHtml(featureName)}: ${escapeHtml(meta.referenceLabel)} vs ${escapeHtml(meta.currentLabel)}`
   const max = bars.reduce((m, b) => Math.max(m, b.reference, b.current), 0)
@@ -334,6 +338,40 @@ function chartSvg(bars: readonly Bar[], meta: HtmlReportMeta, featureName: strin
   out.push('</g></svg>')
   return out.join('')
 }
+
+/**
+ * One feature's reference-vs-current bar chart, as the report draws it, for other pages (the
+ * service's on-call page). Bins that went through JSON have null for their ±Infinity edges.
+ * Its classes are styled by `distributionChartCss`.
+ */
+export function distributionChartSvg(
+  feature: { readonly name: string } & Pick<FeatureResult, 'kind' | 'distribution'>,
+  labels: Pick<HtmlReportMeta, 'referenceLabel' | 'currentLabel'>,
+): string {
+  const last = feature.distribution.length - 1
+  const distribution = feature.distribution.map((b, i) => {
+    const edges = b as { lower?: number | null; upper?: number | null }
+    if (edges.lower !== null && edges.upper !== null) return b
+    return {
+      ...b,
+      ...(edges.lower === null ? { lower: i === 0 ? -Infinity : Number.NaN } : {}),
+      ...(edges.upper === null ? { upper: i === last ? Infinity : Number.NaN } : {}),
+    }
+  })
+  return chartSvg(featureBars({ kind: feature.kind, distribution }), labels, feature.name)
+}
+
+/** The CSS distributionChartSvg's classes need (the report's own rules for its charts). */
+export const distributionChartCss = `.chart{display:block;width:100%;height:auto;font-size:11px}
+.chart .grid line{stroke:#edf0f4}
+.chart .axis{stroke:#9aa3b2}
+.chart .yl text{text-anchor:end;fill:#5d6677}
+.chart .xl text{text-anchor:middle;fill:#3d4555}
+.chart .xl.rot text{text-anchor:end}
+.chart .r{fill:#a4aebd}.chart .c{fill:#3b5bdb}
+.chart .h{fill:transparent}.chart .bars g:hover .h{fill:#eef2ff}
+.chart .empty{fill:#fafbfc;stroke:#e3e7ee;stroke-dasharray:4 4}
+.chart .empty-t{fill:#5d6677;font-size:13px}`
 
 /** A tiny overlay of the two histograms for the table row. */
 function sparkSvg(bars: readonly Bar[]): string {

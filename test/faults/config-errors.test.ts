@@ -76,6 +76,20 @@ const cases: readonly Case[] = [
     problem: /retention must cover/,
   },
   {
+    name: 'alerts.alertmanager.url without a scheme',
+    yaml: valid + 'alerts:\n  alertmanager:\n    url: alertmanager:9093\n',
+    field: 'alerts.alertmanager.url',
+    problem: /expected http\(s\):\/\/host:port/,
+  },
+  {
+    name: 'alerts.alertmanager.resendInterval not a duration',
+    yaml:
+      valid +
+      'alerts:\n  alertmanager:\n    url: http://127.0.0.1:9\n    resendInterval: 1 minute\n',
+    field: 'alerts.alertmanager.resendInterval',
+    problem: /expected a duration/,
+  },
+  {
     name: 'unknown key',
     yaml: kafka + '  brokerz: ["x"]\n' + redis + model,
     field: 'kafka',

@@ -106,13 +106,17 @@ export async function startServedDetector(
   configPath: string,
   httpPort: number,
   logFile: string,
+  /** Node options for the detector process (e.g. diagnostics a memory test needs). */
+  nodeOptions: readonly string[] = [],
 ): Promise<ServedDetector> {
   const out = openSync(logFile, 'a')
   let child: ChildProcess
   try {
-    child = spawn(process.execPath, [binPath, 'run', '--config', configPath, '--from-beginning'], {
-      stdio: ['ignore', out, out],
-    })
+    child = spawn(
+      process.execPath,
+      [...nodeOptions, binPath, 'run', '--config', configPath, '--from-beginning'],
+      { stdio: ['ignore', out, out] },
+    )
   } finally {
     closeSync(out)
   }

@@ -85,6 +85,7 @@ const statusStub: StatusSource = {
   modelStatus: () => Promise.resolve(null),
   report: () => Promise.resolve(null),
   distributions: () => Promise.resolve(null),
+  onCall: () => Promise.resolve([]),
 }
 
 interface PrometheusVector {

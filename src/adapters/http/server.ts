@@ -1,10 +1,11 @@
 // The HTTP face of the service on node:http: Prometheus' /metrics, the orchestrator's probes,
-// a read-only JSON API and the dashboard, and one admin route behind a bearer token. It only
+// a read-only JSON API and the on-call pages, and one admin route behind a bearer token. It only
 // renders what StatusSource gives and forwards what AdminActions takes; it holds no state.
 //
 // Routes:
-//   GET  /                                              dashboard (self-contained HTML)
-//   GET  /favicon.ico                                   204, so the dashboard loads without a 404
+//   GET  /                                              on-call page (self-contained HTML)
+//   GET  /models/:model/features/:feature[?version=v]   a feature's reference-vs-current page
+//   GET  /favicon.ico                                   204, so the pages load without a 404
 //   GET  /metrics                                       Prometheus text format
 //   GET  /healthz                                       200 {live} | 503
 //   GET  /readyz                                        200 | 503 {ready, checks}
@@ -23,7 +24,7 @@ import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { DriftwatchError, errorMessage, type ErrorCode } from '../../errors.js'
 import type { AdminActions, StatusSource, WindowBounds } from '../../ports/status.js'
-import { dashboardCsp, dashboardHtml } from './dashboard.js'
+import { dashboardCsp, renderFeaturePage, renderOnCallPage } from './dashboard.js'
 
 /** What /metrics needs of a prom-client Registry. */
 export interface MetricsRegistry {
@@ -221,6 +222,13 @@ function segmentsOf(url: string): string[] {
     })
 }
 
+/** The `version` query parameter of a feature page ('' for a model without versions). */
+function versionOf(url: string): string | null {
+  const query = url.indexOf('?')
+  if (query < 0) return null
+  return new URLSearchParams(url.slice(query + 1).split('#', 1)[0]).get('version')
+}
+
 export function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { status, admin, registry, logger, maxBodyBytes } = options
   const tokenDigest = options.adminToken === undefined ? null : sha256(options.adminToken)
@@ -249,18 +257,43 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServer>
   function match(segments: readonly string[]): Route[] | null {
     const [a, b, c, d, e, f] = segments
     const n = segments.length
+    const pageHeaders = {
+      'content-security-policy': dashboardCsp,
+      'x-frame-options': 'DENY',
+    }
     if (n === 0) {
       return [
-        get((_req, res) => {
-          send(res, 200, 'text/html; charset=utf-8', dashboardHtml, {
-            'content-security-policy': dashboardCsp,
-            'x-frame-options': 'DENY',
-          })
+        get(async (_req, res) => {
+          const html = renderOnCallPage(await status.onCall(), Date.now())
+          send(res, 200, 'text/html; charset=utf-8', html, pageHeaders)
+        }),
+      ]
+    }
+    if (
+      n === 4 &&
+      a === 'models' &&
+      b !== undefined &&
+      b !== '' &&
+      c === 'features' &&
+      d !== undefined &&
+      d !== ''
+    ) {
+      return [
+        get(async (req, res) => {
+          const version = versionOf(req.url ?? '')
+          const distribution = await status.distributions(b, d, version ?? undefined)
+          if (distribution === null) {
+            throw new HttpError('NOT_FOUND', `no distribution for feature '${d}' of model '${b}'`)
+          }
+          const models = await status.onCall()
+          const model = models.find((m) => m.model === b && (m.version ?? '') === (version ?? ''))
+          const html = renderFeaturePage(distribution, model, version === '' ? null : version)
+          send(res, 200, 'text/html; charset=utf-8', html, pageHeaders)
         }),
       ]
     }
     if (n === 1 && a === 'favicon.ico') {
-      // Browsers ask for it on every dashboard load; nothing, rather than a 404 in the console.
+      // Browsers ask for it on every page load; nothing, rather than a 404 in the console.
       return [
         get((_req, res) => {
           res.writeHead(204, commonHeaders).end()

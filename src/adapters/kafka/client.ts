@@ -52,7 +52,10 @@ function kafkaLogCreator(logger: Logger): logCreator {
 }
 
 export interface KafkaProbe {
-  /** Whether a broker answers a metadata request now; false after `timeoutMs` without one. */
+  /**
+   * Whether a broker answers a metadata request; false once none has answered within
+   * `timeoutMs` for `graceMs` in a row.
+   */
   reachable(): Promise<boolean>
   close(): Promise<void>
 }
@@ -61,12 +64,21 @@ export interface KafkaProbe {
  * Readiness asks the brokers directly: kafkajs emits no disconnect event while its consumer and
  * producer retry against a broker that went away (only a consumer crash says so, after its
  * retries, if at all), so their state alone keeps reporting Kafka as up through an outage.
- * One admin client without retries; concurrent callers share the request in flight.
+ * One admin client without retries; concurrent callers share the request in flight. One slow
+ * answer (a loaded machine, a broker's GC pause) does not make the service unready: Kafka is
+ * called unreachable once no probe has succeeded for `graceMs`, which also bounds how late an
+ * outage is seen.
  */
-export function createKafkaProbe(kafka: Kafka, timeoutMs = 2000): KafkaProbe {
+export function createKafkaProbe(
+  kafka: Kafka,
+  timeoutMs = 2000,
+  graceMs = 5000,
+  now: () => number = Date.now,
+): KafkaProbe {
   const admin = kafka.admin({ retry: { retries: 0 } })
   let connected = false
   let inFlight: Promise<boolean> | undefined
+  let lastAnswerAt = Number.NEGATIVE_INFINITY
   const probe = async (): Promise<boolean> => {
     try {
       if (!connected) {
@@ -74,22 +86,21 @@ export function createKafkaProbe(kafka: Kafka, timeoutMs = 2000): KafkaProbe {
         connected = true
       }
       await admin.describeCluster()
+      lastAnswerAt = now()
       return true
     } catch {
       return false
     }
   }
   return {
-    reachable: () => {
+    reachable: async () => {
       const answer = (inFlight ??= probe().finally(() => (inFlight = undefined)))
       let timer: NodeJS.Timeout | undefined
-      // When the timer fires late because our own event loop was busy (a first calibrated
-      // evaluation computes noise floors for a second or two), the broker's answer may already be
-      // waiting in the socket: give the I/O phase one turn before calling Kafka unreachable.
       const timeout = new Promise<boolean>(
-        (resolve) => (timer = setTimeout(() => setImmediate(() => resolve(false)), timeoutMs)),
+        (resolve) => (timer = setTimeout(resolve, timeoutMs, false)),
       )
-      return Promise.race([answer, timeout]).finally(() => clearTimeout(timer))
+      const answered = await Promise.race([answer, timeout]).finally(() => clearTimeout(timer))
+      return answered || now() - lastAnswerAt < graceMs
     },
     close: async () => {
       if (connected) await admin.disconnect()

@@ -15,6 +15,7 @@ import {
   type Dependency,
   type FlushOutcomeKind,
   type MetricsSink,
+  type NotificationOutcome,
 } from '../../ports/metrics.js'
 
 type FeatureLabel = 'model' | 'version' | 'feature'
@@ -42,6 +43,7 @@ export interface Metrics extends MetricsSink {
   readonly eventsLateTotal: Counter<'model'>
   readonly reportsPublishedTotal: Counter<'model'>
   readonly alertsPublishedTotal: Counter<'model' | 'status'>
+  readonly alertmanagerNotificationsTotal: Counter<'outcome'>
   readonly flushesTotal: Counter<'outcome'>
   readonly flushDurationSeconds: Histogram<never>
   readonly evaluationDurationSeconds: Histogram<'model'>
@@ -208,6 +210,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     labelNames: ['model', 'status'] as const,
     registers,
   })
+  const alertmanagerNotificationsTotal = new Counter({
+    name: 'driftwatch_alertmanager_notifications_total',
+    help: 'Announcements of the firing and resolved alerts to Alertmanager (alerts.alertmanager), by outcome (sent, failed)',
+    labelNames: ['outcome'] as const,
+    registers,
+  })
   const flushesTotal = new Counter({
     name: 'driftwatch_flushes_total',
     help: 'Flushes to the sketch store, by outcome (applied, stale, error)',
@@ -345,6 +353,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     eventsLateTotal,
     reportsPublishedTotal,
     alertsPublishedTotal,
+    alertmanagerNotificationsTotal,
     flushesTotal,
     flushDurationSeconds,
     evaluationDurationSeconds,
@@ -386,6 +395,9 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
         referenceInfo.remove({ model, version, reference_id: old })
       references.set(key, referenceId)
       referenceInfo.set({ model, version, reference_id: referenceId }, 1)
+    },
+    alertNotification(outcome: NotificationOutcome): void {
+      alertmanagerNotificationsTotal.inc({ outcome })
     },
     alert(model: string, status: AlertStatus): void {
       alertsPublishedTotal.inc({ model, status })

@@ -245,7 +245,7 @@ function withCounts(reference: FeatureProfile, counts: Float64Array): FeaturePro
   let total = 0
   for (const n of counts) total += n
   if (reference.kind === 'numerical') {
-    const profile: NumericalProfile = createNumericalProfile(reference.binning, 10)
+    const profile: NumericalProfile = createNumericalProfile(reference.binning, 10, 0)
     profile.bins.set(counts)
     profile.count = total
     profile.smallValues = null

@@ -26,6 +26,11 @@ export interface AlertState {
    * Absent in states stored before it existed.
    */
   readonly firedSeverity?: Severity
+  /**
+   * When the last firing that has resolved had started (window end, ms), so a resolved alert
+   * can still be listed with its start. Absent in states stored before it existed.
+   */
+  readonly lastFiredAt?: number | null
 }
 
 export const initialAlertState: AlertState = {
@@ -81,6 +86,7 @@ export function stepAlert(
         since: null,
         resolvedAt: observation.at,
         severity: 'ok',
+        lastFiredAt: state.since,
       },
       transition: 'resolved',
     }

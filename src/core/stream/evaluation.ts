@@ -11,7 +11,7 @@ import type { DriftSettings } from '../drift-tests/thresholds.js'
 import { evaluateDrift } from '../evaluate.js'
 import type { DatasetProfile } from '../profile/dataset.js'
 import { withLayers } from '../layers.js'
-import type { DriftReport } from '../report.js'
+import type { DriftReport, Severity } from '../report.js'
 import {
   initialAlertState,
   stepAlert,
@@ -19,6 +19,7 @@ import {
   type AlertPolicy,
   type AlertState,
 } from './alerts.js'
+import { recordWindow, type VerdictHistory } from './history.js'
 import type { WindowRecord } from './lateness.js'
 import type { SkipReason } from './windows.js'
 
@@ -60,6 +61,8 @@ export interface EvaluationState {
   readonly windows?: readonly WindowRecord[]
   /** Windows holding events that the first evaluation passed over, and why (windows.ts). */
   readonly skipped?: { readonly count: number; readonly reason: SkipReason } | null
+  /** The last windows' verdicts per version, for the on-call page (history.ts). */
+  readonly history?: VerdictHistory
 }
 
 export const initialEvaluationState: EvaluationState = {
@@ -112,6 +115,7 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
   const nextAlerts: Record<string, AlertState> = { ...previous.alerts }
   const retrainRequested = new Set(previous.retrainRequested)
   const lastReports: Record<string, WindowReport> = { ...previous.lastReports }
+  let history = previous.history
   const reports: WindowReport[] = []
   const at = input.windowEnd
   // Volume is the model's, over all its versions: a canary taking a share of the traffic is not a
@@ -151,43 +155,10 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
     }
     reports.push(report)
     lastReports[version] = report
-    const observations = [
-      ...drift.features.map((f) => ({
-        kind: 'feature_drift',
-        feature: f.name,
-        drifted: f.drifted,
-        severity: f.severity,
-        summary: `${f.name} drifted: ${f.test} ${formatStat(f.statistic)} (threshold ${f.threshold})`,
-      })),
-      {
-        kind: 'dataset_drift',
-        feature: '',
-        drifted: drift.datasetDrift,
-        severity: drift.datasetDrift ? ('critical' as const) : ('ok' as const),
-        summary: `${drift.nDrifted} of ${drift.nFeatures} features drifted (share ${drift.driftShare.toFixed(2)})`,
-      },
-      {
-        kind: 'data_quality_incident',
-        feature: '',
-        drifted: drift.dataQuality?.incident === true,
-        severity: drift.dataQuality?.incident === true ? ('critical' as const) : ('ok' as const),
-        summary:
-          drift.dataQuality?.incident === true && drift.diagnosis !== undefined
-            ? drift.diagnosis.summary
-            : 'data quality acceptable',
-      },
-      // One alert per configured condition: its key names the condition, so each fires and
-      // resolves on its own. An unknown value (no layer measured it) is not a failure.
-      ...(drift.conditions ?? []).map((c) => ({
-        kind: 'condition_failed',
-        feature: c.condition,
-        drifted: c.passed === false,
-        severity: c.passed === false ? ('critical' as const) : ('ok' as const),
-        summary: `condition failed: ${c.condition} (${c.metric} = ${formatStat(c.value)})`,
-      })),
-    ]
+    history = recordWindow(history, report)
+    const observations = observationsOf(drift)
     for (const o of observations) {
-      const key = [input.model, version, o.kind, o.feature].join('|')
+      const key = alertKey(input.model, version, o)
       const before = nextAlerts[key] ?? initialAlertState
       const { state, transition } = stepAlert(
         before,
@@ -196,40 +167,26 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
       )
       nextAlerts[key] = state
       if (transition === null) continue
-      const labels: Record<string, string> = {
-        alertname: alertNames[o.kind] ?? 'DriftwatchFeatureDrift',
-        model: input.model,
-        model_version: version,
-        ...(o.feature === ''
-          ? {}
-          : o.kind === 'condition_failed'
-            ? { condition: o.feature }
-            : { feature: o.feature }),
-      }
-      const startsAt = transition === 'firing' ? at : (before.since ?? at)
       alerts.push({
         key,
-        alert: {
-          status: transition,
-          labels: {
-            ...labels,
+        alert: alertEventOf(
+          {
+            model: input.model,
+            version,
+            observation: o,
+            reportId,
+            referenceId: input.referenceId,
+            diagnosis: drift.diagnosis,
+          },
+          {
+            status: transition,
             severity:
               transition === 'firing' ? state.severity : (before.firedSeverity ?? before.severity),
+            startsAt: transition === 'firing' ? at : (before.since ?? at),
+            endsAt: transition === 'resolved' ? new Date(at).toISOString() : openEnd,
           },
-          annotations: {
-            summary: o.summary,
-            report_id: reportId,
-            reference_id: input.referenceId,
-            // Every alert says what the window's diagnosis is and what to do (core/diagnosis.ts).
-            ...(drift.diagnosis === undefined
-              ? {}
-              : { diagnosis: drift.diagnosis.kind, action: drift.diagnosis.action }),
-          },
-          startsAt: new Date(startsAt).toISOString(),
-          endsAt: transition === 'resolved' ? new Date(at).toISOString() : '0001-01-01T00:00:00Z',
-          generatorURL: input.statusUrl,
-          fingerprint: fingerprint(labels),
-        },
+          input.statusUrl,
+        ),
       })
     }
     if (criticalFeatures.length >= input.minCriticalFeatures) {
@@ -252,12 +209,17 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
     reports,
     alerts,
     retrain,
-    state: { alerts: nextAlerts, retrainRequested: [...retrainRequested], lastReports },
+    state: {
+      alerts: nextAlerts,
+      retrainRequested: [...retrainRequested],
+      lastReports,
+      ...(history === undefined ? {} : { history }),
+    },
   }
 }
 
 /** The `alertname` label per alert kind (the key's kind). */
-const alertNames: Readonly<Record<string, string>> = {
+const alertNames: Readonly<Record<AlertObservation['kind'], string>> = {
   feature_drift: 'DriftwatchFeatureDrift',
   dataset_drift: 'DriftwatchDatasetDrift',
   data_quality_incident: 'DriftwatchDataQualityIncident',
@@ -266,6 +228,156 @@ const alertNames: Readonly<Record<string, string>> = {
 
 function formatStat(x: number | null): string {
   return x === null ? 'n/a' : Number(x.toPrecision(4)).toString()
+}
+
+/** The `endsAt` of a firing alert event on the alerts topic: no end known (Go's zero time). */
+const openEnd = '0001-01-01T00:00:00Z'
+
+/**
+ * What one window says about one alert: a feature's drift, the dataset's, a data-quality incident,
+ * or one test-suite condition (core/conditions.ts).
+ */
+interface AlertObservation {
+  readonly kind: 'feature_drift' | 'dataset_drift' | 'data_quality_incident' | 'condition_failed'
+  /** The feature, or the condition's text; '' for the dataset and the incident. */
+  readonly feature: string
+  readonly drifted: boolean
+  readonly severity: Severity
+  readonly summary: string
+}
+
+function observationsOf(drift: DriftReport): AlertObservation[] {
+  return [
+    ...drift.features.map((f) => ({
+      kind: 'feature_drift' as const,
+      feature: f.name,
+      drifted: f.drifted,
+      severity: f.severity,
+      summary: `${f.name} drifted: ${f.test} ${formatStat(f.statistic)} (threshold ${f.threshold})`,
+    })),
+    {
+      kind: 'dataset_drift' as const,
+      feature: '',
+      drifted: drift.datasetDrift,
+      severity: drift.datasetDrift ? ('critical' as const) : ('ok' as const),
+      summary: `${drift.nDrifted} of ${drift.nFeatures} features drifted (share ${drift.driftShare.toFixed(2)})`,
+    },
+    {
+      kind: 'data_quality_incident' as const,
+      feature: '',
+      drifted: drift.dataQuality?.incident === true,
+      severity: drift.dataQuality?.incident === true ? ('critical' as const) : ('ok' as const),
+      summary:
+        drift.dataQuality?.incident === true && drift.diagnosis !== undefined
+          ? drift.diagnosis.summary
+          : 'data quality acceptable',
+    },
+    // One alert per configured condition: its key names the condition, so each fires and
+    // resolves on its own. An unknown value (no layer measured it) is not a failure.
+    ...(drift.conditions ?? []).map((c) => ({
+      kind: 'condition_failed' as const,
+      feature: c.condition,
+      drifted: c.passed === false,
+      severity: c.passed === false ? ('critical' as const) : ('ok' as const),
+      summary: `condition failed: ${c.condition} (${c.metric} = ${formatStat(c.value)})`,
+    })),
+  ]
+}
+
+/** The key of an alert's state in EvaluationState.alerts. */
+function alertKey(model: string, version: string, o: AlertObservation): string {
+  return [model, version, o.kind, o.feature].join('|')
+}
+
+function alertEventOf(
+  source: {
+    readonly model: string
+    readonly version: string
+    readonly observation: AlertObservation
+    readonly reportId: string
+    readonly referenceId: string
+    readonly diagnosis?: { readonly kind: string; readonly action: string } | undefined
+  },
+  when: {
+    readonly status: 'firing' | 'resolved'
+    readonly severity: Severity
+    readonly startsAt: number
+    readonly endsAt: string
+  },
+  statusUrl: string,
+): AlertEvent {
+  const o = source.observation
+  const labels: Record<string, string> = {
+    alertname: alertNames[o.kind],
+    model: source.model,
+    model_version: source.version,
+    ...(o.feature === ''
+      ? {}
+      : o.kind === 'condition_failed'
+        ? { condition: o.feature }
+        : { feature: o.feature }),
+  }
+  return {
+    status: when.status,
+    labels: { ...labels, severity: when.severity },
+    annotations: {
+      summary: o.summary,
+      report_id: source.reportId,
+      reference_id: source.referenceId,
+      // Every alert says what the window's diagnosis is and what to do (core/diagnosis.ts).
+      ...(source.diagnosis === undefined
+        ? {}
+        : { diagnosis: source.diagnosis.kind, action: source.diagnosis.action }),
+    },
+    startsAt: new Date(when.startsAt).toISOString(),
+    endsAt: when.endsAt,
+    generatorURL: statusUrl,
+    fingerprint: fingerprint(labels),
+  }
+}
+
+/**
+ * The alerts of `model` firing in `state`, as alert events (endsAt open), for a receiver that must
+ * hear them again while they fire (Alertmanager forgets an alert that is not re-sent). Read from
+ * the last report of each version, as the transition that fired them was built: a firing alert
+ * whose feature the last report no longer has (the reference changed) is left out.
+ */
+export function firingAlerts(
+  model: string,
+  state: EvaluationState,
+  statusUrl: string,
+): Array<{ readonly key: string; readonly alert: AlertEvent }> {
+  const firing: Array<{ key: string; alert: AlertEvent }> = []
+  for (const version of Object.keys(state.lastReports).sort()) {
+    const report = state.lastReports[version]
+    if (report === undefined) continue
+    for (const o of observationsOf(report)) {
+      const key = alertKey(model, version, o)
+      const alert = state.alerts[key]
+      if (alert?.firing !== true) continue
+      firing.push({
+        key,
+        alert: alertEventOf(
+          {
+            model,
+            version,
+            observation: o,
+            reportId: report.reportId,
+            referenceId: report.referenceId,
+            diagnosis: report.diagnosis,
+          },
+          {
+            status: 'firing',
+            severity: alert.firedSeverity ?? alert.severity,
+            startsAt: alert.since ?? Date.parse(report.window.end),
+            endsAt: openEnd,
+          },
+          statusUrl,
+        ),
+      })
+    }
+  }
+  return firing
 }
 
 function fingerprint(labels: Readonly<Record<string, string>>): string {

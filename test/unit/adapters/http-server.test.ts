@@ -9,9 +9,14 @@ import {
   type ModelDiagnosis,
   type ModelStatus,
   type ModelSummary,
+  type OnCallModel,
   type Readiness,
   type StatusSource,
 } from '../../../src/ports/status.js'
+import { LiveStatus } from '../../../src/app/status.js'
+import { MemoryLeaseStore } from '../../../src/adapters/memory/lease-store.js'
+import type { ReferenceSnapshot } from '../../../src/core/reference.js'
+import { HOSTILE_FEATURE, T0, WINDOW_MS, onCallState } from '../../helpers/on-call.js'
 import { sampleReport } from '../../helpers/reports.js'
 
 const token = 'correct-horse-battery-staple-0123'
@@ -108,7 +113,30 @@ class FakeStatus implements StatusSource {
       ],
     })
   }
+  onCall(): Promise<readonly OnCallModel[]> {
+    return onCallStatus.onCall()
+  }
 }
+
+// The on-call data comes from the real LiveStatus over an evaluation state with history.
+const onCallLeases = new MemoryLeaseStore()
+const onCallStatus = new LiveStatus({
+  leases: onCallLeases,
+  runtimes: new Map([['fraud', { snapshot: { id: 'ref-1' } as ReferenceSnapshot }]]),
+  redisUp: () => Promise.resolve(true),
+  kafkaUp: () => Promise.resolve(true),
+  storeHealthy: () => true,
+  deadLettersHealthy: () => true,
+})
+beforeAll(async () => {
+  const leaseToken = await onCallLeases.acquire('fraud', 'test', 60_000)
+  await onCallLeases.commitEvaluation(
+    'fraud',
+    leaseToken ?? 0,
+    T0 + 30 * WINDOW_MS,
+    JSON.stringify(onCallState('fraud')),
+  )
+})
 
 class FakeAdmin implements AdminActions {
   calls: Array<{ model: string; snapshot: unknown }> = []
@@ -318,7 +346,7 @@ describe('read routes', () => {
     await expectError(await get('/api/models/nope/features/amount/distribution'), 404, 'NOT_FOUND')
   })
 
-  it('GET / serves a self-contained dashboard under a strict CSP', async () => {
+  it('GET / serves the self-contained on-call page under a strict CSP', async () => {
     const response = await get('/')
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8')
@@ -327,13 +355,37 @@ describe('read routes', () => {
     expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/)
     expect(csp).toContain("connect-src 'self'")
     const html = await response.text()
-    expect(html).toContain('<script>')
-    expect(html).toContain("fetch('api/models'")
-    expect(html).not.toMatch(/\s(src|href)=/i)
-    expect(html).not.toMatch(/https?:\/\//)
+    expect(html.match(/<script>/g)).toHaveLength(1)
+    expect(html).not.toMatch(/\ssrc=/i)
+    // its only links are the features' pages, relative to /
+    for (const [, href] of html.matchAll(/\shref="([^"]*)"/g))
+      expect(href).toMatch(/^models\/fraud\/features\/[^/"]+\?version=v3$/)
+    expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org)/)
     expect(html).not.toContain('innerHTML')
+    // a feature name is text, never markup
+    expect(html).not.toContain(HOSTILE_FEATURE)
+    expect(html).toContain('&lt;script&gt;window.__pwned=1&lt;/script&gt;')
+    expect(html).toContain(
+      `href="models/fraud/features/${encodeURIComponent(HOSTILE_FEATURE)}?version=v3"`,
+    )
     for (const severity of ['sev-ok', 'sev-warning', 'sev-critical'])
       expect(html).toContain(severity)
+  })
+
+  it('GET /models/:model/features/:feature draws both distributions of the latest window', async () => {
+    const response = await get('/models/fraud/features/amount?version=v3')
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'none'")
+    const html = await response.text()
+    expect(html).toContain(
+      '<h1>amount: fraud v3 <span class="sev sev-critical">critical</span></h1>',
+    )
+    expect(html.match(/<rect class="r"/g)).toHaveLength(2)
+    expect(html.match(/<rect class="c"/g)).toHaveLength(2)
+    expect(html).toContain('href="../../../"')
+    expect(html).not.toContain('<script>')
+    await expectError(await get('/models/fraud/features/nope'), 404, 'NOT_FOUND')
+    await expectError(await get('/models/nope/features/amount'), 404, 'NOT_FOUND')
   })
 })
 

@@ -15,6 +15,7 @@ import { createDefaultRegistry } from '../../../src/core/drift-tests/registry.js
 import { addRow, createDatasetProfile, layoutOf } from '../../../src/core/profile/dataset.js'
 import { ReferenceBuilder, type ReferenceSnapshot } from '../../../src/core/reference.js'
 import { encodeBucket, seriesKey } from '../../../src/core/stream/bucket-codec.js'
+import type { EvaluationState } from '../../../src/core/stream/evaluation.js'
 import type { InputBacklog } from '../../../src/ports/event-source.js'
 import { partitionId, type PartitionRef } from '../../../src/ports/sketch-store.js'
 import { RecordingSink } from '../../helpers/recording-ports.js'
@@ -99,6 +100,7 @@ function setUp(options: { now?: number; replay?: { from: number | null } } = {})
   metrics: Metrics
   evaluator: Evaluator
   ends: Map<string, number>
+  leases: MemoryLeaseStore
 } {
   const store = new MemorySketchStore()
   const sink = new RecordingSink()
@@ -115,10 +117,11 @@ function setUp(options: { now?: number; replay?: { from: number | null } } = {})
         })),
       ),
   }
+  const leases = new MemoryLeaseStore()
   const evaluator = new Evaluator({
     owner: 'test',
     store,
-    leases: new MemoryLeaseStore(),
+    leases,
     sink,
     metrics,
     logger: pino({ level: 'silent' }),
@@ -130,7 +133,7 @@ function setUp(options: { now?: number; replay?: { from: number | null } } = {})
     backlog,
     ...(options.replay === undefined ? {} : { replay: options.replay }),
   })
-  return { store, sink, metrics, evaluator, ends }
+  return { store, sink, metrics, evaluator, ends, leases }
 }
 
 async function counter(metrics: Metrics, name: string): Promise<number> {
@@ -172,7 +175,7 @@ describe('completeness from fresh end offsets', () => {
 
 describe('late events', () => {
   it('are counted, and revise the report (same window id, next revision) when they change a verdict', async () => {
-    const { store, sink, metrics, evaluator, ends } = setUp({ replay: { from: null } })
+    const { store, sink, metrics, evaluator, ends, leases } = setUp({ replay: { from: null } })
     const a = new Partition(p0, store)
     const b = new Partition(p1, store)
     await a.add(0, 200)
@@ -207,6 +210,16 @@ describe('late events', () => {
       lateness: { nLate: 620, nAtEvaluation: 200 },
     })
     expect(await counter(metrics, 'driftwatch_report_revisions_total')).toBe(1)
+    // The on-call page's history shows the window's revised verdict, in place.
+    const state = JSON.parse(
+      (await leases.lastEvaluation('fraud'))?.state ?? '{}',
+    ) as EvaluationState
+    expect(
+      state.history?.['']?.map((w) => [w.endMs, w.revision, w.features['x']?.drifted]),
+    ).toEqual([
+      [T0 + W, 1, true],
+      [T0 + 2 * W, 0, false],
+    ])
     // A later tick with nothing new publishes nothing more.
     await evaluator.evaluateModel(model)
     expect(sink.published.reports).toHaveLength(3)

@@ -13,6 +13,7 @@ import {
 import { ReferenceBuilder } from '../../../../src/core/reference.js'
 import {
   evaluateWindow,
+  firingAlerts,
   initialEvaluationState,
   type EvaluationState,
   type WindowOutcome,
@@ -127,5 +128,34 @@ describe('evaluateWindow', () => {
       [`fraud:v1:${4 * H}`],
     ])
     expect(out[0]?.retrain[0]?.criticalFeatures).toEqual(['x'])
+  })
+
+  it('lists the alerts firing in a state as the firing transition announced them', () => {
+    const out = sequence([100, 200, 200, 0, 0])
+    const fired = out[0]?.alerts.map((a) => a.alert) ?? []
+    expect(fired.map((a) => a.status)).toEqual(['firing', 'firing'])
+    // While it fires (severity rose to critical meanwhile): the same labels, start and identity.
+    for (const step of [0, 1, 2]) {
+      const state = out[step]?.state ?? initialEvaluationState
+      const listed = firingAlerts('fraud', state, '/api/models/fraud/status').map((a) => a.alert)
+      expect(
+        listed.map((a) => a.labels),
+        `window ${step + 1}`,
+      ).toEqual(fired.map((a) => a.labels))
+      expect(listed.map((a) => a.startsAt)).toEqual(fired.map((a) => a.startsAt))
+      expect(listed.map((a) => a.fingerprint)).toEqual(fired.map((a) => a.fingerprint))
+      expect(listed.every((a) => a.status === 'firing' && a.endsAt === fired[0]?.endsAt)).toBe(true)
+      expect(listed[0]?.annotations['report_id']).toBe(`fraud:v1:${(step + 1) * H}`)
+    }
+    // resolveAfter 1: the clean window 4 resolves both
+    expect(out[3]?.alerts.map((a) => a.alert.status)).toEqual(['resolved', 'resolved'])
+    expect(firingAlerts('fraud', out[4]?.state ?? initialEvaluationState, '')).toEqual([])
+  })
+
+  it('lists nothing for a state without reports or without firing alerts', () => {
+    expect(firingAlerts('fraud', initialEvaluationState, '')).toEqual([])
+    expect(firingAlerts('fraud', sequence([0, 0])[1]?.state ?? initialEvaluationState, '')).toEqual(
+      [],
+    )
   })
 })
