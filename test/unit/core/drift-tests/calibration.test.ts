@@ -251,9 +251,7 @@ describe('noise floors', () => {
         Array.from({ length: n }, () => Math.exp(normal(rng) + 0.05)),
       ),
     )
-    const settings = driftSettingsOf(
-      driftSectionSchema.parse({ test: 'wasserstein' }),
-    )
+    const settings = driftSettingsOf(driftSectionSchema.parse({ test: 'wasserstein' }))
     const floors = new NoiseFloors()
     for (const current of windows) {
       const evaluate = (): ReturnType<typeof evaluateDrift> =>
