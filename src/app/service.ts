@@ -18,6 +18,7 @@ import { KafkaSource } from '../adapters/kafka/source.js'
 import { ensureTopics } from '../adapters/kafka/topics.js'
 import { createMetrics } from '../adapters/metrics/metrics.js'
 import { createRedisClient } from '../adapters/redis/client.js'
+import { RedisLabelStore } from '../adapters/redis/label-store.js'
 import { RedisLeaseStore } from '../adapters/redis/lease-store.js'
 import { RedisReferenceStore } from '../adapters/redis/reference-store.js'
 import { RedisSketchStore } from '../adapters/redis/sketch-store.js'
@@ -27,6 +28,8 @@ import { createSchemaRegistry } from '../adapters/schema-registry/client.js'
 import type { EventDecoder } from '../ports/event-decoder.js'
 import type { OutputEncoder } from '../ports/output-encoder.js'
 import { driftSettingsOf } from '../config/drift.js'
+import { degradationSettingsOf, performanceSettingsOf } from '../config/performance.js'
+import type { PerformanceSummary } from '../core/performance/summary.js'
 import type { Secrets } from '../config/env.js'
 import type { ModelConfig, ServiceConfig } from '../config/service.js'
 import { createDefaultRegistry } from '../core/drift-tests/registry.js'
@@ -36,6 +39,8 @@ import type { FeatureKind } from '../core/report.js'
 import { ConfigError, DriftwatchError, errorMessage } from '../errors.js'
 import { Evaluator, type EvaluatedModel } from './evaluator.js'
 import { Ingestor, type ModelRuntime } from './ingest.js'
+import { LabelJoiner, type JoinedModel } from './labels.js'
+import { loadPerformanceBaseline } from './performance-baseline.js'
 import { LiveStatus } from './status.js'
 
 export interface App {
@@ -93,6 +98,27 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
     const store = new RedisSketchStore(redis, config.redis.keyPrefix)
     const leases = new RedisLeaseStore(redis, config.redis.keyPrefix)
     const references = new RedisReferenceStore(redis, config.redis.keyPrefix)
+    const labelStore = new RedisLabelStore(redis, config.redis.keyPrefix)
+    const baselines = new Map<string, PerformanceSummary | null>()
+    for (const [i, model] of config.models.entries()) {
+      const section = model.performance
+      if (section === undefined) continue
+      baselines.set(
+        model.name,
+        section.baseline === undefined
+          ? null
+          : await loadPerformanceBaseline(
+              section.baseline,
+              performanceSettingsOf(section),
+              `models[${i}].performance.baseline`,
+            ),
+      )
+    }
+    if (baselines.size > 0 && config.kafka.topics.labels === undefined)
+      throw new ConfigError(
+        'kafka.topics.labels',
+        'a model has a performance section: set the labels topic its ground truth comes from',
+      )
 
     const runtimes = new Map<
       string,
@@ -153,6 +179,15 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       alertPolicy: model.alerts,
       minCriticalFeatures: model.retrain.minCriticalFeatures,
       idleAfterMs: model.window.idleAfter,
+      ...(model.performance === undefined
+        ? {}
+        : {
+            performance: {
+              settings: performanceSettingsOf(model.performance),
+              degradation: degradationSettingsOf(model.performance),
+              baseline: baselines.get(model.name) ?? null,
+            },
+          }),
       reference: () => (runtimes.get(model.name) as { snapshot: ReferenceSnapshot }).snapshot,
     }))
     const backlog = new KafkaBacklog(kafka, {
@@ -175,6 +210,7 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       leaseTtlMs: Math.max(10_000, config.evaluateInterval * 5),
       ...(replay ? { replay: { from: options.from ?? null } } : {}),
       lateHorizonMs: Math.max(...config.models.map((m) => m.window.retention - m.window.size)),
+      labels: labelStore,
       now,
     })
 
@@ -268,6 +304,51 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       onRevoked: (refs) => ingestor.onRevoked(refs),
     })
     ingestor.startTimer()
+    const labelsTopic = topics.labels
+    if (labelsTopic !== undefined && baselines.size > 0) {
+      const joined = new Map<string, JoinedModel>()
+      for (const model of config.models) {
+        if (model.performance === undefined) continue
+        joined.set(model.name, {
+          name: model.name,
+          settings: performanceSettingsOf(model.performance),
+          joinTtlMs: model.performance.joinTtl,
+          maxPending: model.performance.maxPending,
+          retentionMs: model.window.retention,
+        })
+      }
+      // A group of its own: the labels' offsets and partitions are not the predictions'.
+      const labelSource = new KafkaSource(kafka, {
+        groupId: `${config.kafka.groupId}.labels`,
+        topics: [labelsTopic],
+        fromBeginning: replay,
+        sessionTimeoutMs: config.kafka.sessionTimeout,
+      })
+      const joiner = new LabelJoiner({
+        store: labelStore,
+        sink,
+        source: labelSource,
+        metrics,
+        logger: logger.child({ component: 'labels' }),
+        models: joined,
+        maxEventBytes: config.kafka.maxEventBytes,
+        now,
+      })
+      await labelSource.start({
+        onBatch: (batch, control) => joiner.onBatch(batch, control),
+        onAssigned: (refs) => joiner.onAssigned(refs),
+        onRevoked: (refs) => joiner.onRevoked(refs),
+      })
+      joiner.startSweeps()
+      releasers.push({
+        name: 'labels consumer',
+        release: async () => {
+          labelSource.pause()
+          await joiner.stop()
+          await labelSource.stop()
+        },
+      })
+    }
     // Stop consuming, flush and commit while the group is still joined, then leave it.
     releasers.push({
       name: 'consumer: pause, final flush and commit, stop',
@@ -331,6 +412,14 @@ function runtimeOf(
     referenceId: snapshot.id,
     layout: { columns: [] },
     kinds: new Map(),
+    ...(model.performance === undefined
+      ? {}
+      : {
+          performance: {
+            joinTtlMs: model.performance.joinTtl,
+            maxPending: model.performance.maxPending,
+          },
+        }),
   }
   applyReference(runtime, snapshot, model.features)
   return runtime

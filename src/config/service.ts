@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import { driftSectionSchema } from './drift.js'
 import { durationSchema, zeroOrDurationSchema } from './duration.js'
+import { performanceSectionSchema } from './performance.js'
 
 const topicName = z
   .string()
@@ -35,6 +36,11 @@ export const kafkaSchema = z.strictObject({
       reports: topicName.default('driftwatch.drift-reports'),
       alerts: topicName.default('driftwatch.alerts'),
       retrain: topicName.default('driftwatch.retrain'),
+      labels: topicName
+        .optional()
+        .describe(
+          'ground truth {eventId, model, label, timestamp}, joined to predictions by eventId',
+        ),
     })
     .prefault({}),
   /** Largest accepted event, bytes; larger ones go to the dead-letter topic. */
@@ -142,6 +148,9 @@ export const modelSchema = z.strictObject({
     .strictObject({ minCriticalFeatures: z.number().int().positive().default(3) })
     .prefault({})
     .describe('ask for retraining when at least this many features are critical'),
+  performance: performanceSectionSchema
+    .optional()
+    .describe('score predictions against ground truth from kafka.topics.labels'),
 })
 
 export const compatibilityLevels = [

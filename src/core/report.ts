@@ -3,6 +3,7 @@
 
 import type { DataQualitySummary, FeatureDataQuality } from './data-quality.js'
 import type { DriftMode } from './drift-tests/modes.js'
+import type { PerformanceResult } from './performance/degradation.js'
 
 export const featureKinds = ['numerical', 'categorical'] as const
 export type FeatureKind = (typeof featureKinds)[number]
@@ -127,4 +128,11 @@ export interface DriftReport {
   readonly features: readonly FeatureResult[]
   /** The features' data-quality findings, summed up; a critical one fails `check` (exit 1). */
   readonly dataQuality?: DataQualitySummary
+  /**
+   * The window's predictions scored against their labels, vs the baseline (a model with
+   * `performance:`; core/performance/degradation.ts).
+   */
+  readonly performance?: PerformanceResult
+  /** Prior shift: the window's label distribution vs the baseline's, tested as a feature. */
+  readonly labelDrift?: FeatureResult
 }

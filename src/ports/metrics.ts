@@ -13,6 +13,22 @@ export type FlushOutcomeKind = (typeof flushOutcomes)[number]
 export const alertStatuses = ['firing', 'resolved'] as const
 export type AlertStatus = (typeof alertStatuses)[number]
 
+/**
+ * What became of labels and of predictions waiting for them (app/labels.ts):
+ * joined: a label met its prediction and was scored; early: a label came before its prediction
+ * and waits; prediction_expired / prediction_evicted: a prediction stopped waiting for its label
+ * (past `joinTtl` / beyond `maxPending`); label_expired / label_evicted: the same for early labels.
+ */
+export const labelJoinOutcomes = [
+  'joined',
+  'early',
+  'prediction_expired',
+  'prediction_evicted',
+  'label_expired',
+  'label_evicted',
+] as const
+export type LabelJoinOutcome = (typeof labelJoinOutcomes)[number]
+
 export const dependencies = ['kafka', 'redis'] as const
 export type Dependency = (typeof dependencies)[number]
 
@@ -48,4 +64,6 @@ export interface MetricsSink {
   lag(topic: string, partition: number, messages: number | null): void
   /** Whether a dependency answers right now. */
   up(dependency: Dependency, up: boolean): void
+  /** `n` labels or waiting predictions of `model` had this outcome (LabelJoinOutcome). */
+  labelJoin(model: string, outcome: LabelJoinOutcome, n: number): void
 }

@@ -16,11 +16,7 @@
 //                           mean_absolute_percentage_error (|e| / max(|y|, ε): a label 0 makes it
 //                           huge, as in scikit-learn)
 
-import {
-  fieldSeparator,
-  type PerformanceSettings,
-  type PerformanceTask,
-} from './summary.js'
+import { fieldSeparator, type PerformanceSettings, type PerformanceTask } from './summary.js'
 
 export const performanceMetricNames = [
   'accuracy',

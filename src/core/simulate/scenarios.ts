@@ -9,7 +9,13 @@
 //   sudden-shift   the drift features move by +shiftSd standard deviations at once;
 //   gradual-shift  the same, reached linearly over `driftRamp`;
 //   new-category   a categorical drift feature takes an unseen value `newCategoryShare` of the time;
-//   missing-spike  the drift features are null `missingShare` of the time.
+//   missing-spike  the drift features are null `missingShare` of the time;
+//   concept-drift  the features do not change, the labels do: the ground truth of
+//                  `conceptFlipShare` of the events is the opposite of what the score says.
+//
+// Every event has a ground-truth label (`lastLabel` after `next`): positive with the probability
+// the score gives (a calibrated model), drawn from a stream of its own, so labels never change
+// the features or scores of a seed.
 //
 // Randomness comes from three independent seeded streams: one draws the base feature values,
 // one the scenario's effects, one the latency. So for one seed every scenario sees the same base
@@ -28,6 +34,7 @@ export const scenarioNames = [
   'gradual-shift',
   'new-category',
   'missing-spike',
+  'concept-drift',
 ] as const
 export type ScenarioName = (typeof scenarioNames)[number]
 
@@ -137,7 +144,11 @@ export const defaultDriftFeatures: Readonly<Record<ScenarioName, readonly string
   'gradual-shift': ['f01', 'f05', 'f12'],
   'new-category': ['country'],
   'missing-spike': ['f01', 'f05', 'f12'],
+  'concept-drift': [],
 }
+
+/** concept-drift: share of the labels that go against the score once the concept has changed. */
+export const defaultConceptFlipShare = 0.3
 
 export const defaultShiftSd = 1.5
 export const defaultNewCategoryShare = 0.2
@@ -201,6 +212,8 @@ export interface EventGeneratorOptions {
   readonly features?: readonly FeatureSpec[]
   /** eventIds are `${idPrefix}-${index}`; default `sim-${seed}`. Give runs distinct prefixes. */
   readonly idPrefix?: string
+  /** concept-drift only; default defaultConceptFlipShare */
+  readonly conceptFlipShare?: number
 }
 
 export interface EventGenerator {
@@ -208,12 +221,15 @@ export interface EventGenerator {
   next(timestampMs: number): PredictionEvent
   /** events generated so far */
   readonly count: number
+  /** The ground truth of the event `next` returned last: 1 (positive) or 0; null before any. */
+  readonly lastLabel: 0 | 1 | null
 }
 
 // Stream salts: fixed forever, or a seed stops giving the same events.
 const baseSalt = 0
 const effectSalt = 1
 const latencySalt = 2
+const labelSalt = 3
 
 export function createEventGenerator(options: EventGeneratorOptions): EventGenerator {
   const specs = options.features ?? defaultFeatures
@@ -221,6 +237,12 @@ export function createEventGenerator(options: EventGeneratorOptions): EventGener
   const base = createRandom(deriveSeed(options.seed, baseSalt))
   const effects = createRandom(deriveSeed(options.seed, effectSalt))
   const latency = createRandom(deriveSeed(options.seed, latencySalt))
+  const labels = createRandom(deriveSeed(options.seed, labelSalt))
+  const flipShare =
+    options.scenario === 'concept-drift'
+      ? share('conceptFlipShare', options.conceptFlipShare ?? defaultConceptFlipShare)
+      : 0
+  let lastLabel: 0 | 1 | null = null
   const scorer = createScorer(specs)
   const idPrefix = options.idPrefix ?? `sim-${options.seed}`
   const modelVersion = options.modelVersion ?? null
@@ -233,6 +255,9 @@ export function createEventGenerator(options: EventGeneratorOptions): EventGener
   return {
     get count() {
       return index
+    },
+    get lastLabel() {
+      return lastLabel
     },
     next(timestampMs) {
       const features = sampleFeatures(base, specs)
@@ -248,6 +273,13 @@ export function createEventGenerator(options: EventGeneratorOptions): EventGener
         )
       }
       const p = scorer(features)
+      // Both draws every event, so the label stream does not depend on the scenario.
+      const truth = labels.chance(p)
+      const flip = labels.chance(flipShare)
+      const conceptChanged =
+        options.scenario === 'concept-drift' &&
+        ('index' in start ? index >= start.index : timestampMs >= start.timeMs)
+      lastLabel = (conceptChanged && flip ? !truth : truth) ? 1 : 0
       const event: PredictionEvent = {
         eventId: `${idPrefix}-${index}`,
         model: options.model,
@@ -296,7 +328,7 @@ type DriftPlan =
 
 function planDrift(options: EventGeneratorOptions, specs: readonly FeatureSpec[]): DriftPlan {
   const scenario = options.scenario
-  if (scenario === 'stable') return { kind: 'none' }
+  if (scenario === 'stable' || scenario === 'concept-drift') return { kind: 'none' }
   const names = options.driftFeatures ?? defaultDriftFeatures[scenario]
   const available = specs.map((s) => s.name)
   const chosen = names.map((name) => {

@@ -6,9 +6,15 @@ import { createHash } from 'node:crypto'
 import type { NoiseFloors } from '../drift-tests/noise-floor.js'
 import type { DriftTestRegistry } from '../drift-tests/registry.js'
 import type { DriftSettings } from '../drift-tests/thresholds.js'
-import { evaluateDrift } from '../evaluate.js'
+import { evaluateDrift, type EvaluateOptions } from '../evaluate.js'
+import {
+  evaluateLabelDrift,
+  evaluatePerformance,
+  type DegradationSettings,
+} from '../performance/degradation.js'
+import type { PerformanceSettings } from '../performance/summary.js'
 import type { DatasetProfile } from '../profile/dataset.js'
-import type { DriftReport } from '../report.js'
+import type { DriftReport, Severity } from '../report.js'
 import {
   initialAlertState,
   stepAlert,
@@ -82,6 +88,17 @@ export interface WindowInput {
   readonly minCriticalFeatures: number
   readonly generatedAt: string
   readonly statusUrl: string
+  /** A model with `performance:`: the window's labelled predictions and the baseline. */
+  readonly performance?: WindowPerformance
+}
+
+export interface WindowPerformance {
+  readonly settings: PerformanceSettings
+  readonly degradation: DegradationSettings
+  /** The reference data's summary (prediction and label columns); null without one. */
+  readonly baseline: ReadonlyMap<string, number> | null
+  /** Model version ('' for none) → summary of the window's joined pairs. */
+  readonly current: ReadonlyMap<string, ReadonlyMap<string, number>>
 }
 
 export interface WindowOutcome {
@@ -108,6 +125,15 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
       ...(input.floors === undefined ? {} : { floors: input.floors }),
     })
     const reportId = `${input.model}:${version}:${at}`
+    const perf = input.performance
+    const performanceSections =
+      perf === undefined
+        ? {}
+        : performanceSectionsOf(perf, version, {
+            settings: input.settings,
+            registry: input.registry,
+            ...(input.floors === undefined ? {} : { floors: input.floors }),
+          })
     const criticalFeatures = drift.features
       .filter((f) => f.severity === 'critical')
       .map((f) => f.name)
@@ -123,6 +149,7 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
       generatedAt: input.generatedAt,
       criticalFeatures,
       ...drift,
+      ...performanceSections,
     }
     reports.push(report)
     lastReports[version] = report
@@ -141,40 +168,25 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
         severity: drift.datasetDrift ? ('critical' as const) : ('ok' as const),
         summary: `${drift.nDrifted} of ${drift.nFeatures} features drifted (share ${drift.driftShare.toFixed(2)})`,
       },
+      // A window votes on the performance alert once it has a verdict (enough labels): one still
+      // waiting for its labels is neither degraded nor clean. Its vote may come with a revision
+      // (judgePerformanceLate).
+      ...(performanceSections.performance === undefined ||
+      performanceSections.performance.insufficientData !== undefined
+        ? []
+        : [
+            {
+              kind: 'performance_degradation',
+              feature: '',
+              drifted: performanceSections.performance.degraded,
+              severity: performanceSections.performance.severity,
+              summary: performanceSummary(performanceSections.performance),
+            },
+          ]),
     ]
     for (const o of observations) {
-      const key = [input.model, version, o.kind, o.feature].join('|')
-      const before = nextAlerts[key] ?? initialAlertState
-      const { state, transition } = stepAlert(
-        before,
-        { drifted: o.drifted, severity: o.severity, at },
-        input.alertPolicy,
-      )
-      nextAlerts[key] = state
-      if (transition === null) continue
-      const labels: Record<string, string> = {
-        alertname: o.kind === 'dataset_drift' ? 'DriftwatchDatasetDrift' : 'DriftwatchFeatureDrift',
-        model: input.model,
-        model_version: version,
-        ...(o.feature === '' ? {} : { feature: o.feature }),
-      }
-      const startsAt = transition === 'firing' ? at : (before.since ?? at)
-      alerts.push({
-        key,
-        alert: {
-          status: transition,
-          labels: {
-            ...labels,
-            severity:
-              transition === 'firing' ? state.severity : (before.firedSeverity ?? before.severity),
-          },
-          annotations: { summary: o.summary, report_id: reportId, reference_id: input.referenceId },
-          startsAt: new Date(startsAt).toISOString(),
-          endsAt: transition === 'resolved' ? new Date(at).toISOString() : '0001-01-01T00:00:00Z',
-          generatorURL: input.statusUrl,
-          fingerprint: fingerprint(labels),
-        },
-      })
+      const alert = stepObservation(input, version, reportId, o, nextAlerts, at)
+      if (alert !== null) alerts.push(alert)
     }
     if (criticalFeatures.length >= input.minCriticalFeatures) {
       if (!retrainRequested.has(version)) {
@@ -198,6 +210,120 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
     retrain,
     state: { alerts: nextAlerts, retrainRequested: [...retrainRequested], lastReports },
   }
+}
+
+interface Observation {
+  readonly kind: string
+  readonly feature: string
+  readonly drifted: boolean
+  readonly severity: Severity
+  readonly summary: string
+}
+
+type AlertContext = Pick<WindowInput, 'model' | 'referenceId' | 'alertPolicy' | 'statusUrl'>
+
+/** Steps one observation's alert state in `nextAlerts`; the alert event of a transition. */
+function stepObservation(
+  input: AlertContext,
+  version: string,
+  reportId: string,
+  o: Observation,
+  nextAlerts: Record<string, AlertState>,
+  at: number,
+): { key: string; alert: AlertEvent } | null {
+  const key = [input.model, version, o.kind, o.feature].join('|')
+  const before = nextAlerts[key] ?? initialAlertState
+  const { state, transition } = stepAlert(
+    before,
+    { drifted: o.drifted, severity: o.severity, at },
+    input.alertPolicy,
+  )
+  nextAlerts[key] = state
+  if (transition === null) return null
+  const labels: Record<string, string> = {
+    alertname: alertNames[o.kind] ?? 'DriftwatchFeatureDrift',
+    model: input.model,
+    model_version: version,
+    ...(o.feature === '' ? {} : { feature: o.feature }),
+  }
+  const startsAt = transition === 'firing' ? at : (before.since ?? at)
+  return {
+    key,
+    alert: {
+      status: transition,
+      labels: {
+        ...labels,
+        severity:
+          transition === 'firing' ? state.severity : (before.firedSeverity ?? before.severity),
+      },
+      annotations: { summary: o.summary, report_id: reportId, reference_id: input.referenceId },
+      startsAt: new Date(startsAt).toISOString(),
+      endsAt: transition === 'resolved' ? new Date(at).toISOString() : '0001-01-01T00:00:00Z',
+      generatorURL: input.statusUrl,
+      fingerprint: fingerprint(labels),
+    },
+  }
+}
+
+/**
+ * The performance vote of a window whose labels came after its first report: a revised report
+ * that has a performance verdict for the first time steps the performance alert (once per window
+ * and version; the evaluator remembers which in its window records). Labels come late by nature,
+ * so this is how a performance degradation fires at all when they trail the predictions.
+ */
+export function judgePerformanceLate(
+  input: AlertContext,
+  report: WindowReport,
+  alerts: Readonly<Record<string, AlertState>>,
+): { alert: { key: string; alert: AlertEvent } | null; alerts: Record<string, AlertState> } {
+  const next: Record<string, AlertState> = { ...alerts }
+  const p = report.performance
+  if (p === undefined || p.insufficientData !== undefined) return { alert: null, alerts: next }
+  const alert = stepObservation(
+    input,
+    report.modelVersion ?? '',
+    report.reportId,
+    {
+      kind: 'performance_degradation',
+      feature: '',
+      drifted: p.degraded,
+      severity: p.severity,
+      summary: performanceSummary(p),
+    },
+    next,
+    Date.parse(report.window.end),
+  )
+  return { alert, alerts: next }
+}
+
+const alertNames: Readonly<Record<string, string>> = {
+  dataset_drift: 'DriftwatchDatasetDrift',
+  feature_drift: 'DriftwatchFeatureDrift',
+  performance_degradation: 'DriftwatchPerformanceDegradation',
+}
+
+function performanceSectionsOf(
+  perf: WindowPerformance,
+  version: string,
+  options: EvaluateOptions,
+): Pick<DriftReport, 'performance' | 'labelDrift'> {
+  const current = perf.current.get(version) ?? new Map<string, number>()
+  const performance = evaluatePerformance(perf.baseline, current, perf.settings, perf.degradation)
+  const labelDrift =
+    performance.nLabels === 0
+      ? null
+      : evaluateLabelDrift(perf.baseline, current, perf.settings, options)
+  return { performance, ...(labelDrift === null ? {} : { labelDrift }) }
+}
+
+function performanceSummary(p: NonNullable<DriftReport['performance']>): string {
+  const drop =
+    p.drop === null
+      ? 'n/a'
+      : p.dropIs === 'absolute'
+        ? `${(p.drop * 100).toFixed(1)} points`
+        : `${(p.drop * 100).toFixed(1)} %`
+  return `${p.metric} ${formatStat(p.value)} vs baseline ${formatStat(p.baseline)} (drop ${drop}, ${p.nLabels} labels)`
 }
 
 function formatStat(x: number | null): string {
