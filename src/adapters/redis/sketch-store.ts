@@ -124,7 +124,8 @@ export class RedisSketchStore implements SketchStore {
       args.push(partitionId(flush.ref), flush.expected ?? '', encodeCheckpoint(flush.next))
     }
     const pending = batch.pending
-    args.push(pending?.entries.length ?? 0)
+    const pendingCount = pending?.entries.length ?? 0
+    args.push(pendingCount)
     if (pending !== undefined && pending.entries.length > 0) {
       keys.push(this.#keys.pending(batch.model), this.#keys.pendingIndex(batch.model))
       args.push(pending.now, pending.ttlMs, pending.maxPending)
@@ -145,7 +146,7 @@ export class RedisSketchStore implements SketchStore {
     )
     const [code, partition, evicted] = Array.isArray(reply) ? (reply as unknown[]) : [reply]
     if (code === 1)
-      return typeof partition === 'number' && typeof evicted === 'number'
+      return typeof partition === 'number' && typeof evicted === 'number' && pendingCount > 0
         ? { status: 'applied', pendingDropped: { expired: partition, evicted } }
         : { status: 'applied' }
     if (typeof code !== 'number' || typeof partition !== 'string') {
