@@ -138,12 +138,31 @@ export function evaluateLabelDrift(
   options: EvaluateOptions,
 ): FeatureResult | null {
   if (settings.task === 'regression' || baseline === null) return null
-  const referenceCounts = labelCounts(baseline, settings)
-  if (referenceCounts.size === 0) return null
-  const vocabulary = new Set(referenceCounts.keys())
-  const reference = profileOf(createCategoricalProfile(vocabulary), referenceCounts)
+  const reference = labelReference(baseline, settings)
+  if (reference === null) return null
+  const vocabulary = reference.vocabulary
   const window = profileOf(createCategoricalProfile(vocabulary), labelCounts(current, settings))
   return evaluateFeature('label', reference, window, options)
+}
+
+/**
+ * The baseline's labels as a reference profile, one object per baseline: calibrated mode caches
+ * its noise floors per reference profile object (core/drift-tests/noise-floor.ts), so a new one
+ * every window would compute them again every window.
+ */
+const labelReferences = new WeakMap<ReadonlyMap<string, number>, CategoricalProfile | null>()
+
+function labelReference(
+  baseline: ReadonlyMap<string, number>,
+  settings: PerformanceSettings,
+): CategoricalProfile | null {
+  const known = labelReferences.get(baseline)
+  if (known !== undefined) return known
+  const counts = labelCounts(baseline, settings)
+  const reference =
+    counts.size === 0 ? null : profileOf(createCategoricalProfile(new Set(counts.keys())), counts)
+  labelReferences.set(baseline, reference)
+  return reference
 }
 
 function profileOf(
