@@ -8,9 +8,10 @@
 //                           positive-negative pair in different bins is ordered exactly, pairs in
 //                           the same bin count 1/2 (as ties). So
 //                             |rocAuc - exact AUC| <= rocAucMaxError = ½ Σ_b pos_b·neg_b / (P·N),
-//                           half the share of pairs sharing a bin; reported with the value. With
-//                           100 bins and scores spread over [0, 1] it is ~1e-3 (the fixture
-//                           measures it), and it is 0 when no bin holds both labels.
+//                           half the share of pairs sharing a bin; reported with the value. On
+//                           the fixture's 1,500 scores spread over [0, 1]: bound 3.4e-3, true
+//                           error 2.1e-4 at 100 bins (3.4e-4 and 1.4e-5 at 1,000); it is 0 when
+//                           no bin holds both labels.
 //   logLoss                 log_loss, over the pairs that carry a probability
 //   mae, rmse, mape         mean_absolute_error, root_mean_squared_error,
 //                           mean_absolute_percentage_error (|e| / max(|y|, ε): a label 0 makes it
