@@ -464,7 +464,7 @@ export class Evaluator {
 
   /**
    * The window's labelled predictions, per version: the performance summaries of its buckets,
-   * merged. Labels present now; see README ("Performance") for labels that come after.
+   * merged: the labels joined by now. Labels joined later make #reviseLate look again.
    */
   async #windowPerformance(
     model: EvaluatedModel,
