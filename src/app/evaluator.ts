@@ -9,6 +9,13 @@ import type { Logger } from 'pino'
 import { NoiseFloors } from '../core/drift-tests/noise-floor.js'
 import type { DriftTestRegistry } from '../core/drift-tests/registry.js'
 import type { DriftSettings } from '../core/drift-tests/thresholds.js'
+import type { DegradationSettings } from '../core/performance/degradation.js'
+import { summariesOfFields } from '../core/performance/join.js'
+import {
+  mergeSummaries,
+  type PerformanceSettings,
+  type PerformanceSummary,
+} from '../core/performance/summary.js'
 import { mergeDatasets, type DatasetProfile } from '../core/profile/dataset.js'
 import type { ReferenceSnapshot } from '../core/reference.js'
 import { decodeBucket, parseSeriesKey, windowExactLimit } from '../core/stream/bucket-codec.js'
@@ -18,9 +25,11 @@ import type { AlertPolicy } from '../core/stream/alerts.js'
 import {
   evaluateWindow,
   initialEvaluationState,
+  judgePerformanceLate,
   type EvaluationState,
   type WindowInput,
   type WindowOutcome,
+  type WindowPerformance,
 } from '../core/stream/evaluation.js'
 import { reviseWindow as reviseHistory } from '../core/stream/history.js'
 import { pruneRecords, recordOf, reviseWindow } from '../core/stream/lateness.js'
@@ -28,6 +37,7 @@ import { completeWatermarkOf, type PartitionReading } from '../core/stream/water
 import { dueWindows, windowBuckets, type WindowSpec } from '../core/stream/windows.js'
 import { errorMessage } from '../errors.js'
 import type { EventSink, InputBacklog } from '../ports/event-source.js'
+import type { LabelStore } from '../ports/label-store.js'
 import type { MetricsSink } from '../ports/metrics.js'
 import type { AlertRelay } from './alert-relay.js'
 import { partitionId, type LeaseStore, type SketchStore } from '../ports/sketch-store.js'
@@ -48,6 +58,12 @@ export interface EvaluatedModel {
   readonly conditions?: readonly Condition[]
   readonly importance?: Readonly<Record<string, number>>
   readonly expectedRate?: number
+  /** Scored against labels (`performance:`): the window reports its performance. */
+  readonly performance?: {
+    readonly settings: PerformanceSettings
+    readonly degradation: DegradationSettings
+    readonly baseline: PerformanceSummary | null
+  }
   reference(): ReferenceSnapshot
 }
 
@@ -78,6 +94,8 @@ export interface EvaluatorOptions {
   readonly lateHorizonMs?: number
   /** Announces the firing alerts of the models this instance holds (alerts.alertmanager). */
   readonly alertRelay?: AlertRelay
+  /** Where joined labels are summarised (app/labels.ts); needed by models with `performance`. */
+  readonly labels?: LabelStore
 }
 
 export class Evaluator {
@@ -166,10 +184,16 @@ export class Evaluator {
         'evaluation waits until every input partition holding events has been read',
       )
     }
-    // Every flush that stores events moves a checkpoint: unchanged positions, nothing grew.
-    const progress = positions
-      .map((p) => checkpoints.get(partitionId(p.ref))?.nextOffset ?? '-')
-      .join(',')
+    // Every flush that stores events moves a checkpoint: unchanged positions, nothing grew. And
+    // every label joined moves the join counter.
+    const labels = this.#options.labels
+    const joined =
+      model.performance === undefined || labels === undefined
+        ? ''
+        : `|${await labels.joinedLabels(model.name)}`
+    const progress =
+      positions.map((p) => checkpoints.get(partitionId(p.ref))?.nextOffset ?? '-').join(',') +
+      joined
     return { watermark: completeness.watermark, earliest, progress }
   }
 
@@ -213,7 +237,14 @@ export class Evaluator {
       // The counters first: a flush landing between the two reads is then seen as growth later.
       const stored = await this.#storedRows(model, end)
       const current = await this.#windowProfiles(model, end, reference.id)
-      const outcome = await this.#evaluate(this.#windowInput(model, end, reference, current), state)
+      // The label counters before the summaries too, for the same reason.
+      const storedLabels =
+        model.performance === undefined ? undefined : await this.#storedLabels(model, end)
+      const labelled = await this.#windowPerformance(model, end)
+      const outcome = await this.#evaluate(
+        this.#windowInput(model, end, reference, current, labelled),
+        state,
+      )
       // Fencing: do not publish if the lease changed hands while we computed.
       const renewing = this.#options.now() + this.#options.leaseTtlMs
       if ((await leases.acquire(model.name, owner, this.#options.leaseTtlMs)) !== token) {
@@ -226,7 +257,11 @@ export class Evaluator {
       await sink.alerts(outcome.alerts)
       for (const request of outcome.retrain) await sink.retrain(request.reportId, request)
       const skipped = lastEnd === null ? due.skipped : (state.skipped ?? null)
-      const record = { ...recordOf(end, stored, outcome.reports), referenceId: reference.id }
+      const record = {
+        ...recordOf(end, stored, outcome.reports),
+        referenceId: reference.id,
+        ...(storedLabels === undefined ? {} : { labels: storedLabels }),
+      }
       const next: EvaluationState = {
         ...outcome.state,
         skipped,
@@ -306,6 +341,10 @@ export class Evaluator {
     const buckets = new Set<number>()
     for (const r of records) for (const b of windowBuckets(r.end, model.spec)) buckets.add(b)
     const rows = await store.bucketRows(model.name, [...buckets])
+    const labelRows =
+      model.performance === undefined || this.#options.labels === undefined
+        ? null
+        : await this.#options.labels.bucketLabels(model.name, [...buckets])
     const windows = [...records]
     let changed = false
     // Counted in the metric once recorded in Redis: a fenced owner's count is redone by the next.
@@ -315,22 +354,48 @@ export class Evaluator {
         (n, b) => n + (rows.get(b) ?? 0),
         0,
       )
-      if (stored <= record.stored) continue
+      const labels =
+        labelRows === null
+          ? undefined
+          : windowBuckets(record.end, model.spec).reduce((n, b) => n + (labelRows.get(b) ?? 0), 0)
+      if (stored <= record.stored && (labels === undefined || labels <= (record.labels ?? 0)))
+        continue
       const reference = model.reference()
       const current = await this.#windowProfiles(model, record.end, reference.id)
+      const labelled = await this.#windowPerformance(model, record.end)
       const outcome = await this.#evaluate(
-        this.#windowInput(model, record.end, reference, current),
+        this.#windowInput(model, record.end, reference, current, labelled),
         state,
       )
       // Binned on another reference since: the verdicts are not comparable; count, never revise.
       const sameReference = record.referenceId === undefined || record.referenceId === reference.id
       const revision = reviseWindow(record, stored, sameReference ? outcome.reports : [])
+      const judged: Record<string, true> = { ...record.judged }
       if (revision.reports.length > 0) {
         if ((await leases.acquire(model.name, owner, this.#options.leaseTtlMs)) !== token) {
           logger.warn({ model: model.name }, 'lost the evaluator lease: not publishing a revision')
           return
         }
         for (const report of revision.reports) await sink.report(report.reportId, report)
+        // Labels that came after the first report: the window's performance votes now.
+        for (const report of revision.reports) {
+          const version = report.modelVersion ?? ''
+          if (judged[version] === true) continue
+          const input = {
+            model: model.name,
+            referenceId: report.referenceId,
+            alertPolicy: model.alertPolicy,
+            statusUrl: `/api/models/${encodeURIComponent(model.name)}/status`,
+          }
+          const voted = judgePerformanceLate(input, report, state.alerts)
+          if (report.performance !== undefined && report.performance.insufficientData === undefined)
+            judged[version] = true
+          state = { ...state, alerts: voted.alerts }
+          if (voted.alert !== null) {
+            await sink.alerts([voted.alert])
+            metrics.alert(model.name, voted.alert.alert.status)
+          }
+        }
         for (const report of revision.reports) {
           metrics.revision(model.name)
           logger.info(
@@ -361,6 +426,8 @@ export class Evaluator {
       windows[i] = {
         ...revision.record,
         ...(record.referenceId === undefined ? {} : { referenceId: record.referenceId }),
+        ...(labels === undefined ? {} : { labels: Math.max(labels, record.labels ?? 0) }),
+        ...(Object.keys(judged).length > 0 ? { judged } : {}),
       }
       changed = true
       if (revision.reports.length > 0) {
@@ -379,6 +446,14 @@ export class Evaluator {
       if ((await leases.commitRevision(model.name, token, lastEnd, next)) === 'committed')
         metrics.lateEvents(model.name, pendingLate)
     }
+  }
+
+  async #storedLabels(model: EvaluatedModel, end: number): Promise<number> {
+    const labels = this.#options.labels
+    if (labels === undefined) return 0
+    const buckets = windowBuckets(end, model.spec)
+    const counts = await labels.bucketLabels(model.name, buckets)
+    return buckets.reduce((n, b) => n + (counts.get(b) ?? 0), 0)
   }
 
   async #storedRows(model: EvaluatedModel, end: number): Promise<number> {
@@ -405,6 +480,7 @@ export class Evaluator {
     end: number,
     reference: ReferenceSnapshot,
     current: Map<string, DatasetProfile>,
+    performance: WindowPerformance | undefined,
   ): WindowInput {
     return {
       model: model.name,
@@ -424,7 +500,31 @@ export class Evaluator {
       ...(model.conditions === undefined ? {} : { conditions: model.conditions }),
       ...(model.importance === undefined ? {} : { importance: model.importance }),
       referenceRate: referenceRate(model.expectedRate, reference.source, reference.profile.rows),
+      ...(performance === undefined ? {} : { performance }),
     }
+  }
+
+  /**
+   * The window's labelled predictions, per version: the performance summaries of its buckets,
+   * merged: the labels joined by now. Labels joined later make #reviseLate look again.
+   */
+  async #windowPerformance(
+    model: EvaluatedModel,
+    end: number,
+  ): Promise<WindowPerformance | undefined> {
+    const labels = this.#options.labels
+    if (model.performance === undefined || labels === undefined) return undefined
+    const buckets = windowBuckets(end, model.spec)
+    const stored = await labels.readPerformance(model.name, buckets)
+    const current = new Map<string, PerformanceSummary>()
+    for (const bucket of buckets) {
+      for (const [version, summary] of summariesOfFields(stored.get(bucket) ?? {})) {
+        const into = current.get(version)
+        if (into === undefined) current.set(version, summary)
+        else mergeSummaries(into, summary)
+      }
+    }
+    return { ...model.performance, current }
   }
 
   async #windowProfiles(

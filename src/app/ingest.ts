@@ -8,6 +8,8 @@
 
 import type { Logger } from 'pino'
 import { classifyModel, decodePredictionEvent, type PredictionEvent } from '../core/events.js'
+import { encodePending } from '../core/performance/join.js'
+import type { PredictionOutput } from '../core/performance/summary.js'
 import type { CellValue, DatasetProfile, ProfileLayout } from '../core/profile/dataset.js'
 import { decodeBucket, encodeBucket, seriesKey } from '../core/stream/bucket-codec.js'
 import {
@@ -19,7 +21,7 @@ import {
   type PartitionModelState,
   type RoutedEvent,
 } from '../core/stream/partition-state.js'
-import type { WindowSpec } from '../core/stream/windows.js'
+import { bucketStart, type WindowSpec } from '../core/stream/windows.js'
 import type { FeatureKind } from '../core/report.js'
 import { DriftwatchError, errorMessage } from '../errors.js'
 import type {
@@ -49,6 +51,11 @@ export interface ModelRuntime {
   referenceId: string
   layout: ProfileLayout
   kinds: Map<string, FeatureKind>
+  /**
+   * Set when the model's predictions are scored against labels (`performance:`): each counted
+   * prediction then waits in the store for its label, written with the flush that counts it.
+   */
+  readonly performance?: { readonly joinTtlMs: number; readonly maxPending: number }
 }
 
 export interface IngestOptions {
@@ -74,6 +81,15 @@ interface PartitionEntry {
   highWatermark: bigint
   /** Offset of the first event this process read here (where unregistered models start). */
   firstRead: bigint | null
+  /** Per model, predictions of not yet flushed events that will wait for their label. */
+  readonly pending: Map<string, Array<readonly [string, string]>>
+}
+
+/** A prediction to keep for the label join (ModelRuntime.performance). */
+interface JoinablePrediction {
+  readonly eventId: string
+  readonly version: string
+  readonly output: PredictionOutput
 }
 
 export class Ingestor {
@@ -213,6 +229,7 @@ export class Ingestor {
       startOffset: null,
       highWatermark: 0n,
       firstRead: null,
+      pending: new Map(),
     }
     let smallest: bigint | null = null
     for (const model of this.#options.models.keys()) {
@@ -233,7 +250,12 @@ export class Ingestor {
 
   async #process(entry: PartitionEntry, batch: SourceBatch): Promise<void> {
     const { models, metrics } = { models: this.#options.models, metrics: this.#options.metrics }
-    const routed: Array<{ offset: bigint; model: string | null; event: RoutedEvent | null }> = []
+    const routed: Array<{
+      offset: bigint
+      model: string | null
+      event: RoutedEvent | null
+      prediction?: JoinablePrediction
+    }> = []
     const consumed = new Map<string, number>()
     const letters: DeadLetter[] = []
     // Offsets every model has passed were handled already: this is a batch delivered again (the
@@ -254,7 +276,12 @@ export class Ingestor {
         routed.push({ offset, model: null, event: null })
         continue
       }
-      routed.push({ offset, model: result.model, event: result.event })
+      routed.push({
+        offset,
+        model: result.model,
+        event: result.event,
+        ...(result.prediction === undefined ? {} : { prediction: result.prediction }),
+      })
     }
     // May throw (Redis down): kafkajs then delivers the batch again, so nothing of it may be
     // queued or counted before this point.
@@ -264,7 +291,7 @@ export class Ingestor {
       metrics.invalidEvent(letter.reason, batch.ref.topic)
     }
     const late = new Map<string, number>()
-    for (const { offset, model, event } of routed) {
+    for (const { offset, model, event, prediction } of routed) {
       for (const [name, state] of entry.models) {
         const runtime = models.get(name) as ModelRuntime
         if (name === model && event !== null) {
@@ -279,6 +306,20 @@ export class Ingestor {
           if (outcome === 'late') late.set(name, (late.get(name) ?? 0) + 1)
           if (outcome === 'late' || outcome === 'counted')
             consumed.set(name, (consumed.get(name) ?? 0) + 1)
+          // Late ones too: a prediction belongs to its event time's bucket whatever its features'
+          // fate, and its label is as good as any.
+          if ((outcome === 'late' || outcome === 'counted') && prediction !== undefined) {
+            let list = entry.pending.get(name)
+            if (list === undefined) entry.pending.set(name, (list = []))
+            list.push([
+              prediction.eventId,
+              encodePending({
+                bucket: bucketStart(event.eventTime, runtime.spec),
+                version: prediction.version,
+                output: prediction.output,
+              }),
+            ])
+          }
         } else {
           advanceTo(state, offset + 1n)
         }
@@ -327,7 +368,7 @@ export class Ingestor {
     value: Buffer | null,
     kafkaTimestamp: number,
   ):
-    | { ok: true; model: string; event: RoutedEvent }
+    | { ok: true; model: string; event: RoutedEvent; prediction?: JoinablePrediction }
     | { ok: false; reason: string; detail: string } {
     const limits = { maxBytes: this.#options.maxEventBytes, now: this.#options.now() }
     const decoder = this.#options.decoder
@@ -370,6 +411,9 @@ export class Ingestor {
         detail: `event time ${new Date(eventTime).toISOString()} is more than ${skew} ms ahead of the wall clock`,
       }
     }
+    const joinable =
+      runtime.performance !== undefined &&
+      (event.prediction !== undefined || event.scores !== undefined)
     return {
       ok: true,
       model: event.model,
@@ -378,6 +422,18 @@ export class Ingestor {
         eventTime,
         features,
       },
+      ...(joinable
+        ? {
+            prediction: {
+              eventId: event.eventId,
+              version: event.modelVersion ?? '',
+              output: {
+                ...(event.prediction === undefined ? {} : { prediction: event.prediction }),
+                ...(event.scores === undefined ? {} : { scores: event.scores }),
+              },
+            },
+          }
+        : {}),
     }
   }
 
@@ -500,6 +556,7 @@ export class Ingestor {
   async #flushModel(model: string, runtime: ModelRuntime): Promise<'applied' | 'stale' | 'idle'> {
     const partitions = []
     const buckets = []
+    const pending: Array<readonly [string, string]> = []
     const touched: Array<{ entry: PartitionEntry; state: PartitionModelState }> = []
     for (const entry of this.#partitions.values()) {
       const state = entry.models.get(model)
@@ -529,14 +586,26 @@ export class Ingestor {
             rowsAdded: state.added.get(bucket) ?? 0,
           })
       }
+      for (const waiting of entry.pending.get(model) ?? []) pending.push(waiting)
       touched.push({ entry, state })
     }
     if (partitions.length === 0) return 'idle'
+    const join = runtime.performance
     const outcome = await this.#options.store.applyFlush({
       model,
       partitions,
       buckets,
       retentionMs: runtime.retentionMs,
+      ...(join === undefined || pending.length === 0
+        ? {}
+        : {
+            pending: {
+              entries: pending,
+              now: this.#options.now(),
+              ttlMs: join.joinTtlMs,
+              maxPending: join.maxPending,
+            },
+          }),
     })
     if (outcome.status === 'stale') {
       // Another owner moved this model's checkpoint: forget our view of that partition and resume
@@ -558,7 +627,12 @@ export class Ingestor {
       }
       return 'stale'
     }
-    for (const { state } of touched) {
+    if (outcome.pendingDropped !== undefined) {
+      this.#options.metrics.labelJoin(model, 'prediction_expired', outcome.pendingDropped.expired)
+      this.#options.metrics.labelJoin(model, 'prediction_evicted', outcome.pendingDropped.evicted)
+    }
+    for (const { entry, state } of touched) {
+      entry.pending.delete(model)
       state.expected = (state.nextOffset as bigint).toString()
       state.dirty.clear()
       state.added.clear()

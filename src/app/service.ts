@@ -19,6 +19,7 @@ import { KafkaSource } from '../adapters/kafka/source.js'
 import { ensureTopics } from '../adapters/kafka/topics.js'
 import { createMetrics } from '../adapters/metrics/metrics.js'
 import { createRedisClient } from '../adapters/redis/client.js'
+import { RedisLabelStore } from '../adapters/redis/label-store.js'
 import { RedisLeaseStore } from '../adapters/redis/lease-store.js'
 import { RedisReferenceStore } from '../adapters/redis/reference-store.js'
 import { RedisSketchStore } from '../adapters/redis/sketch-store.js'
@@ -28,6 +29,8 @@ import { createSchemaRegistry } from '../adapters/schema-registry/client.js'
 import type { EventDecoder } from '../ports/event-decoder.js'
 import type { OutputEncoder } from '../ports/output-encoder.js'
 import { driftSettingsOf } from '../config/drift.js'
+import { degradationSettingsOf, performanceSettingsOf } from '../config/performance.js'
+import type { PerformanceSummary } from '../core/performance/summary.js'
 import type { Secrets } from '../config/env.js'
 import type { ModelConfig, ServiceConfig } from '../config/service.js'
 import { parseConditions } from '../core/conditions.js'
@@ -39,6 +42,8 @@ import { ConfigError, DriftwatchError, errorMessage } from '../errors.js'
 import { AlertRelay } from './alert-relay.js'
 import { Evaluator, type EvaluatedModel } from './evaluator.js'
 import { Ingestor, type ModelRuntime } from './ingest.js'
+import { LabelJoiner, type JoinedModel } from './labels.js'
+import { loadPerformanceBaseline } from './performance-baseline.js'
 import { LiveStatus } from './status.js'
 
 export interface App {
@@ -96,6 +101,27 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
     const store = new RedisSketchStore(redis, config.redis.keyPrefix)
     const leases = new RedisLeaseStore(redis, config.redis.keyPrefix)
     const references = new RedisReferenceStore(redis, config.redis.keyPrefix)
+    const labelStore = new RedisLabelStore(redis, config.redis.keyPrefix)
+    const baselines = new Map<string, PerformanceSummary | null>()
+    for (const [i, model] of config.models.entries()) {
+      const section = model.performance
+      if (section === undefined) continue
+      baselines.set(
+        model.name,
+        section.baseline === undefined
+          ? null
+          : await loadPerformanceBaseline(
+              section.baseline,
+              performanceSettingsOf(section),
+              `models[${i}].performance.baseline`,
+            ),
+      )
+    }
+    if (baselines.size > 0 && config.kafka.topics.labels === undefined)
+      throw new ConfigError(
+        'kafka.topics.labels',
+        'a model has a performance section: set the labels topic its ground truth comes from',
+      )
 
     const runtimes = new Map<
       string,
@@ -159,6 +185,15 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       ...(model.conditions === undefined ? {} : { conditions: parseConditions(model.conditions) }),
       ...(model.importance === undefined ? {} : { importance: model.importance }),
       ...(model.expectedRate === undefined ? {} : { expectedRate: model.expectedRate }),
+      ...(model.performance === undefined
+        ? {}
+        : {
+            performance: {
+              settings: performanceSettingsOf(model.performance),
+              degradation: degradationSettingsOf(model.performance),
+              baseline: baselines.get(model.name) ?? null,
+            },
+          }),
       reference: () => (runtimes.get(model.name) as { snapshot: ReferenceSnapshot }).snapshot,
     }))
     const backlog = new KafkaBacklog(kafka, {
@@ -195,6 +230,7 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       leaseTtlMs: Math.max(10_000, config.evaluateInterval * 5),
       ...(replay ? { replay: { from: options.from ?? null } } : {}),
       lateHorizonMs: Math.max(...config.models.map((m) => m.window.retention - m.window.size)),
+      labels: labelStore,
       now,
       ...(alertRelay === undefined ? {} : { alertRelay }),
     })
@@ -289,6 +325,51 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       onRevoked: (refs) => ingestor.onRevoked(refs),
     })
     ingestor.startTimer()
+    const labelsTopic = topics.labels
+    if (labelsTopic !== undefined && baselines.size > 0) {
+      const joined = new Map<string, JoinedModel>()
+      for (const model of config.models) {
+        if (model.performance === undefined) continue
+        joined.set(model.name, {
+          name: model.name,
+          settings: performanceSettingsOf(model.performance),
+          joinTtlMs: model.performance.joinTtl,
+          maxPending: model.performance.maxPending,
+          retentionMs: model.window.retention,
+        })
+      }
+      // A group of its own: the labels' offsets and partitions are not the predictions'.
+      const labelSource = new KafkaSource(kafka, {
+        groupId: `${config.kafka.groupId}.labels`,
+        topics: [labelsTopic],
+        fromBeginning: replay,
+        sessionTimeoutMs: config.kafka.sessionTimeout,
+      })
+      const joiner = new LabelJoiner({
+        store: labelStore,
+        sink,
+        source: labelSource,
+        metrics,
+        logger: logger.child({ component: 'labels' }),
+        models: joined,
+        maxEventBytes: config.kafka.maxEventBytes,
+        now,
+      })
+      await labelSource.start({
+        onBatch: (batch, control) => joiner.onBatch(batch, control),
+        onAssigned: (refs) => joiner.onAssigned(refs),
+        onRevoked: (refs) => joiner.onRevoked(refs),
+      })
+      joiner.startSweeps()
+      releasers.push({
+        name: 'labels consumer',
+        release: async () => {
+          labelSource.pause()
+          await joiner.stop()
+          await labelSource.stop()
+        },
+      })
+    }
     // Stop consuming, flush and commit while the group is still joined, then leave it.
     releasers.push({
       name: 'consumer: pause, final flush and commit, stop',
@@ -352,6 +433,14 @@ function runtimeOf(
     referenceId: snapshot.id,
     layout: { columns: [] },
     kinds: new Map(),
+    ...(model.performance === undefined
+      ? {}
+      : {
+          performance: {
+            joinTtlMs: model.performance.joinTtl,
+            maxPending: model.performance.maxPending,
+          },
+        }),
   }
   applyReference(runtime, snapshot, model.features)
   return runtime

@@ -47,6 +47,11 @@ export const systemClock: SimulationClock = {
 
 export interface SimulationOptions {
   readonly topic: string
+  /**
+   * Also send each event's ground truth, `{eventId, model, label, timestamp}`, here (after its
+   * prediction). Needed by models with `performance:` and by the concept-drift scenario.
+   */
+  readonly labelsTopic?: string | undefined
   readonly model: string
   readonly modelVersion?: string | null | undefined
   readonly scenario: ScenarioName
@@ -190,6 +195,7 @@ export async function runSimulation(
         break
       }
       const messages: Message[] = []
+      const labelMessages: Message[] = []
       let durationReached = false
       for (let i = 0; i < wanted; i++) {
         const time = eventTime(generator.count)
@@ -202,11 +208,23 @@ export async function runSimulation(
         lastEventTime = time
         const value = options.encode === undefined ? JSON.stringify(event) : options.encode(event)
         messages.push({ key: event.eventId, value })
+        if (options.labelsTopic !== undefined)
+          labelMessages.push({
+            key: event.eventId,
+            value: JSON.stringify({
+              eventId: event.eventId,
+              model: event.model,
+              label: generator.lastLabel,
+              timestamp: time,
+            }),
+          })
       }
       if (messages.length > 0) {
         await send(deps.producer, options.topic, messages)
         sent += messages.length
       }
+      if (options.labelsTopic !== undefined && labelMessages.length > 0)
+        await send(deps.producer, options.labelsTopic, labelMessages)
       if (durationReached) {
         stoppedBy = 'duration'
         break
@@ -337,6 +355,8 @@ export async function openSimulationProducer(options: {
   readonly topic: string
   readonly partitions?: number
   readonly clientId?: string
+  /** Created like `topic` when absent (the labels topic). */
+  readonly labelsTopic?: string
 }): Promise<SimulationKafka> {
   const kafka = new Kafka({
     clientId: options.clientId ?? 'driftwatch-simulate',
@@ -354,9 +374,14 @@ export async function openSimulationProducer(options: {
     await admin.connect()
     try {
       const topics = await admin.listTopics()
-      if (!topics.includes(options.topic)) {
+      const wanted = [
+        options.topic,
+        ...(options.labelsTopic === undefined ? [] : [options.labelsTopic]),
+      ]
+      const missing = wanted.filter((topic) => !topics.includes(topic))
+      if (missing.length > 0) {
         await admin.createTopics({
-          topics: [{ topic: options.topic, numPartitions: options.partitions ?? 3 }],
+          topics: missing.map((topic) => ({ topic, numPartitions: options.partitions ?? 3 })),
           waitForLeaders: true,
         })
       }

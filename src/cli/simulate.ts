@@ -24,6 +24,7 @@ import { scenarioNames, type ScenarioName } from '../core/simulate/scenarios.js'
 interface SimulateFlags {
   brokers: string
   topic: string
+  labelsTopic?: string
   partitions: number
   model: string
   modelVersion?: string
@@ -54,6 +55,10 @@ export function registerSimulate(program: Command): void {
         .default('127.0.0.1:9092'),
     )
     .option('--topic <name>', 'topic to produce to', 'predictions')
+    .option(
+      '--labels-topic <name>',
+      "also produce each event's ground truth {eventId, model, label, timestamp} here (concept-drift)",
+    )
     .option('--partitions <n>', 'partitions when the topic has to be created', positiveInteger, 3)
     .option('--model <name>', 'model name in the events', 'fraud')
     .option('--model-version <version>', 'modelVersion in the events (default: none)')
@@ -162,6 +167,7 @@ export function registerSimulate(program: Command): void {
         brokers,
         topic: flags.topic,
         partitions: flags.partitions,
+        ...(flags.labelsTopic === undefined ? {} : { labelsTopic: flags.labelsTopic }),
       })
       const controller = new AbortController()
       const onSigint = (): void => {
@@ -176,6 +182,7 @@ export function registerSimulate(program: Command): void {
         const result = await runSimulation(
           {
             topic: flags.topic,
+            labelsTopic: flags.labelsTopic,
             model: flags.model,
             modelVersion: flags.modelVersion ?? null,
             scenario: flags.scenario,

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { conditionsSchema, expectedRateSchema, importanceSchema } from './conditions.js'
 import { driftSectionSchema } from './drift.js'
 import { durationSchema, zeroOrDurationSchema } from './duration.js'
+import { performanceSectionSchema } from './performance.js'
 
 const topicName = z
   .string()
@@ -36,6 +37,11 @@ export const kafkaSchema = z.strictObject({
       reports: topicName.default('driftwatch.drift-reports'),
       alerts: topicName.default('driftwatch.alerts'),
       retrain: topicName.default('driftwatch.retrain'),
+      labels: topicName
+        .optional()
+        .describe(
+          'ground truth {eventId, model, label, timestamp}, joined to predictions by eventId',
+        ),
     })
     .prefault({}),
   /** Largest accepted event, bytes; larger ones go to the dead-letter topic. */
@@ -146,6 +152,9 @@ export const modelSchema = z.strictObject({
   conditions: conditionsSchema,
   importance: importanceSchema,
   expectedRate: expectedRateSchema,
+  performance: performanceSectionSchema
+    .optional()
+    .describe('score predictions against ground truth from kafka.topics.labels'),
 })
 
 export const compatibilityLevels = [

@@ -295,7 +295,7 @@ const isoPattern =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?)?$/
 const maxIsoLength = 40
 
-function decodeTimestamp(v: unknown, limits: DecodeLimits): number | null | DecodeResult {
+export function decodeTimestamp(v: unknown, limits: DecodeLimits): number | null | DecodeResult {
   if (v === undefined || v === null) return null
   let ms: number
   if (typeof v === 'number') {

@@ -5,6 +5,7 @@ import type { ConditionResult } from './conditions.js'
 import type { DataQualitySummary, FeatureDataQuality } from './data-quality.js'
 import type { Diagnosis, Impact } from './diagnosis.js'
 import type { DriftMode } from './drift-tests/modes.js'
+import type { PerformanceResult } from './performance/degradation.js'
 
 export const featureKinds = ['numerical', 'categorical'] as const
 export type FeatureKind = (typeof featureKinds)[number]
@@ -135,4 +136,11 @@ export interface DriftReport {
   readonly impact?: Impact
   /** The likely kind of problem and what to do about it (core/diagnosis.ts). */
   readonly diagnosis?: Diagnosis
+  /**
+   * The window's predictions scored against their labels, vs the baseline (a model with
+   * `performance:`; core/performance/degradation.ts).
+   */
+  readonly performance?: PerformanceResult
+  /** Prior shift: the window's label distribution vs the baseline's, tested as a feature. */
+  readonly labelDrift?: FeatureResult
 }

@@ -16,6 +16,21 @@ export type AlertStatus = (typeof alertStatuses)[number]
 export const notificationOutcomes = ['sent', 'failed'] as const
 /** sent: Alertmanager accepted the alerts; failed: it did not answer or refused (retried). */
 export type NotificationOutcome = (typeof notificationOutcomes)[number]
+/**
+ * What became of labels and of predictions waiting for them (app/labels.ts):
+ * joined: a label met its prediction and was scored; early: a label came before its prediction
+ * and waits; prediction_expired / prediction_evicted: a prediction stopped waiting for its label
+ * (past `joinTtl` / beyond `maxPending`); label_expired / label_evicted: the same for early labels.
+ */
+export const labelJoinOutcomes = [
+  'joined',
+  'early',
+  'prediction_expired',
+  'prediction_evicted',
+  'label_expired',
+  'label_evicted',
+] as const
+export type LabelJoinOutcome = (typeof labelJoinOutcomes)[number]
 
 export const dependencies = ['kafka', 'redis'] as const
 export type Dependency = (typeof dependencies)[number]
@@ -54,4 +69,6 @@ export interface MetricsSink {
   lag(topic: string, partition: number, messages: number | null): void
   /** Whether a dependency answers right now. */
   up(dependency: Dependency, up: boolean): void
+  /** `n` labels or waiting predictions of `model` had this outcome (LabelJoinOutcome). */
+  labelJoin(model: string, outcome: LabelJoinOutcome, n: number): void
 }

@@ -64,10 +64,31 @@ export interface FlushBatch {
   readonly buckets: readonly BucketWrite[]
   /** How long bucket state lives after its last write. */
   readonly retentionMs: number
+  /**
+   * Predictions of this flush's events that start waiting for their label, written in the same
+   * atomic step (ports/label-store.ts reads them). Absent or empty: none.
+   */
+  readonly pending?: PendingPredictions
+}
+
+export interface PendingPredictions {
+  /** eventId → encoded prediction (core/performance/join.ts). */
+  readonly entries: ReadonlyArray<readonly [string, string]>
+  /** Wall-clock ms: when they start waiting. */
+  readonly now: number
+  /** How long a prediction waits for its label before it is dropped (counted). */
+  readonly ttlMs: number
+  /** Predictions waiting per model; the oldest beyond it are dropped (counted). */
+  readonly maxPending: number
 }
 
 export type FlushOutcome =
-  { readonly status: 'applied' } | { readonly status: 'stale'; readonly partition: string }
+  | {
+      readonly status: 'applied'
+      /** Waiting predictions dropped by this flush: past their ttl, or beyond the bound. */
+      readonly pendingDropped?: { readonly expired: number; readonly evicted: number }
+    }
+  | { readonly status: 'stale'; readonly partition: string }
 
 export interface SketchStore {
   loadCheckpoints(model: string, refs: readonly PartitionRef[]): Promise<Map<string, Checkpoint>>

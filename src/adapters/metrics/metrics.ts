@@ -8,12 +8,14 @@
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { driftScore } from '../../core/diagnosis.js'
+import { performanceMetricNames } from '../../core/performance/metrics.js'
 import { severities, type DriftReport, type Severity } from '../../core/report.js'
 import {
   flushOutcomes,
   type AlertStatus,
   type Dependency,
   type FlushOutcomeKind,
+  type LabelJoinOutcome,
   type MetricsSink,
   type NotificationOutcome,
 } from '../../ports/metrics.js'
@@ -50,6 +52,10 @@ export interface Metrics extends MetricsSink {
   readonly consumerLag: Gauge<'topic' | 'partition'>
   readonly redisUp: Gauge<never>
   readonly kafkaUp: Gauge<never>
+  readonly modelPerformance: Gauge<ModelLabel | 'metric'>
+  readonly performanceDrop: Gauge<ModelLabel | 'metric'>
+  readonly performanceSeverity: Gauge<ModelLabel | 'metric'>
+  readonly labelsTotal: Counter<'model' | 'outcome'>
   /** Sets the verdict gauges of `model`/`version` from a report (no counter moves). */
   recordReport(model: string, version: string, report: DriftReport, windowEndMs: number): void
 }
@@ -252,6 +258,31 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     registers,
   })
 
+  const modelPerformance = new Gauge({
+    name: 'driftwatch_model_performance',
+    help: 'Performance metric of the model on the labelled predictions of the latest window',
+    labelNames: [...modelLabels, 'metric'] as const,
+    registers,
+  })
+  const performanceDrop = new Gauge({
+    name: 'driftwatch_performance_drop',
+    help: 'How much worse than the baseline the judged metric is (absolute points, or relative for error metrics)',
+    labelNames: [...modelLabels, 'metric'] as const,
+    registers,
+  })
+  const performanceSeverity = new Gauge({
+    name: 'driftwatch_performance_severity',
+    help: 'Performance degradation of the latest window: 0 ok, 1 warning, 2 critical',
+    labelNames: [...modelLabels, 'metric'] as const,
+    registers,
+  })
+  const labelsTotal = new Counter({
+    name: 'driftwatch_labels_total',
+    help: 'Labels joined or waiting, and predictions or labels that stopped waiting (expired, evicted)',
+    labelNames: ['model', 'outcome'] as const,
+    registers,
+  })
+
   // Every outcome shows from the start, so rate() and "== 0" alerts work before the first event.
   for (const outcome of flushOutcomes) flushesTotal.inc({ outcome }, 0)
   redisUp.set(0)
@@ -329,6 +360,15 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
       (report.conditions ?? []).filter((c) => c.passed === false).length,
     )
     windowEndTimestampSeconds.set(modelLabels, windowEndMs / 1000)
+
+    const performance = report.performance
+    if (performance !== undefined) {
+      for (const name of performanceMetricNames)
+        setOrRemove(modelPerformance, { ...modelLabels, metric: name }, performance.current[name])
+      const judged = { ...modelLabels, metric: performance.metric }
+      setOrRemove(performanceDrop, judged, performance.drop)
+      performanceSeverity.set(judged, severityValue(performance.severity))
+    }
   }
 
   return {
@@ -360,6 +400,10 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     consumerLag,
     redisUp,
     kafkaUp,
+    modelPerformance,
+    performanceDrop,
+    performanceSeverity,
+    labelsTotal,
     recordReport,
 
     eventsConsumed(model: string, topic: string, n: number): void {
@@ -406,6 +450,9 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
       const labels = { topic, partition: String(partition) }
       if (messages === null) consumerLag.remove(labels)
       else consumerLag.set(labels, messages)
+    },
+    labelJoin(model: string, outcome: LabelJoinOutcome, n: number): void {
+      if (n > 0) labelsTotal.inc({ model, outcome }, n)
     },
     up(dependency: Dependency, up: boolean): void {
       const gauge = dependency === 'kafka' ? kafkaUp : redisUp

@@ -8,6 +8,12 @@
 //   <prefix>:{<model>}:reference            string  id of the current reference snapshot
 //   <prefix>:{<model>}:reference:<id>       string  reference snapshot JSON
 //   <prefix>:{<model>}:reference-seed       string  id last seeded from the model's reference file
+//   <prefix>:{<model>}:pending              hash  eventId → prediction waiting for its label (JSON)
+//   <prefix>:{<model>}:pending:index        zset  eventId by wall-clock ms it started waiting
+//   <prefix>:{<model>}:early-labels         hash  eventId → label waiting for its prediction (JSON)
+//   <prefix>:{<model>}:early-labels:index   zset  eventId by wall-clock ms it started waiting
+//   <prefix>:{<model>}:label-checkpoints    hash  labels partition id → next offset to read
+//   <prefix>:{<model>}:perf:<startMs>       hash  '<version>␞<summary field>' → count or sum; PEXPIRE retention
 //
 // The model sits in a `{hash tag}`: Redis Cluster hashes only the text between the first `{` and
 // the next `}`, so every key of one model lives in one slot and a Lua script may touch any set of
@@ -28,6 +34,12 @@ export interface RedisKeys {
   reference(model: string): string
   referenceSnapshot(model: string, id: string): string
   referenceSeed(model: string): string
+  pending(model: string): string
+  pendingIndex(model: string): string
+  earlyLabels(model: string): string
+  earlyLabelsIndex(model: string): string
+  labelCheckpoints(model: string): string
+  performance(model: string, bucketStart: number): string
   /** One key of every kind for `model` (the cluster test checks they share a slot). */
   allKinds(model: string): string[]
 }
@@ -74,6 +86,20 @@ export function redisKeys(prefix: string): RedisKeys {
       return `${base(model)}:reference:${id}`
     },
     referenceSeed: (model) => `${base(model)}:reference-seed`,
+    pending: (model) => `${base(model)}:pending`,
+    pendingIndex: (model) => `${base(model)}:pending:index`,
+    earlyLabels: (model) => `${base(model)}:early-labels`,
+    earlyLabelsIndex: (model) => `${base(model)}:early-labels:index`,
+    labelCheckpoints: (model) => `${base(model)}:label-checkpoints`,
+    performance: (model, bucketStart) => {
+      if (!Number.isSafeInteger(bucketStart)) {
+        throw new DriftwatchError(
+          'INVALID_ARGUMENT',
+          `bucket start must be an integer of ms, got ${bucketStart}`,
+        )
+      }
+      return `${base(model)}:perf:${bucketStart}`
+    },
     allKinds: (model) => [
       keys.checkpoints(model),
       keys.bucket(model, 0),
@@ -83,6 +109,12 @@ export function redisKeys(prefix: string): RedisKeys {
       keys.reference(model),
       keys.referenceSnapshot(model, 'id'),
       keys.referenceSeed(model),
+      keys.pending(model),
+      keys.pendingIndex(model),
+      keys.earlyLabels(model),
+      keys.earlyLabelsIndex(model),
+      keys.labelCheckpoints(model),
+      keys.performance(model, 0),
     ],
   }
   return keys

@@ -107,6 +107,7 @@ export class RedisLeaseStore implements LeaseStore {
         return 'duplicate'
       case 'staleCheckpoint':
       case 'leaseHeld':
+      case 'joinEntryChanged':
         throw unexpected('commit-evaluation', reply)
     }
   }

@@ -14,6 +14,11 @@ export const scriptCodes = [
   { code: -2, name: 'leaseHeld', meaning: 'another owner holds the lease' },
   { code: -3, name: 'fenced', meaning: 'the fencing token is not the current one' },
   { code: -4, name: 'windowRecorded', meaning: 'this window, or a later one, is already recorded' },
+  {
+    code: -5,
+    name: 'joinEntryChanged',
+    meaning: 'a waiting prediction or label is not what the label join read',
+  },
 ] as const
 
 export type ScriptCodeName = (typeof scriptCodes)[number]['name']

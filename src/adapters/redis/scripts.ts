@@ -18,6 +18,7 @@ export const scriptNames = [
   'release-lease',
   'commit-evaluation',
   'seed-reference',
+  'join-labels',
 ] as const
 export type ScriptName = (typeof scriptNames)[number]
 

@@ -123,6 +123,14 @@ export class RedisSketchStore implements SketchStore {
     for (const flush of batch.partitions) {
       args.push(partitionId(flush.ref), flush.expected ?? '', encodeCheckpoint(flush.next))
     }
+    const pending = batch.pending
+    const pendingCount = pending?.entries.length ?? 0
+    args.push(pendingCount)
+    if (pending !== undefined && pending.entries.length > 0) {
+      keys.push(this.#keys.pending(batch.model), this.#keys.pendingIndex(batch.model))
+      args.push(pending.now, pending.ttlMs, pending.maxPending)
+      args.push(JSON.stringify(pending.entries))
+    }
     for (const bucket of batch.buckets) {
       let index = keyIndex.get(bucket.bucketStart)
       if (index === undefined) {
@@ -136,8 +144,11 @@ export class RedisSketchStore implements SketchStore {
       () => `apply flush of model ${batch.model}`,
       () => runScript(this.#client, 'apply-flush', keys, args),
     )
-    const [code, partition] = Array.isArray(reply) ? (reply as unknown[]) : [reply]
-    if (code === 1) return { status: 'applied' }
+    const [code, partition, evicted] = Array.isArray(reply) ? (reply as unknown[]) : [reply]
+    if (code === 1)
+      return typeof partition === 'number' && typeof evicted === 'number' && pendingCount > 0
+        ? { status: 'applied', pendingDropped: { expired: partition, evicted } }
+        : { status: 'applied' }
     if (typeof code !== 'number' || typeof partition !== 'string') {
       throw new DriftwatchError(
         'REDIS_ERROR',

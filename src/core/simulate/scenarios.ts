@@ -17,6 +17,12 @@
 //   gradual-drift  the drift features' means move slowly and steadily by `shiftSd` over
 //                  `driftRamp` (default 200,000 events, or 7 days): each window differs little
 //                  from the one before, and the trend only shows over many of them.
+//   concept-drift  the features do not change, the labels do: the ground truth of
+//                  `conceptFlipShare` of the events is the opposite of what the score says.
+//
+// Every event has a ground-truth label (`lastLabel` after `next`): positive with the probability
+// the score gives (a calibrated model), drawn from a stream of its own, so labels never change
+// the features or scores of a seed.
 //
 // Randomness comes from three independent seeded streams: one draws the base feature values,
 // one the scenario's effects, one the latency. So for one seed every scenario sees the same base
@@ -37,6 +43,7 @@ export const scenarioNames = [
   'missing-spike',
   'quality-incident',
   'gradual-drift',
+  'concept-drift',
 ] as const
 export type ScenarioName = (typeof scenarioNames)[number]
 
@@ -148,11 +155,15 @@ export const defaultDriftFeatures: Readonly<Record<ScenarioName, readonly string
   'missing-spike': ['f01', 'f05', 'f12'],
   'quality-incident': ['f02', 'f07', 'device'],
   'gradual-drift': ['f01', 'f05', 'f12'],
+  'concept-drift': [],
 }
 
 /** The quality-incident scenario's garbage: a sentinel far outside any feature's range. */
 export const garbageNumber = -999_999
 export const garbageCategory = '??'
+
+/** concept-drift: share of the labels that go against the score once the concept has changed. */
+export const defaultConceptFlipShare = 0.3
 
 export const defaultShiftSd = 1.5
 export const defaultNewCategoryShare = 0.2
@@ -220,6 +231,8 @@ export interface EventGeneratorOptions {
   readonly features?: readonly FeatureSpec[]
   /** eventIds are `${idPrefix}-${index}`; default `sim-${seed}`. Give runs distinct prefixes. */
   readonly idPrefix?: string
+  /** concept-drift only; default defaultConceptFlipShare */
+  readonly conceptFlipShare?: number
 }
 
 export interface EventGenerator {
@@ -227,12 +240,15 @@ export interface EventGenerator {
   next(timestampMs: number): PredictionEvent
   /** events generated so far */
   readonly count: number
+  /** The ground truth of the event `next` returned last: 1 (positive) or 0; null before any. */
+  readonly lastLabel: 0 | 1 | null
 }
 
 // Stream salts: fixed forever, or a seed stops giving the same events.
 const baseSalt = 0
 const effectSalt = 1
 const latencySalt = 2
+const labelSalt = 3
 
 export function createEventGenerator(options: EventGeneratorOptions): EventGenerator {
   const specs = options.features ?? defaultFeatures
@@ -240,6 +256,12 @@ export function createEventGenerator(options: EventGeneratorOptions): EventGener
   const base = createRandom(deriveSeed(options.seed, baseSalt))
   const effects = createRandom(deriveSeed(options.seed, effectSalt))
   const latency = createRandom(deriveSeed(options.seed, latencySalt))
+  const labels = createRandom(deriveSeed(options.seed, labelSalt))
+  const flipShare =
+    options.scenario === 'concept-drift'
+      ? share('conceptFlipShare', options.conceptFlipShare ?? defaultConceptFlipShare)
+      : 0
+  let lastLabel: 0 | 1 | null = null
   const scorer = createScorer(specs)
   const idPrefix = options.idPrefix ?? `sim-${options.seed}`
   const modelVersion = options.modelVersion ?? null
@@ -252,6 +274,9 @@ export function createEventGenerator(options: EventGeneratorOptions): EventGener
   return {
     get count() {
       return index
+    },
+    get lastLabel() {
+      return lastLabel
     },
     next(timestampMs) {
       const features = sampleFeatures(base, specs)
@@ -275,6 +300,13 @@ export function createEventGenerator(options: EventGeneratorOptions): EventGener
           )
       }
       const p = scorer(features)
+      // Both draws every event, so the label stream does not depend on the scenario.
+      const truth = labels.chance(p)
+      const flip = labels.chance(flipShare)
+      const conceptChanged =
+        options.scenario === 'concept-drift' &&
+        ('index' in start ? index >= start.index : timestampMs >= start.timeMs)
+      lastLabel = (conceptChanged && flip ? !truth : truth) ? 1 : 0
       const event: PredictionEvent = {
         eventId: `${idPrefix}-${index}`,
         model: options.model,
@@ -328,7 +360,7 @@ type DriftPlan =
 
 function planDrift(options: EventGeneratorOptions, specs: readonly FeatureSpec[]): DriftPlan {
   const scenario = options.scenario
-  if (scenario === 'stable') return { kind: 'none' }
+  if (scenario === 'stable' || scenario === 'concept-drift') return { kind: 'none' }
   const names = options.driftFeatures ?? defaultDriftFeatures[scenario]
   const available = specs.map((s) => s.name)
   const chosen = names.map((name) => {

@@ -8,9 +8,15 @@ import { assessVolume } from '../data-quality.js'
 import type { NoiseFloors } from '../drift-tests/noise-floor.js'
 import type { DriftTestRegistry } from '../drift-tests/registry.js'
 import type { DriftSettings } from '../drift-tests/thresholds.js'
-import { evaluateDrift } from '../evaluate.js'
+import { evaluateDrift, type EvaluateOptions } from '../evaluate.js'
+import {
+  evaluateLabelDrift,
+  evaluatePerformance,
+  type DegradationSettings,
+} from '../performance/degradation.js'
+import type { PerformanceSettings } from '../performance/summary.js'
 import type { DatasetProfile } from '../profile/dataset.js'
-import { withLayers } from '../layers.js'
+import { withLayers, type LayerInputs } from '../layers.js'
 import type { DriftReport, Severity } from '../report.js'
 import {
   initialAlertState,
@@ -100,6 +106,17 @@ export interface WindowInput {
     readonly perHour: number
     readonly source: 'config' | 'reference'
   } | null
+  /** A model with `performance:`: the window's labelled predictions and the baseline. */
+  readonly performance?: WindowPerformance
+}
+
+export interface WindowPerformance {
+  readonly settings: PerformanceSettings
+  readonly degradation: DegradationSettings
+  /** The reference data's summary (prediction and label columns); null without one. */
+  readonly baseline: ReadonlyMap<string, number> | null
+  /** Model version ('' for none) → summary of the window's joined pairs. */
+  readonly current: ReadonlyMap<string, ReadonlyMap<string, number>>
 }
 
 export interface WindowOutcome {
@@ -127,14 +144,31 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
   )
   for (const [version, current] of [...input.current].sort(([a], [b]) => a.localeCompare(b))) {
     if (current.rows === 0) continue
+    const perf = input.performance
+    const performanceSections =
+      perf === undefined
+        ? {}
+        : performanceSectionsOf(perf, version, {
+            settings: input.settings,
+            registry: input.registry,
+            ...(input.floors === undefined ? {} : { floors: input.floors }),
+          })
     const drift = withLayers(
-      evaluateDrift(input.reference, current, {
-        settings: input.settings,
-        registry: input.registry,
-        features: input.features,
-        ...(input.floors === undefined ? {} : { floors: input.floors }),
-      }),
-      { conditions: input.conditions, importance: input.importance, volume },
+      {
+        ...evaluateDrift(input.reference, current, {
+          settings: input.settings,
+          registry: input.registry,
+          features: input.features,
+          ...(input.floors === undefined ? {} : { floors: input.floors }),
+        }),
+        ...performanceSections,
+      },
+      {
+        conditions: input.conditions,
+        importance: input.importance,
+        volume,
+        ...performanceLayers(performanceSections),
+      },
     )
     const reportId = `${input.model}:${version}:${at}`
     const criticalFeatures = drift.features
@@ -156,38 +190,9 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
     reports.push(report)
     lastReports[version] = report
     history = recordWindow(history, report)
-    const observations = observationsOf(drift)
-    for (const o of observations) {
-      const key = alertKey(input.model, version, o)
-      const before = nextAlerts[key] ?? initialAlertState
-      const { state, transition } = stepAlert(
-        before,
-        { drifted: o.drifted, severity: o.severity, at },
-        input.alertPolicy,
-      )
-      nextAlerts[key] = state
-      if (transition === null) continue
-      alerts.push({
-        key,
-        alert: alertEventOf(
-          {
-            model: input.model,
-            version,
-            observation: o,
-            reportId,
-            referenceId: input.referenceId,
-            diagnosis: drift.diagnosis,
-          },
-          {
-            status: transition,
-            severity:
-              transition === 'firing' ? state.severity : (before.firedSeverity ?? before.severity),
-            startsAt: transition === 'firing' ? at : (before.since ?? at),
-            endsAt: transition === 'resolved' ? new Date(at).toISOString() : openEnd,
-          },
-          input.statusUrl,
-        ),
-      })
+    for (const o of observationsOf(report)) {
+      const alert = stepObservation(input, version, reportId, o, nextAlerts, at, report.diagnosis)
+      if (alert !== null) alerts.push(alert)
     }
     if (criticalFeatures.length >= input.minCriticalFeatures) {
       if (!retrainRequested.has(version)) {
@@ -224,6 +229,141 @@ const alertNames: Readonly<Record<AlertObservation['kind'], string>> = {
   dataset_drift: 'DriftwatchDatasetDrift',
   data_quality_incident: 'DriftwatchDataQualityIncident',
   condition_failed: 'DriftwatchConditionFailed',
+  performance_degradation: 'DriftwatchPerformanceDegradation',
+}
+
+type AlertContext = Pick<WindowInput, 'model' | 'referenceId' | 'alertPolicy' | 'statusUrl'>
+
+/** Steps one observation's alert state in `nextAlerts`; the alert event of a transition. */
+function stepObservation(
+  input: AlertContext,
+  version: string,
+  reportId: string,
+  o: AlertObservation,
+  nextAlerts: Record<string, AlertState>,
+  at: number,
+  diagnosis: DriftReport['diagnosis'],
+): { key: string; alert: AlertEvent } | null {
+  const key = alertKey(input.model, version, o)
+  const before = nextAlerts[key] ?? initialAlertState
+  const { state, transition } = stepAlert(
+    before,
+    { drifted: o.drifted, severity: o.severity, at },
+    input.alertPolicy,
+  )
+  nextAlerts[key] = state
+  if (transition === null) return null
+  return {
+    key,
+    alert: alertEventOf(
+      {
+        model: input.model,
+        version,
+        observation: o,
+        reportId,
+        referenceId: input.referenceId,
+        diagnosis,
+      },
+      {
+        status: transition,
+        severity:
+          transition === 'firing' ? state.severity : (before.firedSeverity ?? before.severity),
+        startsAt: transition === 'firing' ? at : (before.since ?? at),
+        endsAt: transition === 'resolved' ? new Date(at).toISOString() : openEnd,
+      },
+      input.statusUrl,
+    ),
+  }
+}
+
+/**
+ * The performance vote of a window whose labels came after its first report: a revised report
+ * that has a performance verdict for the first time steps the performance alert (once per window
+ * and version; the evaluator remembers which in its window records). Labels come late by nature,
+ * so this is how a performance degradation fires at all when they trail the predictions.
+ */
+export function judgePerformanceLate(
+  input: AlertContext,
+  report: WindowReport,
+  alerts: Readonly<Record<string, AlertState>>,
+): { alert: { key: string; alert: AlertEvent } | null; alerts: Record<string, AlertState> } {
+  const next: Record<string, AlertState> = { ...alerts }
+  const o = performanceObservation(report)
+  if (o === null) return { alert: null, alerts: next }
+  const alert = stepObservation(
+    input,
+    report.modelVersion ?? '',
+    report.reportId,
+    o,
+    next,
+    Date.parse(report.window.end),
+    report.diagnosis,
+  )
+  return { alert, alerts: next }
+}
+
+/**
+ * A window votes on the performance alert once it has a verdict (enough labels): one still
+ * waiting for its labels is neither degraded nor clean. Its vote may come with a revision
+ * (judgePerformanceLate).
+ */
+function performanceObservation(report: DriftReport): AlertObservation | null {
+  const p = report.performance
+  if (p === undefined || p.insufficientData !== undefined) return null
+  return {
+    kind: 'performance_degradation',
+    feature: '',
+    drifted: p.degraded,
+    severity: p.severity,
+    summary: performanceSummary(p),
+  }
+}
+
+function performanceSectionsOf(
+  perf: WindowPerformance,
+  version: string,
+  options: EvaluateOptions,
+): Pick<DriftReport, 'performance' | 'labelDrift'> {
+  const current = perf.current.get(version) ?? new Map<string, number>()
+  const performance = evaluatePerformance(perf.baseline, current, perf.settings, perf.degradation)
+  const labelDrift =
+    performance.nLabels === 0
+      ? null
+      : evaluateLabelDrift(perf.baseline, current, perf.settings, options)
+  return { performance, ...(labelDrift === null ? {} : { labelDrift }) }
+}
+
+/**
+ * What the performance layer tells the diagnosis (a verdict, with enough labels) and the
+ * conditions (`precision >= 0.85`: every metric the window measured, by name).
+ */
+function performanceLayers(
+  sections: Pick<DriftReport, 'performance' | 'labelDrift'>,
+): Pick<LayerInputs, 'performance' | 'labelDrift' | 'metrics'> {
+  const p = sections.performance
+  if (p === undefined) return {}
+  const metrics = new Map<string, number>()
+  for (const [name, value] of Object.entries(p.current))
+    if (typeof value === 'number' && name !== 'n' && name !== 'unusable') metrics.set(name, value)
+  return {
+    metrics,
+    ...(p.insufficientData === undefined
+      ? { performance: { severity: p.severity, metric: p.metric, drop: p.drop ?? 0 } }
+      : {}),
+    ...(sections.labelDrift === undefined
+      ? {}
+      : { labelDrift: { drifted: sections.labelDrift.drifted } }),
+  }
+}
+
+function performanceSummary(p: NonNullable<DriftReport['performance']>): string {
+  const drop =
+    p.drop === null
+      ? 'n/a'
+      : p.dropIs === 'absolute'
+        ? `${(p.drop * 100).toFixed(1)} points`
+        : `${(p.drop * 100).toFixed(1)} %`
+  return `${p.metric} ${formatStat(p.value)} vs baseline ${formatStat(p.baseline)} (drop ${drop}, ${p.nLabels} labels)`
 }
 
 function formatStat(x: number | null): string {
@@ -238,7 +378,12 @@ const openEnd = '0001-01-01T00:00:00Z'
  * or one test-suite condition (core/conditions.ts).
  */
 interface AlertObservation {
-  readonly kind: 'feature_drift' | 'dataset_drift' | 'data_quality_incident' | 'condition_failed'
+  readonly kind:
+    | 'feature_drift'
+    | 'dataset_drift'
+    | 'data_quality_incident'
+    | 'condition_failed'
+    | 'performance_degradation'
   /** The feature, or the condition's text; '' for the dataset and the incident. */
   readonly feature: string
   readonly drifted: boolean
@@ -281,6 +426,7 @@ function observationsOf(drift: DriftReport): AlertObservation[] {
       severity: c.passed === false ? ('critical' as const) : ('ok' as const),
       summary: `condition failed: ${c.condition} (${c.metric} = ${formatStat(c.value)})`,
     })),
+    ...[performanceObservation(drift)].filter((o) => o !== null),
   ]
 }
 

@@ -31,6 +31,14 @@ export interface WindowRecord {
   readonly revision: number
   /** The reference the window was judged on: after a reference change verdicts do not compare. */
   readonly referenceId?: string
+  /**
+   * A model with `performance`: labels joined into the window's buckets when last read. Labels
+   * come long after their predictions, so the window is looked at again when they grow, and a
+   * changed performance verdict is revised like a late event's.
+   */
+  readonly labels?: number
+  /** Versions whose performance verdict has stepped the alert state (judgePerformanceLate). */
+  readonly judged?: Readonly<Record<string, true>>
 }
 
 /**
@@ -41,8 +49,19 @@ export function verdictKey(report: DriftReport): string {
   const features = report.features
     .map((f) => `${f.name}=${f.drifted ? 'drifted' : 'ok'}/${f.severity}`)
     .sort()
+  // Only when present, so the digests of reports without them stay what they were.
+  const performance =
+    report.performance === undefined
+      ? []
+      : [
+          `performance=${report.performance.severity}/${report.performance.insufficientData === undefined}`,
+        ]
+  const labels =
+    report.labelDrift === undefined
+      ? []
+      : [`label=${report.labelDrift.drifted ? 'drifted' : 'ok'}/${report.labelDrift.severity}`]
   return createHash('sha256')
-    .update([`dataset=${report.datasetDrift}`, ...features].join(','))
+    .update([`dataset=${report.datasetDrift}`, ...features, ...performance, ...labels].join(','))
     .digest('hex')
     .slice(0, 16)
 }
@@ -54,12 +73,23 @@ export function recordOf(
 ): WindowRecord {
   const first: Record<string, number> = {}
   const verdicts: Record<string, string> = {}
+  const judged: Record<string, true> = {}
   for (const r of reports) {
     const version = r.modelVersion ?? ''
     first[version] = r.nCurrent
     verdicts[version] = verdictKey(r)
+    if (r.performance !== undefined && r.performance.insufficientData === undefined)
+      judged[version] = true
   }
-  return { end, stored, first, late: {}, verdicts, revision: 0 }
+  return {
+    end,
+    stored,
+    first,
+    late: {},
+    verdicts,
+    revision: 0,
+    ...(Object.keys(judged).length > 0 ? { judged } : {}),
+  }
 }
 
 export interface Revision {

@@ -5,6 +5,15 @@ import {
   severityValue,
   type Metrics,
 } from '../../../src/adapters/metrics/metrics.js'
+import {
+  defaultDegradation,
+  evaluatePerformance,
+} from '../../../src/core/performance/degradation.js'
+import {
+  addPair,
+  defaultPerformanceSettings,
+  emptySummary,
+} from '../../../src/core/performance/summary.js'
 import { amountFeature, countryFeature, sampleReport } from '../../helpers/reports.js'
 
 type Labels = Record<string, string | number>
@@ -233,5 +242,47 @@ describe('createMetrics', () => {
     expect(
       (await globalRegistry.getMetricsAsJSON()).filter((m) => m.name.startsWith('driftwatch_')),
     ).toEqual([])
+  })
+})
+
+describe('performance metrics', () => {
+  it('shows every metric of the window, the judged drop and severity, and counts labels', async () => {
+    const settings = { ...defaultPerformanceSettings, task: 'binary' as const }
+    const summary = (correct: number): Map<string, number> => {
+      const s = emptySummary()
+      for (let i = 0; i < 100; i++) {
+        const label = i % 2
+        addPair(s, settings, { prediction: i < correct ? label : 1 - label }, label)
+      }
+      return s
+    }
+    const performance = evaluatePerformance(summary(90), summary(80), settings, {
+      ...defaultDegradation,
+      metric: 'accuracy',
+    })
+    const metrics = createMetrics({ defaultMetrics: false })
+    metrics.recordReport('fraud', 'v3', { ...sampleReport(), performance }, windowEndMs)
+    const labels = { model: 'fraud', version: 'v3', metric: 'accuracy' }
+    expect(await valueOf(metrics, 'driftwatch_model_performance', labels)).toBe(0.8)
+    expect(
+      await valueOf(metrics, 'driftwatch_model_performance', { ...labels, metric: 'recall' }),
+    ).toBeCloseTo(0.8, 12)
+    expect(await valueOf(metrics, 'driftwatch_performance_drop', labels)).toBeCloseTo(0.1, 12)
+    expect(await valueOf(metrics, 'driftwatch_performance_severity', labels)).toBe(2)
+    // Metrics the task has no value for are absent, not 0.
+    expect(
+      await valueOf(metrics, 'driftwatch_model_performance', { ...labels, metric: 'rmse' }),
+    ).toBeUndefined()
+    metrics.labelJoin('fraud', 'joined', 7)
+    metrics.labelJoin('fraud', 'prediction_expired', 0)
+    expect(
+      await valueOf(metrics, 'driftwatch_labels_total', { model: 'fraud', outcome: 'joined' }),
+    ).toBe(7)
+    expect(
+      await valueOf(metrics, 'driftwatch_labels_total', {
+        model: 'fraud',
+        outcome: 'prediction_expired',
+      }),
+    ).toBeUndefined()
   })
 })

@@ -438,3 +438,43 @@ describe('gradual-drift', () => {
     ).toBeCloseTo((shift * 2) / 7, 3)
   })
 })
+
+describe('concept-drift', () => {
+  /** Events and their labels, generated together. */
+  function labelled(
+    scenario: 'stable' | 'concept-drift',
+  ): Array<{ event: PredictionEvent; label: 0 | 1 }> {
+    const generator = createEventGenerator({
+      model: 'fraud',
+      seed: 42,
+      scenario,
+      driftStartsAt: { index: N / 2 },
+    })
+    return Array.from({ length: N }, (_, i) => {
+      const event = generator.next(1_700_000_000_000 + i)
+      return { event, label: generator.lastLabel as 0 | 1 }
+    })
+  }
+  const agreement = (rows: ReadonlyArray<{ event: PredictionEvent; label: 0 | 1 }>): number =>
+    rows.filter((r) => r.event.prediction === r.label).length / rows.length
+
+  it('keeps the features and scores of the stable stream, and changes only labels after the switch', () => {
+    const stable = labelled('stable')
+    const drifting = labelled('concept-drift')
+    expect(drifting.map((r) => r.event)).toEqual(stable.map((r) => r.event))
+    expect(drifting.slice(0, N / 2).map((r) => r.label)).toEqual(
+      stable.slice(0, N / 2).map((r) => r.label),
+    )
+    const changed = drifting.slice(N / 2).filter((r, i) => r.label !== stable[N / 2 + i]?.label)
+    expect(Math.abs(changed.length / (N / 2) - 0.3)).toBeLessThan(0.02)
+  })
+
+  it('labels agree with the predictions as a calibrated model would, then much less', () => {
+    const drifting = labelled('concept-drift')
+    const before = agreement(drifting.slice(0, N / 2))
+    const after = agreement(drifting.slice(N / 2))
+    expect(before).toBeGreaterThan(0.75)
+    // 70 % of the labels as before, 30 % against: before·0.7 + (1 - before)·0.3.
+    expect(Math.abs(after - (before * 0.7 + (1 - before) * 0.3))).toBeLessThan(0.02)
+  })
+})

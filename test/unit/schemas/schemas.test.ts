@@ -19,6 +19,12 @@ import { parseConditions } from '../../../src/core/conditions.js'
 import { createDefaultRegistry } from '../../../src/core/drift-tests/registry.js'
 import { decodePredictionEvent } from '../../../src/core/events.js'
 import { addRow, createDatasetProfile, layoutOf } from '../../../src/core/profile/dataset.js'
+import { defaultDegradation } from '../../../src/core/performance/degradation.js'
+import {
+  addPair,
+  defaultPerformanceSettings,
+  emptySummary,
+} from '../../../src/core/performance/summary.js'
 import { ReferenceBuilder } from '../../../src/core/reference.js'
 import {
   evaluateWindow,
@@ -59,6 +65,29 @@ function reportOutputs(): WindowOutcome[] {
   }
   const registry = createDefaultRegistry()
   const outcomes: WindowOutcome[] = []
+  // Performance from labelled scores: right 90 % of the time, 60 % while drifted.
+  const performanceSettings = { ...defaultPerformanceSettings, task: 'binary' as const }
+  const labelled = (agreement: number): Map<string, number> => {
+    const summary = emptySummary()
+    for (let i = 0; i < 1000; i++) {
+      const score = (i % 100) / 100
+      const predicted = score >= 0.5 ? 1 : 0
+      addPair(
+        summary,
+        performanceSettings,
+        { prediction: score },
+        i % 10 < agreement * 10 ? predicted : 1 - predicted,
+      )
+    }
+    return summary
+  }
+  const regressionSettings = { ...defaultPerformanceSettings, task: 'regression' as const }
+  const errors = (size: number): Map<string, number> => {
+    const summary = emptySummary()
+    for (let i = 0; i < 100; i++)
+      addPair(summary, regressionSettings, { prediction: 10 + (i % 2 === 0 ? size : -size) }, 10)
+    return summary
+  }
   let state = initialEvaluationState
   // Each feature kind and the test choices that fill each metric; stable → drifted → stable, so
   // that alerts fire and resolve.
@@ -95,6 +124,21 @@ function reportOutputs(): WindowOutcome[] {
           ]),
           importance: { amount: 3, country: 1 },
           referenceRate: { perHour: 4000, source: 'config' },
+          // v1 has labels, '' none: both shapes of the section; a regression model once.
+          performance:
+            test === 'chisquare'
+              ? {
+                  settings: regressionSettings,
+                  degradation: { ...defaultDegradation, metric: 'rmse' },
+                  baseline: errors(1),
+                  current: new Map([['v1', errors(shift > 0 ? 2 : 1)]]),
+                }
+              : {
+                  settings: performanceSettings,
+                  degradation: { ...defaultDegradation, metric: 'accuracy' },
+                  baseline: labelled(0.9),
+                  current: new Map([['v1', labelled(shift > 0 ? 0.6 : 0.9)]]),
+                },
         },
         state,
       )
@@ -266,6 +310,9 @@ describe.each(Object.keys(topicSchemas) as TopicSchemaName[])('schemas/%s', (nam
     const missingInSchema = [...inJson].filter((p) => !inSchema.has(p)).sort()
     const neverProduced = [...inSchema]
       .filter((p) => !p.endsWith('.{}') && !p.includes('.{}.') && !inJson.has(p))
+      // labelDrift reuses the FeatureResult type, checked in full under features[]; as the one
+      // categorical column `label` it never fills the numerical or data-quality parts.
+      .filter((p) => !p.startsWith('labelDrift.'))
       .sort()
     expect(missingInSchema.map((p) => `missing in ${file}: ${p}`)).toEqual([])
     expect(neverProduced.map((p) => `in ${file} but never produced: ${p}`)).toEqual([])
