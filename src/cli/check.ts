@@ -11,6 +11,7 @@ import { runCheck } from '../app/check.js'
 import { defaultDriftSection, driftSectionSchema, driftSettingsOf } from '../config/drift.js'
 import { loadConfigFile } from '../config/load.js'
 import { driftModes } from '../core/drift-tests/thresholds.js'
+import { defaultOutputColumns } from '../core/model-outputs.js'
 import { renderHtmlReport } from '../report/html.js'
 import { renderTextReport } from '../report/text.js'
 import { terminalProgress } from './progress.js'
@@ -26,6 +27,8 @@ interface CheckFlags {
   mode?: (typeof driftModes)[number]
   format: (typeof reportFormats)[number]
   out?: string
+  predictionColumn: string
+  latencyColumn: string
 }
 
 export function registerCheck(program: Command, setExitCode: (code: number) => void): void {
@@ -54,6 +57,16 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
       new Option('-f, --format <format>', 'report format').choices(reportFormats).default('text'),
     )
     .option('-o, --out <path>', 'write the report to this file instead of stdout')
+    .option(
+      '--prediction-column <name>',
+      "the model's prediction: compared apart from the features (predictionDrift)",
+      defaultOutputColumns.prediction,
+    )
+    .option(
+      '--latency-column <name>',
+      "the model's latency in ms: its P50/P95/P99 against the reference's (latency)",
+      defaultOutputColumns.latency,
+    )
     .action(async (flags: CheckFlags) => {
       const loaded =
         flags.config === undefined
@@ -70,6 +83,7 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
         kindOverrides: section.columns,
         settings: driftSettingsOf(section),
         configPath: flags.config,
+        outputColumns: { prediction: flags.predictionColumn, latency: flags.latencyColumn },
         onProgress: terminalProgress(),
         now: () => new Date(),
       })

@@ -3,6 +3,7 @@
 
 import type { DataQualitySummary, FeatureDataQuality } from './data-quality.js'
 import type { DriftMode } from './drift-tests/modes.js'
+import type { LatencyReport } from './latency.js'
 
 export const featureKinds = ['numerical', 'categorical'] as const
 export type FeatureKind = (typeof featureKinds)[number]
@@ -127,4 +128,11 @@ export interface DriftReport {
   readonly features: readonly FeatureResult[]
   /** The features' data-quality findings, summed up; a critical one fails `check` (exit 1). */
   readonly dataQuality?: DataQualitySummary
+  /**
+   * The model's prediction against the reference's (core/prediction-drift.ts), when both have
+   * one; not counted in the drift share.
+   */
+  readonly predictionDrift?: FeatureResult
+  /** Latency quantiles and their verdict (core/latency.ts), when the events carry `latencyMs`. */
+  readonly latency?: LatencyReport
 }

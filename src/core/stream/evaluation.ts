@@ -7,8 +7,11 @@ import type { NoiseFloors } from '../drift-tests/noise-floor.js'
 import type { DriftTestRegistry } from '../drift-tests/registry.js'
 import type { DriftSettings } from '../drift-tests/thresholds.js'
 import { evaluateDrift } from '../evaluate.js'
+import { assessLatency, latencySummary, summaryOfReport, type LatencySummary } from '../latency.js'
+import { evaluatePredictionDrift } from '../prediction-drift.js'
 import type { DatasetProfile } from '../profile/dataset.js'
-import type { DriftReport, Severity } from '../report.js'
+import type { LatencyReport } from '../latency.js'
+import type { DriftReport, FeatureResult, Severity } from '../report.js'
 import {
   initialAlertState,
   stepAlert,
@@ -60,6 +63,11 @@ export interface EvaluationState {
   readonly skipped?: { readonly count: number; readonly reason: SkipReason } | null
   /** The last windows' verdicts per version, for the on-call page (history.ts). */
   readonly history?: VerdictHistory
+  /**
+   * Model versions in the order they first appeared (core/latency.ts: a version's latency is
+   * compared with the one before it). Absent in states stored before it existed.
+   */
+  readonly versions?: readonly string[]
 }
 
 export const initialEvaluationState: EvaluationState = {
@@ -103,13 +111,32 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
   let history = previous.history
   const reports: WindowReport[] = []
   const at = input.windowEnd
-  for (const [version, current] of [...input.current].sort(([a], [b]) => a.localeCompare(b))) {
+  const present = [...input.current].sort(([a], [b]) => a.localeCompare(b))
+  const versions = versionOrder(
+    previous.versions ?? [],
+    present.filter(([, p]) => p.rows > 0).map(([v]) => v),
+  )
+  const latencies = new Map(present.map(([v, p]) => [v, latencySummary(p.latency)] as const))
+  const referenceLatency = latencySummary(input.reference.latency)
+  for (const [version, current] of present) {
     if (current.rows === 0) continue
-    const drift = evaluateDrift(input.reference, current, {
+    const options = {
       settings: input.settings,
       registry: input.registry,
       features: input.features,
       ...(input.floors === undefined ? {} : { floors: input.floors }),
+    }
+    const drift = evaluateDrift(input.reference, current, options)
+    const predictionDrift = evaluatePredictionDrift(input.reference, current, options)
+    const previousVersion = previousVersionOf(versions, version)
+    const latency = assessLatency({
+      version: version === '' ? null : version,
+      current: latencies.get(version) ?? null,
+      reference: referenceLatency,
+      previous:
+        previousVersion === null
+          ? null
+          : previousLatency(previousVersion, latencies, previous.lastReports, at),
     })
     const reportId = `${input.model}:${version}:${at}`
     const criticalFeatures = drift.features
@@ -127,11 +154,13 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
       generatedAt: input.generatedAt,
       criticalFeatures,
       ...drift,
+      ...(predictionDrift === undefined ? {} : { predictionDrift }),
+      ...(latency === null ? {} : { latency }),
     }
     reports.push(report)
     lastReports[version] = report
     history = recordWindow(history, report)
-    const observations = observationsOf(drift)
+    const observations = observationsOf(report, input.model, version)
     for (const o of observations) {
       const key = alertKey(input.model, version, o)
       const before = nextAlerts[key] ?? initialAlertState
@@ -181,9 +210,109 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
       alerts: nextAlerts,
       retrainRequested: [...retrainRequested],
       lastReports,
+      versions,
       ...(history === undefined ? {} : { history }),
     },
   }
+}
+
+/** alertname of each alert kind (docs/metrics.md and deploy/prometheus/rules.yml use them). */
+const alertNames: Readonly<Record<string, string>> = {
+  feature_drift: 'DriftwatchFeatureDrift',
+  dataset_drift: 'DriftwatchDatasetDrift',
+  prediction_drift: 'DriftwatchPredictionDrift',
+  latency: 'DriftwatchLatencyRegression',
+  rollback_advice: 'DriftwatchRollbackAdvice',
+}
+
+/**
+ * The model layers' alert observations (each through the same alert policy as features):
+ * prediction drift; latency against the reference or the previous version; and rollback advice,
+ * when the version's P99 is critical against the previous version's (core/latency.ts). The
+ * advice names the version to roll back to in its `rollback_to` label.
+ */
+function modelLayerObservations(
+  model: string,
+  version: string,
+  predictionDrift: FeatureResult | undefined,
+  latency: LatencyReport | null,
+): AlertObservation[] {
+  const out: AlertObservation[] = []
+  if (predictionDrift !== undefined && predictionDrift.insufficientData === undefined) {
+    out.push({
+      kind: 'prediction_drift',
+      feature: '',
+      drifted: predictionDrift.drifted,
+      severity: predictionDrift.severity,
+      summary: `prediction drifted: ${predictionDrift.test} ${formatStat(predictionDrift.statistic)} (threshold ${predictionDrift.threshold})`,
+    })
+  }
+  if (latency !== null && latency.insufficientData === undefined) {
+    out.push({
+      kind: 'latency',
+      feature: '',
+      drifted: latency.severity !== 'ok',
+      severity: latency.severity,
+      summary: `latency P99 ${formatStat(latency.p99)} ms: ${latencyChanges(latency)}`,
+    })
+    const previous = latency.previous
+    const to = latency.previousVersion
+    if (to !== null) {
+      const regressed = previous?.severity === 'critical'
+      out.push({
+        kind: 'rollback_advice',
+        feature: '',
+        drifted: regressed,
+        severity: regressed ? 'critical' : 'ok',
+        summary: `roll ${model} back from ${version} to ${to}: ${latencyChanges(latency)}`,
+        labels: { rollback_to: to },
+        annotations: {
+          from_version: version,
+          to_version: to,
+          reason: `latency P99 ${formatStat(latency.p99)} ms vs ${formatStat(previous?.p99 ?? null)} ms on ${to}`,
+        },
+      })
+    }
+  }
+  return out
+}
+
+function latencyChanges(latency: LatencyReport): string {
+  const parts: string[] = []
+  if (latency.reference !== null)
+    parts.push(`×${formatStat(latency.reference.p99Ratio)} the reference's`)
+  if (latency.previous !== null)
+    parts.push(`×${formatStat(latency.previous.p99Ratio)} ${latency.previousVersion ?? ''}'s`)
+  return parts.length === 0 ? 'no baseline' : parts.join(', ')
+}
+
+/** The known order with this window's new versions appended (sorted among themselves). */
+function versionOrder(known: readonly string[], present: readonly string[]): string[] {
+  const order = [...known]
+  for (const version of present) if (version !== '' && !order.includes(version)) order.push(version)
+  return order
+}
+
+function previousVersionOf(order: readonly string[], version: string): string | null {
+  const i = order.indexOf(version)
+  return i > 0 ? (order[i - 1] as string) : null
+}
+
+/**
+ * The previous version's latest latency: this window's when it served events in it, else that of
+ * its last reported window.
+ */
+function previousLatency(
+  version: string,
+  thisWindow: ReadonlyMap<string, LatencySummary | null>,
+  lastReports: Readonly<Record<string, WindowReport>>,
+  at: number,
+): { version: string; summary: LatencySummary | null; windowEnd: string } | null {
+  const now = thisWindow.get(version) ?? null
+  if (now !== null) return { version, summary: now, windowEnd: new Date(at).toISOString() }
+  const last = lastReports[version]
+  if (last?.latency === undefined) return { version, summary: null, windowEnd: '' }
+  return { version, summary: summaryOfReport(last.latency), windowEnd: last.window.end }
 }
 
 function formatStat(x: number | null): string {
@@ -195,15 +324,19 @@ const openEnd = '0001-01-01T00:00:00Z'
 
 /** What one window says about one alert: a feature's drift, or the dataset's. */
 interface AlertObservation {
-  readonly kind: 'feature_drift' | 'dataset_drift'
+  /** A key of alertNames. */
+  readonly kind: string
   /** '' for the dataset. */
   readonly feature: string
   readonly drifted: boolean
   readonly severity: Severity
   readonly summary: string
+  /** Labels beyond the identity every alert has (a rollback advice's `rollback_to`). */
+  readonly labels?: Readonly<Record<string, string>>
+  readonly annotations?: Readonly<Record<string, string>>
 }
 
-function observationsOf(drift: DriftReport): AlertObservation[] {
+function observationsOf(drift: DriftReport, model: string, version: string): AlertObservation[] {
   return [
     ...drift.features.map((f) => ({
       kind: 'feature_drift' as const,
@@ -219,6 +352,7 @@ function observationsOf(drift: DriftReport): AlertObservation[] {
       severity: drift.datasetDrift ? ('critical' as const) : ('ok' as const),
       summary: `${drift.nDrifted} of ${drift.nFeatures} features drifted (share ${drift.driftShare.toFixed(2)})`,
     },
+    ...modelLayerObservations(model, version, drift.predictionDrift, drift.latency ?? null),
   ]
 }
 
@@ -245,10 +379,11 @@ function alertEventOf(
 ): AlertEvent {
   const o = source.observation
   const labels: Record<string, string> = {
-    alertname: o.kind === 'dataset_drift' ? 'DriftwatchDatasetDrift' : 'DriftwatchFeatureDrift',
+    alertname: alertNames[o.kind] ?? 'DriftwatchFeatureDrift',
     model: source.model,
     model_version: source.version,
     ...(o.feature === '' ? {} : { feature: o.feature }),
+    ...o.labels,
   }
   return {
     status: when.status,
@@ -257,6 +392,7 @@ function alertEventOf(
       summary: o.summary,
       report_id: source.reportId,
       reference_id: source.referenceId,
+      ...o.annotations,
     },
     startsAt: new Date(when.startsAt).toISOString(),
     endsAt: when.endsAt,
@@ -280,7 +416,7 @@ export function firingAlerts(
   for (const version of Object.keys(state.lastReports).sort()) {
     const report = state.lastReports[version]
     if (report === undefined) continue
-    for (const o of observationsOf(report)) {
+    for (const o of observationsOf(report, model, version)) {
       const key = alertKey(model, version, o)
       const alert = state.alerts[key]
       if (alert?.firing !== true) continue
