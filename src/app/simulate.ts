@@ -386,7 +386,10 @@ export function referenceSeedOf(seed: number): number {
   return (seed ^ 0x5eed5eed) >>> 0
 }
 
-/** Writes `rows` stable rows (header: feature names; empty cell: missing) as CSV. */
+/**
+ * Writes `rows` stable rows (header: feature names, then `prediction` and `latencyMs`; empty
+ * cell: missing) as CSV.
+ */
 export async function writeReferenceRowsCsv(
   path: string,
   options: {
@@ -399,9 +402,12 @@ export async function writeReferenceRowsCsv(
   const out = createWriteStream(path)
   const failed = new Promise<never>((_, reject) => out.once('error', reject))
   failed.catch(() => undefined)
-  let chunk = features.map((f) => csvCell(f.name)).join(',') + '\n'
-  for (const row of referenceRows(options.rows, options.seed, features)) {
-    chunk += features.map((f) => csvCell(row[f.name] ?? null)).join(',') + '\n'
+  // The model's outputs come last, so the reference also holds the prediction and latency
+  // distributions (core/model-outputs.ts).
+  const columns = [...features.map((f) => f.name), 'prediction', 'latencyMs']
+  let chunk = columns.map(csvCell).join(',') + '\n'
+  for (const row of referenceRows(options.rows, options.seed, features, { outputs: true })) {
+    chunk += columns.map((name) => csvCell(row[name] ?? null)).join(',') + '\n'
     if (chunk.length >= 64 * 1024) {
       if (!out.write(chunk)) await Promise.race([once(out, 'drain'), failed])
       chunk = ''
