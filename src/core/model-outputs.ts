@@ -31,7 +31,7 @@ export const defaultOutputColumns: OutputColumns = {
 export const latencyBinning: Binning = Object.freeze({
   edges: new Float64Array(0),
   decileEdges: new Int32Array(0),
-}) as Binning
+})
 
 /**
  * Adds one event's outputs. The prediction is profiled only when the profile has one (its

@@ -146,7 +146,8 @@ describe('the prediction profile', () => {
     expect(plain.prediction).toBeUndefined()
     expect(plain).not.toHaveProperty('latency')
     const withPrediction = builder.build()
-    withPrediction.prediction = builder.build().features.get('x')
+    withPrediction.prediction = builder.build().features.get('x') as DatasetProfile['prediction'] &
+      object
     expect(snapshotToJSON({ ...snapshot, profile: withPrediction }).id).not.toBe(plain.id)
   })
 
