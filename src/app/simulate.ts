@@ -75,6 +75,12 @@ export interface SimulationOptions {
   /** eventIds are `${idPrefix}-${index}`; default `sim-${seed}` */
   readonly idPrefix?: string | undefined
   readonly features?: readonly FeatureSpec[] | undefined
+  /** prior-shift: logit shift of the score (default 1.5) */
+  readonly priorShift?: number | undefined
+  /** latency-regression: latency multiplier of the new version (default 3) */
+  readonly latencyFactor?: number | undefined
+  /** latency-regression: the version that takes over (default: the next after modelVersion) */
+  readonly nextModelVersion?: string | undefined
   /** stops the run after the batch in flight */
   readonly signal?: AbortSignal | undefined
   /** called about once a second */
@@ -141,6 +147,11 @@ export async function runSimulation(
     ...(driftRamp === undefined ? {} : { driftRamp }),
     ...(options.idPrefix === undefined ? {} : { idPrefix: options.idPrefix }),
     ...(options.features === undefined ? {} : { features: options.features }),
+    ...(options.priorShift === undefined ? {} : { priorShift: options.priorShift }),
+    ...(options.latencyFactor === undefined ? {} : { latencyFactor: options.latencyFactor }),
+    ...(options.nextModelVersion === undefined
+      ? {}
+      : { nextModelVersion: options.nextModelVersion }),
   })
 
   const batchSize =
