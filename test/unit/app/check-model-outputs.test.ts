@@ -65,6 +65,16 @@ describe('check with prediction and latency columns', () => {
     expect(text).toMatch(/^latency ms: p50 .*; critical \(p99 ×/m)
   })
 
+  it('takes the prediction test from drift.features.prediction', async () => {
+    const reference = await csv('ref-psi.csv', 3000, 9, { positive: 0.1 })
+    const current = await csv('cur-psi.csv', 2000, 10, { positive: 0.3 })
+    const withPsi = driftSettingsOf(
+      driftSectionSchema.parse({ features: { prediction: { test: 'psi', threshold: 0.1 } } }),
+    )
+    const { report } = await runCheck({ reference, current, settings: withPsi, now })
+    expect(report.predictionDrift).toMatchObject({ test: 'psi', threshold: 0.1, drifted: true })
+  })
+
   it('finds no prediction drift or latency regression when nothing moved', async () => {
     const reference = await csv('ref-same.csv', 3000, 3, { positive: 0.1 })
     const current = await csv('cur-same.csv', 2000, 4, { positive: 0.1 })
