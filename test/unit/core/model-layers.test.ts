@@ -38,6 +38,7 @@ import {
 } from '../../../src/core/stream/bucket-codec.js'
 import {
   evaluateWindow,
+  firingAlerts,
   initialEvaluationState,
   type EvaluationState,
   type WindowOutcome,
@@ -396,6 +397,15 @@ describe('evaluateWindow with prediction and latency', () => {
     })
     expect(advice?.annotations).toMatchObject({ from_version: 'v2', to_version: 'v1' })
     expect(advice?.annotations['summary']).toContain('from v2 to v1')
+    // Re-sent to Alertmanager while it fires (alerts.alertmanager), with the same identity.
+    const resent = firingAlerts('fraud', state, '/api/models/fraud/status').map((a) => a.alert)
+    expect(resent.map((a) => a.labels['alertname']).sort()).toEqual([
+      'DriftwatchLatencyRegression',
+      'DriftwatchRollbackAdvice',
+    ])
+    expect(
+      resent.find((a) => a.labels['alertname'] === 'DriftwatchRollbackAdvice')?.fingerprint,
+    ).toBe(advice?.fingerprint)
   })
 
   it('compares versions serving the same window with each other', () => {
