@@ -94,8 +94,9 @@ export function renderMetricsTable(registry) {
     '# Metrics\n\n',
     'What `/metrics` exports, besides the standard process and Node.js metrics (prefixed\n',
     '`driftwatch_process_` and `driftwatch_nodejs_`). Labels come from bounded sets only: model,\n',
-    'version, feature, test, topic, partition, reason, outcome, status. The alerting rules that\n',
-    'read them are in `deploy/prometheus/rules.yml`.\n\n',
+    'version, feature, test, topic, partition, reason, outcome, status, quantile (0.5, 0.95, 0.99),\n',
+    'baseline (reference, previous_version). The alerting rules that read them are in\n',
+    '`deploy/prometheus/rules.yml`.\n\n',
     '| metric | type | labels | meaning |\n',
     '| --- | --- | --- | --- |\n',
     ...metrics.map(

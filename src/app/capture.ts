@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto'
 import type { Kafka } from 'kafkajs'
 import { ColumnKindObserver, inferColumnKinds } from '../core/column-kinds.js'
 import { decodePredictionEvent } from '../core/events.js'
+import { defaultOutputColumns, separateOutputs } from '../core/model-outputs.js'
 import type { CellValue } from '../core/profile/dataset.js'
 import { ReferenceBuilder, type ReferenceSnapshot } from '../core/reference.js'
 import type { FeatureKind } from '../core/report.js'
@@ -45,6 +46,7 @@ export async function captureReference(options: CaptureOptions): Promise<Capture
   const ranges = await partitionRanges(options)
   const rows: Array<Record<string, CellValue>> = []
   const observers = new Map<string, ColumnKindObserver>()
+  const outputs = defaultOutputColumns
   let read = 0
   let invalid = 0
   const pending = new Set(
@@ -85,7 +87,15 @@ export async function captureReference(options: CaptureOptions): Promise<Capture
                 const time = decoded.event.timestamp ?? Number(message.timestamp)
                 if (time >= options.from && time < options.to) {
                   const row: Record<string, CellValue> = {}
-                  for (const [name, value] of Object.entries(decoded.event.features)) {
+                  const { features, prediction, latencyMs } = decoded.event
+                  // The outputs ride along as two more columns, moved out of the features once
+                  // profiled (core/model-outputs.ts); a feature of the same name wins.
+                  const cells: Array<[string, CellValue]> = Object.entries(features)
+                  if (prediction !== undefined && features[outputs.prediction] === undefined)
+                    cells.push([outputs.prediction, prediction])
+                  if (latencyMs !== undefined && features[outputs.latency] === undefined)
+                    cells.push([outputs.latency, latencyMs])
+                  for (const [name, value] of cells) {
                     row[name] = value
                     let observer = observers.get(name)
                     if (observer === undefined)
@@ -123,7 +133,10 @@ export async function captureReference(options: CaptureOptions): Promise<Capture
       i++
     )
       observer.observe(null)
-  const overrides = options.kindOverrides ?? {}
+  const overrides: Readonly<Record<string, FeatureKind>> = {
+    ...(observers.has(outputs.latency) ? { [outputs.latency]: 'numerical' as const } : {}),
+    ...options.kindOverrides,
+  }
   const inferred = inferColumnKinds(
     new Map([...observers].filter(([name]) => overrides[name] === undefined)),
   )
@@ -140,6 +153,7 @@ export async function captureReference(options: CaptureOptions): Promise<Capture
   })
   const builder = new ReferenceBuilder(columns)
   for (const row of rows) builder.add(row)
+  const profile = separateOutputs(builder.build(), outputs)
   const snapshot: ReferenceSnapshot = {
     id: '',
     createdAt: options.now().toISOString(),
@@ -152,7 +166,8 @@ export async function captureReference(options: CaptureOptions): Promise<Capture
     },
     exactBreakpoints: builder.exact,
     kindReasons: new Map(columns.map((c) => [c.name, c.reason])),
-    profile: builder.build(),
+    profile,
+    ...(profile.prediction === undefined ? {} : { predictionColumn: outputs.prediction }),
   }
   return { snapshot, read, kept: rows.length, invalid }
 }

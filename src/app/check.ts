@@ -7,12 +7,22 @@ import { isReferenceSnapshotFile, readReferenceFile } from '../adapters/files/re
 import { layerConfigProblems } from '../config/conditions.js'
 import { configProblemsError, driftConfigProblems } from '../config/drift-check.js'
 import { parseConditions } from '../core/conditions.js'
-import { withLayers } from '../core/layers.js'
+import { modelLayerInputs, withLayers } from '../core/layers.js'
 import { ColumnKindObserver, inferColumnKinds } from '../core/column-kinds.js'
 import { assertKnownTests, createDefaultRegistry } from '../core/drift-tests/registry.js'
 import type { DriftSettings } from '../core/drift-tests/thresholds.js'
 import { evaluateDrift } from '../core/evaluate.js'
+import { assessLatency, latencySummary } from '../core/latency.js'
+import {
+  addOutputs,
+  createLatencyProfile,
+  defaultOutputColumns,
+  separateOutputs,
+  type OutputColumns,
+} from '../core/model-outputs.js'
+import { evaluatePredictionDrift } from '../core/prediction-drift.js'
 import { fileCheckCategoryCap } from '../core/profile/categorical.js'
+import { addNumber, type NumericalProfile } from '../core/profile/numerical.js'
 import {
   addRow,
   createDatasetProfile,
@@ -40,6 +50,8 @@ export interface BuildReferenceOptions {
   readonly kindOverrides?: Readonly<Record<string, FeatureKind>> | undefined
   readonly onProgress?: Progress | undefined
   readonly now: () => Date
+  /** The model's output columns (core/model-outputs.ts); default `prediction` and `latencyMs`. */
+  readonly outputColumns?: OutputColumns | undefined
 }
 
 export async function buildReferenceFromFile(
@@ -48,12 +60,27 @@ export async function buildReferenceFromFile(
 ): Promise<ReferenceSnapshot> {
   const table = openTable(path)
   const available = await table.columns()
-  const columns = selectColumns(available, options.columns, path)
+  const outputs = options.outputColumns ?? defaultOutputColumns
+  // The output columns are read whenever the file has them, with or without --columns.
+  const columns = [
+    ...new Set([
+      ...selectColumns(available, options.columns, path),
+      ...[outputs.prediction, outputs.latency].filter((name) => available.includes(name)),
+    ]),
+  ]
   for (const name of Object.keys(options.kindOverrides ?? {})) {
     if (!available.includes(name))
       throw new UnknownColumnError(name, available, `${path} (kind override)`)
   }
-  const kinds = await inferKinds(table, columns, options)
+  // A latency column is numerical whatever its values look like (whole milliseconds would
+  // otherwise make a column of few values categorical).
+  const kinds = await inferKinds(table, columns, {
+    ...options,
+    kindOverrides: {
+      ...(available.includes(outputs.latency) ? { [outputs.latency]: 'numerical' as const } : {}),
+      ...options.kindOverrides,
+    },
+  })
   const builder = new ReferenceBuilder(kinds, undefined, options.categoryCap)
   await readAll(table, columns, 'reference: profiling', options.onProgress, (values) =>
     builder.add(values),
@@ -67,8 +94,15 @@ export async function buildReferenceFromFile(
       addRow(profile, values),
     )
   }
-  assertHasData(profile, columns, path, 'reference')
+  separateOutputs(profile, outputs)
+  assertHasData(
+    profile,
+    columns.filter((name) => profile.features.has(name)),
+    path,
+    'reference',
+  )
   return {
+    ...(profile.prediction === undefined ? {} : { predictionColumn: outputs.prediction }),
     id: '',
     createdAt: options.now().toISOString(),
     source: { kind: 'file', file: basename(path), format: table.format },
@@ -123,6 +157,8 @@ export interface CheckOptions {
   readonly importance?: Readonly<Record<string, number>> | undefined
   readonly onProgress?: Progress | undefined
   readonly now: () => Date
+  /** The model's output columns (core/model-outputs.ts); default `prediction` and `latencyMs`. */
+  readonly outputColumns?: OutputColumns | undefined
 }
 
 export interface CheckResult {
@@ -172,27 +208,60 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     if (!currentColumns.includes(name))
       throw new UnknownColumnError(name, currentColumns, options.current)
   }
+  // The model's outputs are compared when both sides have them (a snapshot names its column).
+  const outputs = options.outputColumns ?? defaultOutputColumns
+  const predictionColumn = reference.predictionColumn ?? outputs.prediction
+  const hasPrediction =
+    reference.profile.prediction !== undefined && currentColumns.includes(predictionColumn)
+  const hasLatency = currentColumns.includes(outputs.latency) && !columns.includes(outputs.latency)
   const layout = layoutOf(reference.profile)
   // The current side is never encoded here, so it keeps new categories by name up to the same
   // cap, and its numerical values up to the reference's limit: KS and Wasserstein are then exact
   // (scipy's values); sketches take over only beyond it.
   const current = createDatasetProfile(
-    { columns: layout.columns.filter((c) => columns.includes(c.name)) },
+    {
+      columns: layout.columns.filter((c) => columns.includes(c.name)),
+      ...(hasPrediction && layout.prediction !== undefined
+        ? { prediction: layout.prediction }
+        : {}),
+    },
     { unseenCap: fileCheckCategoryCap, exactLimit: exactValueLimit },
   )
-  await readAll(table, columns, 'current', options.onProgress, (values) => addRow(current, values))
+  if (hasLatency) current.latency = createLatencyProfile(exactValueLimit)
+  const read = [
+    ...columns,
+    ...(hasPrediction ? [predictionColumn] : []),
+    ...(hasLatency ? [outputs.latency] : []),
+  ]
+  await readAll(table, read, 'current', options.onProgress, (values) => {
+    addRow(current, values)
+    if (hasPrediction) addOutputs(current, values[predictionColumn], undefined)
+    const latency = hasLatency ? values[outputs.latency] : undefined
+    if (typeof latency === 'number' || latency === null)
+      addNumber(current.latency as NumericalProfile, latency)
+  })
   assertHasData(current, columns, options.current, 'current')
+  const evaluate = { settings: options.settings, registry, features: columns }
+  const drift = evaluateDrift(reference.profile, current, evaluate)
+  const predictionDrift = evaluatePredictionDrift(reference.profile, current, evaluate)
+  const latency = assessLatency({
+    version: null,
+    current: latencySummary(current.latency),
+    reference: latencySummary(reference.profile.latency),
+    previous: null,
+  })
+  const outputsReport = {
+    ...(predictionDrift === undefined ? {} : { predictionDrift }),
+    ...(latency === null ? {} : { latency }),
+  }
   // Data quality, impact, conditions and diagnosis after drift, as in the stream (no volume
   // check: a file has no time span).
   const report = withLayers(
-    evaluateDrift(reference.profile, current, {
-      settings: options.settings,
-      registry,
-      features: columns,
-    }),
+    { ...drift, ...outputsReport },
     {
       conditions: parseConditions(options.conditions ?? []),
       importance: options.importance,
+      ...modelLayerInputs(outputsReport),
     },
   )
   return { report, reference }

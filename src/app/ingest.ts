@@ -421,6 +421,8 @@ export class Ingestor {
         series: seriesKey(runtime.referenceId, event.modelVersion ?? ''),
         eventTime,
         features,
+        ...(event.prediction === undefined ? {} : { prediction: event.prediction }),
+        ...(event.latencyMs === undefined ? {} : { latencyMs: event.latencyMs }),
       },
       ...(joinable
         ? {

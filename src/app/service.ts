@@ -35,7 +35,7 @@ import type { Secrets } from '../config/env.js'
 import type { ModelConfig, ServiceConfig } from '../config/service.js'
 import { parseConditions } from '../core/conditions.js'
 import { createDefaultRegistry } from '../core/drift-tests/registry.js'
-import { watchedColumns } from '../core/profile/dataset.js'
+import { layoutOf, watchedColumns } from '../core/profile/dataset.js'
 import type { ReferenceSnapshot } from '../core/reference.js'
 import type { FeatureKind } from '../core/report.js'
 import { ConfigError, DriftwatchError, errorMessage } from '../errors.js'
@@ -452,7 +452,10 @@ function applyReference(
   features: readonly string[] | undefined,
 ): void {
   const watched = watchedColumns(snapshot.profile, features)
-  runtime.layout = { columns: watched }
+  // The prediction is profiled on the reference's layout too (core/model-outputs.ts).
+  const prediction = layoutOf(snapshot.profile).prediction
+  runtime.layout =
+    prediction === undefined ? { columns: watched } : { columns: watched, prediction }
   runtime.kinds = new Map<string, FeatureKind>(watched.map((c) => [c.name, c.kind]))
   runtime.referenceId = snapshot.id
   runtime.snapshot = snapshot

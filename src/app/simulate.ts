@@ -83,6 +83,12 @@ export interface SimulationOptions {
   /** eventIds are `${idPrefix}-${index}`; default `sim-${seed}` */
   readonly idPrefix?: string | undefined
   readonly features?: readonly FeatureSpec[] | undefined
+  /** prior-shift: logit shift of the score (default 1.5) */
+  readonly priorShift?: number | undefined
+  /** latency-regression: latency multiplier of the new version (default 3) */
+  readonly latencyFactor?: number | undefined
+  /** latency-regression: the version that takes over (default: the next after modelVersion) */
+  readonly nextModelVersion?: string | undefined
   /** stops the run after the batch in flight */
   readonly signal?: AbortSignal | undefined
   /** called about once a second */
@@ -149,6 +155,11 @@ export async function runSimulation(
     ...(driftRamp === undefined ? {} : { driftRamp }),
     ...(options.idPrefix === undefined ? {} : { idPrefix: options.idPrefix }),
     ...(options.features === undefined ? {} : { features: options.features }),
+    ...(options.priorShift === undefined ? {} : { priorShift: options.priorShift }),
+    ...(options.latencyFactor === undefined ? {} : { latencyFactor: options.latencyFactor }),
+    ...(options.nextModelVersion === undefined
+      ? {}
+      : { nextModelVersion: options.nextModelVersion }),
   })
 
   const batchSize =
@@ -414,7 +425,10 @@ export function referenceSeedOf(seed: number): number {
   return (seed ^ 0x5eed5eed) >>> 0
 }
 
-/** Writes `rows` stable rows (header: feature names; empty cell: missing) as CSV. */
+/**
+ * Writes `rows` stable rows (header: feature names, then `prediction` and `latencyMs`; empty
+ * cell: missing) as CSV.
+ */
 export async function writeReferenceRowsCsv(
   path: string,
   options: {
@@ -427,9 +441,12 @@ export async function writeReferenceRowsCsv(
   const out = createWriteStream(path)
   const failed = new Promise<never>((_, reject) => out.once('error', reject))
   failed.catch(() => undefined)
-  let chunk = features.map((f) => csvCell(f.name)).join(',') + '\n'
-  for (const row of referenceRows(options.rows, options.seed, features)) {
-    chunk += features.map((f) => csvCell(row[f.name] ?? null)).join(',') + '\n'
+  // The model's outputs come last, so the reference also holds the prediction and latency
+  // distributions (core/model-outputs.ts).
+  const columns = [...features.map((f) => f.name), 'prediction', 'latencyMs']
+  let chunk = columns.map(csvCell).join(',') + '\n'
+  for (const row of referenceRows(options.rows, options.seed, features, { outputs: true })) {
+    chunk += columns.map((name) => csvCell(row[name] ?? null)).join(',') + '\n'
     if (chunk.length >= 64 * 1024) {
       if (!out.write(chunk)) await Promise.race([once(out, 'drain'), failed])
       chunk = ''

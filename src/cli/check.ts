@@ -18,6 +18,7 @@ import {
 import { failedConditions } from '../core/layers.js'
 import { loadConfigFile } from '../config/load.js'
 import { driftModes } from '../core/drift-tests/thresholds.js'
+import { defaultOutputColumns } from '../core/model-outputs.js'
 import { renderHtmlReport } from '../report/html.js'
 import { renderTextReport } from '../report/text.js'
 import { terminalProgress } from './progress.js'
@@ -33,6 +34,8 @@ interface CheckFlags {
   mode?: (typeof driftModes)[number]
   format: (typeof reportFormats)[number]
   out?: string
+  predictionColumn: string
+  latencyColumn: string
 }
 
 export function registerCheck(program: Command, setExitCode: (code: number) => void): void {
@@ -64,6 +67,16 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
       new Option('-f, --format <format>', 'report format').choices(reportFormats).default('text'),
     )
     .option('-o, --out <path>', 'write the report to this file instead of stdout')
+    .option(
+      '--prediction-column <name>',
+      "the model's prediction: compared apart from the features (predictionDrift)",
+      defaultOutputColumns.prediction,
+    )
+    .option(
+      '--latency-column <name>',
+      "the model's latency in ms: its P50/P95/P99 against the reference's (latency)",
+      defaultOutputColumns.latency,
+    )
     .action(async (flags: CheckFlags) => {
       const loaded: CheckConfig =
         flags.config === undefined
@@ -83,6 +96,7 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
         configPath: flags.config,
         conditions,
         importance,
+        outputColumns: { prediction: flags.predictionColumn, latency: flags.latencyColumn },
         onProgress: terminalProgress(),
         now: () => new Date(),
       })

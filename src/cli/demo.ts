@@ -286,11 +286,14 @@ async function watchOutputs(
         say(
           `report ${report.window.end}: ${report.nCurrent} events, ${report.nDrifted}/${report.nFeatures} drifted${critical.length > 0 ? `, critical: ${critical.join(', ')}` : ''}`,
         )
+        const layers = modelLayers(report)
+        if (layers !== '') say(`  ${layers}`)
         return Promise.resolve()
       }
       const lines = [
         `\x1b[2J\x1b[H driftwatch demo — model fraud, window ${report.window.start} → ${report.window.end}`,
         ` ${report.nCurrent} events; ${report.nDrifted} of ${report.nFeatures} features drifted (dataset drift: ${report.datasetDrift ? 'YES' : 'no'})`,
+        ` ${modelLayers(report)}`,
         '',
         ` ${'feature'.padEnd(10)} ${'test'.padEnd(14)} ${'statistic'.padStart(10)}  severity`,
         ...sortForDisplay(report.features).map(
@@ -308,4 +311,20 @@ async function watchOutputs(
     },
   })
   return { stop: () => consumer.disconnect(), reports: () => reports, alerts: () => alerts }
+}
+
+/** The model's own layers beside the features: prediction drift and latency (README). */
+function modelLayers(report: WindowReport): string {
+  const parts: string[] = []
+  const p = report.predictionDrift
+  if (p !== undefined)
+    parts.push(
+      `prediction: ${p.drifted ? 'DRIFT' : 'no drift'} (${p.test} ${formatNumber(p.statistic)}, ${p.severity})`,
+    )
+  const l = report.latency
+  if (l !== undefined)
+    parts.push(
+      `latency p50/p95/p99 ${formatNumber(l.p50)}/${formatNumber(l.p95)}/${formatNumber(l.p99)} ms (${l.severity})`,
+    )
+  return parts.join('; ')
 }

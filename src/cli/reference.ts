@@ -6,6 +6,7 @@ import { snapshotToJSON } from '../adapters/files/reference-file.js'
 import { buildReferenceFromFile } from '../app/check.js'
 import { driftSectionSchema } from '../config/drift.js'
 import { loadConfigFile } from '../config/load.js'
+import { defaultOutputColumns } from '../core/model-outputs.js'
 import type { FeatureKind } from '../core/report.js'
 import { captureReference } from '../app/capture.js'
 import { createKafka } from '../adapters/kafka/client.js'
@@ -24,6 +25,8 @@ interface BuildFlags {
   columns?: string
   config?: string
   kind?: string[]
+  predictionColumn: string
+  latencyColumn: string
 }
 
 export function registerReference(program: Command): void {
@@ -38,6 +41,16 @@ export function registerReference(program: Command): void {
     .option(
       '--kind <column=kind...>',
       'override a column kind: numerical or categorical (repeatable)',
+    )
+    .option(
+      '--prediction-column <name>',
+      "the model's prediction: kept as the reference's prediction distribution, not a feature",
+      defaultOutputColumns.prediction,
+    )
+    .option(
+      '--latency-column <name>',
+      "the model's latency in ms: kept as the reference's latency",
+      defaultOutputColumns.latency,
     )
     .action(async (flags: BuildFlags) => {
       const section =
@@ -54,6 +67,7 @@ export function registerReference(program: Command): void {
           .map((c) => c.trim())
           .filter((c) => c.length > 0),
         kindOverrides,
+        outputColumns: { prediction: flags.predictionColumn, latency: flags.latencyColumn },
         onProgress: terminalProgress(),
         now: () => new Date(),
       })

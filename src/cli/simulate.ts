@@ -43,6 +43,9 @@ interface SimulateFlags {
   referenceRows: number
   format: 'json' | 'avro'
   schemaRegistry?: string
+  priorShift?: number
+  latencyFactor?: number
+  nextModelVersion?: string
 }
 
 export function registerSimulate(program: Command): void {
@@ -90,6 +93,20 @@ export function registerSimulate(program: Command): void {
       '--drift-duration <duration>',
       'gradual-shift, gradual-drift: time to reach the full shift; quality-incident: how long it lasts (default: until the end)',
       duration,
+    )
+    .option(
+      '--prior-shift <logit>',
+      'prior-shift: added to the score logit (default 1.5: positives from ~12 % to ~34 %)',
+      finiteNumber,
+    )
+    .option(
+      '--latency-factor <x>',
+      'latency-regression: latency multiplier of the new version (default 3)',
+      positiveNumber,
+    )
+    .option(
+      '--next-model-version <version>',
+      'latency-regression: the version that takes over (default: --model-version, v1, plus one)',
     )
     .option(
       '--seed <n>',
@@ -202,6 +219,9 @@ export function registerSimulate(program: Command): void {
             signal: controller.signal,
             onProgress: printProgress,
             encode,
+            priorShift: flags.priorShift,
+            latencyFactor: flags.latencyFactor,
+            nextModelVersion: flags.nextModelVersion,
           },
           { producer: kafka.producer },
         )
@@ -242,6 +262,13 @@ function nonNegativeNumber(text: string): number {
   const n = Number(text)
   if (text.trim() === '' || !Number.isFinite(n) || n < 0)
     throw new InvalidArgumentError(`expected a number ≥ 0 (got "${text}")`)
+  return n
+}
+
+function finiteNumber(text: string): number {
+  const n = Number(text)
+  if (text.trim() === '' || !Number.isFinite(n))
+    throw new InvalidArgumentError(`expected a number (got "${text}")`)
   return n
 }
 

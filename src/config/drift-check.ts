@@ -21,6 +21,7 @@ import type { DriftTestRegistry } from '../core/drift-tests/registry.js'
 import { resolveChoice, type DriftSettings } from '../core/drift-tests/thresholds.js'
 import type { DatasetProfile } from '../core/profile/dataset.js'
 import type { FeatureProfile } from '../core/profile/index.js'
+import { predictionName } from '../core/prediction-drift.js'
 import { smallValueLimit } from '../core/profile/numerical.js'
 import { featureKinds, type FeatureKind } from '../core/report.js'
 import { ConfigError } from '../errors.js'
@@ -78,6 +79,8 @@ export function driftConfigProblems(input: DriftCheckInput): ConfigProblem[] {
 
   for (const name of Object.keys(settings.byFeature ?? {})) {
     if (reference.features.has(name)) continue
+    // The model's prediction takes its settings under this name (core/prediction-drift.ts).
+    if (name === predictionName && reference.prediction !== undefined) continue
     const suggestion = closest(name, columns)
     problems.push({
       path: `${prefix}features.${name}`,

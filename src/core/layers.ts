@@ -10,6 +10,7 @@ import { withVolume, type VolumeCheck } from './data-quality.js'
 import {
   computeImpact,
   diagnose,
+  driftScore,
   type LabelDriftInput,
   type LatencyInput,
   type PerformanceInput,
@@ -56,4 +57,40 @@ export function withLayers<R extends DriftReport>(report: R, layers: LayerInputs
 /** Conditions that failed (unknown ones never fail). */
 export function failedConditions(report: DriftReport): string[] {
   return (report.conditions ?? []).filter((c) => c.passed === false).map((c) => c.condition)
+}
+
+/**
+ * What the model layers (core/prediction-drift.ts, core/latency.ts) tell the diagnosis — a
+ * verdict each, latency only once judged — and the conditions (`latencyP99 <= 250`,
+ * `predictionDriftScore < 1`).
+ */
+export function modelLayerInputs(
+  report: Pick<DriftReport, 'predictionDrift' | 'latency'>,
+): Pick<LayerInputs, 'predictionDrift' | 'latency' | 'metrics'> {
+  const { predictionDrift, latency } = report
+  const metrics = new Map<string, number>()
+  if (latency !== undefined) {
+    metrics.set('latencyP50', latency.p50)
+    metrics.set('latencyP95', latency.p95)
+    metrics.set('latencyP99', latency.p99)
+  }
+  const score = predictionDrift === undefined ? null : driftScore(predictionDrift)
+  if (score !== null) metrics.set('predictionDriftScore', score)
+  return {
+    metrics,
+    ...(predictionDrift === undefined || predictionDrift.insufficientData !== undefined
+      ? {}
+      : {
+          predictionDrift: { drifted: predictionDrift.drifted, severity: predictionDrift.severity },
+        }),
+    ...(latency === undefined || latency.insufficientData !== undefined
+      ? {}
+      : {
+          latency: {
+            severity: latency.severity,
+            version: latency.version,
+            previousVersion: latency.previousVersion,
+          },
+        }),
+  }
 }

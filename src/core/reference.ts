@@ -25,6 +25,7 @@ import {
   type ProfileLayout,
 } from './profile/dataset.js'
 import { decodeProfile, encodeProfile, type FeatureProfileJSON } from './profile/index.js'
+import type { NumericalProfile } from './profile/numerical.js'
 import { TDigest } from './sketch/tdigest.js'
 import type { FeatureKind } from './report.js'
 
@@ -50,6 +51,13 @@ export interface ReferenceSnapshotJSON {
   /** False when a column exceeded exactValueLimit and its breakpoints came from the digest. */
   readonly exactBreakpoints: boolean
   readonly columns: readonly ReferenceColumnJSON[]
+  /**
+   * The model's prediction distribution (core/model-outputs.ts); `name` is the column it was read
+   * from. Absent in snapshots of data without predictions, and in those made before.
+   */
+  readonly prediction?: ReferenceColumnJSON
+  /** The model's latency in ms: a numerical profile, read only for its quantiles. */
+  readonly latency?: FeatureProfileJSON
 }
 
 export interface ReferenceSnapshot {
@@ -59,6 +67,8 @@ export interface ReferenceSnapshot {
   readonly exactBreakpoints: boolean
   readonly kindReasons: ReadonlyMap<string, string>
   readonly profile: DatasetProfile
+  /** The column the prediction profile was read from (its kind reason is under this name). */
+  readonly predictionColumn?: string
 }
 
 export function encodeReference(
@@ -71,7 +81,29 @@ export function encodeReference(
     kindReason: snapshot.kindReasons.get(name) ?? 'unknown',
     profile: encodeProfile(profile),
   }))
-  const id = snapshot.id ?? makeId(JSON.stringify(columns))
+  const prediction = snapshot.profile.prediction
+  const outputs = {
+    ...(prediction === undefined
+      ? {}
+      : {
+          prediction: {
+            name: snapshot.predictionColumn ?? 'prediction',
+            kind: prediction.kind,
+            kindReason:
+              snapshot.kindReasons.get(snapshot.predictionColumn ?? 'prediction') ?? 'unknown',
+            profile: encodeProfile(prediction),
+          },
+        }),
+    ...(snapshot.profile.latency === undefined
+      ? {}
+      : { latency: encodeProfile(snapshot.profile.latency) }),
+  }
+  // Snapshots without outputs keep the ids they had before outputs existed.
+  const body =
+    Object.keys(outputs).length === 0
+      ? JSON.stringify(columns)
+      : JSON.stringify(columns) + JSON.stringify(outputs)
+  const id = snapshot.id ?? makeId(body)
   return {
     format: referenceFormat,
     version: referenceVersion,
@@ -81,6 +113,7 @@ export function encodeReference(
     rows: snapshot.profile.rows,
     exactBreakpoints: snapshot.exactBreakpoints,
     columns,
+    ...outputs,
   }
 }
 
@@ -89,13 +122,22 @@ export function decodeReference(json: ReferenceSnapshotJSON): ReferenceSnapshot 
   const features = new Map(
     json.columns.map((column) => [column.name, decodeProfile(column.profile)] as const),
   )
+  const profile: DatasetProfile = { rows: json.rows, features }
+  const kindReasons = new Map(json.columns.map((column) => [column.name, column.kindReason]))
+  if (json.prediction !== undefined) {
+    profile.prediction = decodeProfile(json.prediction.profile)
+    kindReasons.set(json.prediction.name, json.prediction.kindReason)
+  }
+  if (json.latency?.kind === 'numerical')
+    profile.latency = decodeProfile(json.latency) as NumericalProfile
   return {
     id: json.id,
     createdAt: json.createdAt,
     source: json.source,
     exactBreakpoints: json.exactBreakpoints,
-    kindReasons: new Map(json.columns.map((column) => [column.name, column.kindReason])),
-    profile: { rows: json.rows, features },
+    kindReasons,
+    profile,
+    ...(json.prediction === undefined ? {} : { predictionColumn: json.prediction.name }),
   }
 }
 

@@ -6,6 +6,7 @@ import type { DataQualitySummary, FeatureDataQuality } from './data-quality.js'
 import type { Diagnosis, Impact } from './diagnosis.js'
 import type { DriftMode } from './drift-tests/modes.js'
 import type { PerformanceResult } from './performance/degradation.js'
+import type { LatencyReport } from './latency.js'
 
 export const featureKinds = ['numerical', 'categorical'] as const
 export type FeatureKind = (typeof featureKinds)[number]
@@ -143,4 +144,11 @@ export interface DriftReport {
   readonly performance?: PerformanceResult
   /** Prior shift: the window's label distribution vs the baseline's, tested as a feature. */
   readonly labelDrift?: FeatureResult
+  /**
+   * The model's prediction against the reference's (core/prediction-drift.ts), when both have
+   * one; not counted in the drift share.
+   */
+  readonly predictionDrift?: FeatureResult
+  /** Latency quantiles and their verdict (core/latency.ts), when the events carry `latencyMs`. */
+  readonly latency?: LatencyReport
 }

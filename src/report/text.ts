@@ -15,6 +15,7 @@ export function renderTextReport(report: DriftReport): string {
   lines.push(...dataQualityLines(report))
   lines.push(...diagnosisLines(report))
   lines.push(...conditionLines(report))
+  lines.push(...modelLayerLines(report))
   if (report.mode !== undefined) {
     lines.push(
       report.mode === 'calibrated'
@@ -73,6 +74,37 @@ export function renderTextReport(report: DriftReport): string {
 }
 
 const severityRank = { critical: 0, warning: 1, ok: 2 } as const
+
+/** Prediction drift and latency (core/prediction-drift.ts, core/latency.ts), when reported. */
+function modelLayerLines(report: DriftReport): string[] {
+  const lines: string[] = []
+  const p = report.predictionDrift
+  if (p !== undefined) {
+    const verdict =
+      p.insufficientData !== undefined
+        ? `n/a (${p.insufficientData.reason})`
+        : `${p.drifted ? 'DRIFT' : 'no drift'}, ${p.severity}`
+    lines.push(
+      `prediction (${p.kind}): ${verdict}; ${p.test} ${formatNumber(p.statistic)} (threshold ${formatNumber(p.threshold)})`,
+    )
+  }
+  const l = report.latency
+  if (l !== undefined) {
+    const against = [
+      ...(l.reference === null ? [] : [`×${formatNumber(l.reference.p99Ratio)} the reference's`]),
+      ...(l.previous === null
+        ? []
+        : [`×${formatNumber(l.previous.p99Ratio)} ${l.previousVersion ?? ''}'s`]),
+    ]
+    lines.push(
+      `latency ms: p50 ${formatNumber(l.p50)}, p95 ${formatNumber(l.p95)}, p99 ${formatNumber(l.p99)}` +
+        (l.insufficientData !== undefined
+          ? `; not judged (${l.insufficientData.reason})`
+          : `; ${l.severity}${against.length === 0 ? '' : ` (p99 ${against.join(', ')})`}`),
+    )
+  }
+  return lines
+}
 
 function dataQualityLines(report: DriftReport): string[] {
   const summary = report.dataQuality

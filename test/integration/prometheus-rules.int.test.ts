@@ -21,7 +21,7 @@ function promtool(...args: string[]): { status: number | null; output: string } 
 describe('deploy/prometheus/rules.yml', () => {
   it('passes promtool check rules', () => {
     const { status, output } = promtool('check', 'rules', 'rules.yml')
-    expect(output).toContain('SUCCESS: 10 rules found')
+    expect(output).toContain('SUCCESS: 13 rules found')
     expect(output).not.toMatch(/WARNING|FAILED/)
     expect(status, output).toBe(0)
   })

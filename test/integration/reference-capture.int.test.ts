@@ -72,7 +72,12 @@ describe('reference capture from a Kafka time range', () => {
       const inRange = events
         .map(
           (m) =>
-            JSON.parse(m.value) as { timestamp: number; features: Record<string, number | string> },
+            JSON.parse(m.value) as {
+              timestamp: number
+              features: Record<string, number | string>
+              prediction: number
+              latencyMs: number
+            },
         )
         .filter((e) => e.timestamp >= from && e.timestamp < to)
       expect(inRange.length).toBe(1500)
@@ -111,6 +116,24 @@ describe('reference capture from a Kafka time range', () => {
           else expect(actual[key], `${column.name}.${key}`).toEqual(expected[key])
         }
       }
+      // The events' outputs are the snapshot's prediction and latency, not features.
+      const outputs = snapshot as unknown as {
+        prediction?: { name: string; kind: string; profile: { counts: Array<[string, number]> } }
+        latency?: { kind: string; count: number; min: number; max: number }
+      }
+      expect(kinds['prediction']).toBeUndefined()
+      expect(outputs.prediction).toMatchObject({ name: 'prediction', kind: 'categorical' })
+      const classes = new Map<string, number>()
+      for (const e of inRange)
+        classes.set(String(e.prediction), (classes.get(String(e.prediction)) ?? 0) + 1)
+      expect(new Map(outputs.prediction?.profile.counts)).toEqual(classes)
+      const latencies = inRange.map((e) => e.latencyMs)
+      expect(outputs.latency).toMatchObject({
+        kind: 'numerical',
+        count: 1500,
+        min: Math.min(...latencies),
+        max: Math.max(...latencies),
+      })
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

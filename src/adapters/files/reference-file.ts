@@ -69,6 +69,13 @@ const profileSchema = z.discriminatedUnion('kind', [
   }),
 ])
 
+const columnSchema = z.strictObject({
+  name: z.string(),
+  kind: z.enum(['numerical', 'categorical']),
+  kindReason: z.string(),
+  profile: profileSchema,
+})
+
 export const referenceSnapshotSchema = z.strictObject({
   format: z.literal(referenceFormat),
   version: z.literal(referenceVersion),
@@ -77,14 +84,9 @@ export const referenceSnapshotSchema = z.strictObject({
   source: z.record(z.string(), z.union([z.string(), z.number()])),
   rows: count,
   exactBreakpoints: z.boolean(),
-  columns: z.array(
-    z.strictObject({
-      name: z.string(),
-      kind: z.enum(['numerical', 'categorical']),
-      kindReason: z.string(),
-      profile: profileSchema,
-    }),
-  ),
+  columns: z.array(columnSchema),
+  prediction: columnSchema.optional(),
+  latency: profileSchema.optional(),
 })
 
 export function referenceId(body: string): string {
@@ -114,6 +116,9 @@ export function parseReferenceJSON(raw: unknown, source: string): ReferenceSnaps
   }
   const json = result.data as ReferenceSnapshotJSON
   for (const column of json.columns) checkShapes(column.name, column.profile, source)
+  if (json.prediction !== undefined)
+    checkShapes(`prediction ${json.prediction.name}`, json.prediction.profile, source)
+  if (json.latency !== undefined) checkShapes('latency', json.latency, source)
   return decodeReference(json)
 }
 

@@ -40,6 +40,13 @@ export interface Metrics extends MetricsSink {
   readonly conditionsFailed: Gauge<ModelLabel>
   readonly windowEndTimestampSeconds: Gauge<ModelLabel>
   readonly referenceInfo: Gauge<ModelLabel | 'reference_id'>
+  readonly predictionDriftStatistic: Gauge<ModelLabel | 'test'>
+  readonly predictionDrifted: Gauge<ModelLabel>
+  readonly predictionSeverity: Gauge<ModelLabel>
+  readonly predictionPsi: Gauge<ModelLabel>
+  readonly latencySeconds: Gauge<ModelLabel | 'quantile'>
+  readonly latencyP99Ratio: Gauge<ModelLabel | 'baseline'>
+  readonly latencySeverity: Gauge<ModelLabel>
   readonly eventsConsumedTotal: Counter<'model' | 'topic'>
   readonly eventsInvalidTotal: Counter<'reason' | 'topic'>
   readonly eventsLateTotal: Counter<'model'>
@@ -159,6 +166,48 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
   const conditionsFailed = new Gauge({
     name: 'driftwatch_conditions_failed',
     help: 'Test-suite conditions of the model that failed in the latest window (unknown ones do not count)',
+    labelNames: modelLabels,
+    registers,
+  })
+  const predictionDriftStatistic = new Gauge({
+    name: 'driftwatch_prediction_drift_statistic',
+    help: 'Statistic of the drift test that decides the prediction verdict (a p-value or a distance), latest window vs reference',
+    labelNames: [...modelLabels, 'test'] as const,
+    registers,
+  })
+  const predictionDrifted = new Gauge({
+    name: 'driftwatch_prediction_drifted',
+    help: '1 when the model prediction drifted in the latest window, else 0',
+    labelNames: modelLabels,
+    registers,
+  })
+  const predictionSeverity = new Gauge({
+    name: 'driftwatch_prediction_severity',
+    help: 'Drift severity of the model prediction in the latest window: 0 ok, 1 warning, 2 critical',
+    labelNames: modelLabels,
+    registers,
+  })
+  const predictionPsi = new Gauge({
+    name: 'driftwatch_prediction_psi',
+    help: 'Population stability index of the model prediction, latest window vs reference',
+    labelNames: modelLabels,
+    registers,
+  })
+  const latencySeconds = new Gauge({
+    name: 'driftwatch_latency_seconds',
+    help: 'Model latency quantile (0.5, 0.95, 0.99) of the events in the latest window, seconds',
+    labelNames: [...modelLabels, 'quantile'] as const,
+    registers,
+  })
+  const latencyP99Ratio = new Gauge({
+    name: 'driftwatch_latency_p99_ratio',
+    help: 'P99 latency of the latest window divided by the baseline P99 (baseline: reference or previous_version)',
+    labelNames: [...modelLabels, 'baseline'] as const,
+    registers,
+  })
+  const latencySeverity = new Gauge({
+    name: 'driftwatch_latency_severity',
+    help: 'Latency severity of the latest window (P99 +50 % warning, +100 % critical): 0 ok, 1 warning, 2 critical',
     labelNames: modelLabels,
     registers,
   })
@@ -369,6 +418,58 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
       setOrRemove(performanceDrop, judged, performance.drop)
       performanceSeverity.set(judged, severityValue(performance.severity))
     }
+    recordModelLayers(modelLabels, report)
+  }
+
+  // Per model/version: the prediction's current test, to remove its series when it changes.
+  const predictionTests = new Map<string, string>()
+
+  /** Prediction drift and latency of a report; a section absent from it removes its series. */
+  function recordModelLayers(
+    labels: { model: string; version: string },
+    report: DriftReport,
+  ): void {
+    const key = keyOf(labels.model, labels.version)
+    const prediction = report.predictionDrift
+    const oldTest = predictionTests.get(key)
+    if (oldTest !== undefined && oldTest !== prediction?.test) {
+      predictionDriftStatistic.remove({ ...labels, test: oldTest })
+      predictionTests.delete(key)
+    }
+    if (prediction === undefined) {
+      for (const gauge of [predictionDrifted, predictionSeverity, predictionPsi])
+        gauge.remove(labels)
+    } else {
+      setOrRemove(
+        predictionDriftStatistic,
+        { ...labels, test: prediction.test },
+        prediction.statistic,
+      )
+      predictionTests.set(key, prediction.test)
+      predictionDrifted.set(labels, prediction.drifted ? 1 : 0)
+      predictionSeverity.set(labels, severityValue(prediction.severity))
+      setOrRemove(predictionPsi, labels, prediction.metrics.psi)
+    }
+    const latency = report.latency
+    for (const [quantile, value] of [
+      ['0.5', latency?.p50],
+      ['0.95', latency?.p95],
+      ['0.99', latency?.p99],
+    ] as const)
+      setOrRemove(
+        latencySeconds,
+        { ...labels, quantile },
+        value === undefined ? null : value / 1000,
+      )
+    setOrRemove(latencyP99Ratio, { ...labels, baseline: 'reference' }, latency?.reference?.p99Ratio)
+    setOrRemove(
+      latencyP99Ratio,
+      { ...labels, baseline: 'previous_version' },
+      latency?.previous?.p99Ratio,
+    )
+    if (latency === undefined || latency.insufficientData !== undefined)
+      latencySeverity.remove(labels)
+    else latencySeverity.set(labels, severityValue(latency.severity))
   }
 
   return {
@@ -388,6 +489,13 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     conditionsFailed,
     windowEndTimestampSeconds,
     referenceInfo,
+    predictionDriftStatistic,
+    predictionDrifted,
+    predictionSeverity,
+    predictionPsi,
+    latencySeconds,
+    latencyP99Ratio,
+    latencySeverity,
     eventsConsumedTotal,
     eventsInvalidTotal,
     eventsLateTotal,

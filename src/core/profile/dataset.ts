@@ -11,18 +11,27 @@ import {
   type CategoricalProfile,
 } from './categorical.js'
 import { cloneProfile, mergeProfiles, type FeatureProfile } from './index.js'
-import { addNumber, createNumericalProfile } from './numerical.js'
+import { addNumber, createNumericalProfile, type NumericalProfile } from './numerical.js'
 
 export type CellValue = number | string | boolean | null
 
 export interface DatasetProfile {
   rows: number
   readonly features: Map<string, FeatureProfile>
+  /**
+   * The model's outputs, apart from its input features (core/model-outputs.ts): the prediction,
+   * profiled like a feature on the reference's layout, and the latency in ms. Absent when the
+   * data has none; never counted in `rows`' features or the dataset drift share.
+   */
+  prediction?: FeatureProfile
+  latency?: NumericalProfile
 }
 
 /** The shape of a reference that new profiles must follow: kinds, breakpoints, vocabularies. */
 export interface ProfileLayout {
   readonly columns: ReadonlyArray<ColumnLayout>
+  /** The reference's prediction layout: new profiles profile the prediction on it. */
+  readonly prediction?: ColumnLayout
 }
 
 export type ColumnLayout =
@@ -35,12 +44,17 @@ export type ColumnLayout =
 
 export function layoutOf(reference: DatasetProfile): ProfileLayout {
   return {
-    columns: [...reference.features].map(([name, profile]) =>
-      profile.kind === 'numerical'
-        ? { name, kind: 'numerical', binning: profile.binning }
-        : { name, kind: 'categorical', vocabulary: profile.vocabulary },
-    ),
+    columns: [...reference.features].map(([name, profile]) => columnLayoutOf(name, profile)),
+    ...(reference.prediction === undefined
+      ? {}
+      : { prediction: columnLayoutOf('prediction', reference.prediction) }),
   }
+}
+
+function columnLayoutOf(name: string, profile: FeatureProfile): ColumnLayout {
+  return profile.kind === 'numerical'
+    ? { name, kind: 'numerical', binning: profile.binning }
+    : { name, kind: 'categorical', vocabulary: profile.vocabulary }
 }
 
 /** The reference's columns a model watches: all of them, or the named ones (each must exist). */
@@ -72,15 +86,16 @@ export function createDatasetProfile(
   options: ProfileOptions = {},
 ): DatasetProfile {
   const features = new Map<string, FeatureProfile>()
-  for (const column of layout.columns) {
-    features.set(
-      column.name,
-      column.kind === 'numerical'
-        ? createNumericalProfile(column.binning, undefined, options.exactLimit)
-        : createCategoricalProfile(column.vocabulary, options.unseenCap),
-    )
-  }
-  return { rows: 0, features }
+  for (const column of layout.columns) features.set(column.name, createColumn(column, options))
+  return layout.prediction === undefined
+    ? { rows: 0, features }
+    : { rows: 0, features, prediction: createColumn(layout.prediction, options) }
+}
+
+function createColumn(column: ColumnLayout, options: ProfileOptions): FeatureProfile {
+  return column.kind === 'numerical'
+    ? createNumericalProfile(column.binning, undefined, options.exactLimit)
+    : createCategoricalProfile(column.vocabulary, options.unseenCap)
 }
 
 /**
@@ -116,6 +131,16 @@ export function mergeDatasets(into: DatasetProfile, other: DatasetProfile): Data
     if (existing === undefined) into.features.set(name, cloneProfile(feature))
     else mergeProfiles(existing, feature)
   }
+  if (other.prediction !== undefined)
+    into.prediction =
+      into.prediction === undefined
+        ? cloneProfile(other.prediction)
+        : mergeProfiles(into.prediction, other.prediction)
+  if (other.latency !== undefined)
+    into.latency =
+      into.latency === undefined
+        ? cloneProfile(other.latency)
+        : mergeProfiles(into.latency, other.latency)
   return into
 }
 

@@ -23,6 +23,10 @@
 // Every event has a ground-truth label (`lastLabel` after `next`): positive with the probability
 // the score gives (a calibrated model), drawn from a stream of its own, so labels never change
 // the features or scores of a seed.
+//   prior-shift    the features do not change; the model's score moves by `priorShift` on the
+//                  logit scale, so its predicted classes shift (a prior / prediction shift);
+//   latency-regression  a new model version (`nextModelVersion`) takes over, with every latency
+//                  multiplied by `latencyFactor` (P50, P95 and P99 alike: P99 ×3 by default).
 //
 // Randomness comes from three independent seeded streams: one draws the base feature values,
 // one the scenario's effects, one the latency. So for one seed every scenario sees the same base
@@ -44,6 +48,8 @@ export const scenarioNames = [
   'quality-incident',
   'gradual-drift',
   'concept-drift',
+  'prior-shift',
+  'latency-regression',
 ] as const
 export type ScenarioName = (typeof scenarioNames)[number]
 
@@ -156,6 +162,8 @@ export const defaultDriftFeatures: Readonly<Record<ScenarioName, readonly string
   'quality-incident': ['f02', 'f07', 'device'],
   'gradual-drift': ['f01', 'f05', 'f12'],
   'concept-drift': [],
+  'prior-shift': [],
+  'latency-regression': [],
 }
 
 /** The quality-incident scenario's garbage: a sentinel far outside any feature's range. */
@@ -164,6 +172,11 @@ export const garbageCategory = '??'
 
 /** concept-drift: share of the labels that go against the score once the concept has changed. */
 export const defaultConceptFlipShare = 0.3
+
+/** prior-shift: the score's logit moves by this much (positives go from ~12 % to ~34 %). */
+export const defaultPriorShift = 1.5
+/** latency-regression: the new version's latencies are this many times the old one's. */
+export const defaultLatencyFactor = 3
 
 export const defaultShiftSd = 1.5
 export const defaultNewCategoryShare = 0.2
@@ -228,6 +241,16 @@ export interface EventGeneratorOptions {
   readonly shiftSd?: number
   readonly newCategoryShare?: number
   readonly missingShare?: number
+  /** prior-shift: added to the score's logit once the drift applies */
+  readonly priorShift?: number
+  /** latency-regression: the new version's latency multiplier */
+  readonly latencyFactor?: number
+  /**
+   * latency-regression: the version that takes over; default the model version with its last
+   * number incremented (v1 → v2), or `${version}-next`. The old version is `modelVersion`, 'v1'
+   * when none is given.
+   */
+  readonly nextModelVersion?: string
   readonly features?: readonly FeatureSpec[]
   /** eventIds are `${idPrefix}-${index}`; default `sim-${seed}`. Give runs distinct prefixes. */
   readonly idPrefix?: string
@@ -264,7 +287,8 @@ export function createEventGenerator(options: EventGeneratorOptions): EventGener
   let lastLabel: 0 | 1 | null = null
   const scorer = createScorer(specs)
   const idPrefix = options.idPrefix ?? `sim-${options.seed}`
-  const modelVersion = options.modelVersion ?? null
+  const release = plan.kind === 'release' ? plan : null
+  const modelVersion = release?.from ?? options.modelVersion ?? null
   const start = options.driftStartsAt ?? { index: 0 }
   let index = 0
   // Set when the drift first applies, so a ramp in either unit can count from there.
@@ -299,7 +323,9 @@ export function createEventGenerator(options: EventGeneratorOptions): EventGener
             rampProgress(plan, index - startedIndex, timestampMs - startedMs),
           )
       }
-      const p = scorer(features)
+      const on = active && plan.kind !== 'none'
+      const p = scorer(features, on && plan.kind === 'prior' ? plan.shift : 0)
+      const slower = on && release !== null ? release.factor : 1
       // Both draws every event, so the label stream does not depend on the scenario.
       const truth = labels.chance(p)
       const flip = labels.chance(flipShare)
@@ -310,12 +336,12 @@ export function createEventGenerator(options: EventGeneratorOptions): EventGener
       const event: PredictionEvent = {
         eventId: `${idPrefix}-${index}`,
         model: options.model,
-        modelVersion,
+        modelVersion: on && release !== null ? release.to : modelVersion,
         timestamp: timestampMs,
         features,
         prediction: p >= 0.5 ? 1 : 0,
         scores: { positive: roundValue(p), negative: roundValue(1 - p) },
-        latencyMs: sampleLatency(latency),
+        latencyMs: Math.round(sampleLatency(latency) * slower * 100) / 100,
       }
       index++
       return event
@@ -332,9 +358,24 @@ export function* referenceRows(
   n: number,
   seed: number,
   features: readonly FeatureSpec[] = defaultFeatures,
+  /**
+   * Also the model's outputs, as the stable generator of this seed makes them: `prediction` and
+   * `latencyMs` columns (core/model-outputs.ts), for a reference that holds the prediction and
+   * latency distributions.
+   */
+  options: { readonly outputs?: boolean } = {},
 ): Generator<Record<string, FeatureValue>> {
   const base = createRandom(deriveSeed(seed, baseSalt))
-  for (let i = 0; i < n; i++) yield sampleFeatures(base, features)
+  const latency = createRandom(deriveSeed(seed, latencySalt))
+  const scorer = createScorer(features)
+  for (let i = 0; i < n; i++) {
+    const row = sampleFeatures(base, features)
+    if (options.outputs === true) {
+      row['prediction'] = scorer(row, 0) >= 0.5 ? 1 : 0
+      row['latencyMs'] = Math.round(sampleLatency(latency) * 100) / 100
+    }
+    yield row
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,10 +398,33 @@ type DriftPlan =
       readonly targets: ReadonlyArray<{ name: string; numerical: boolean }>
       readonly span: DriftSpan
     }
+  | { readonly kind: 'prior'; readonly shift: number }
+  | {
+      readonly kind: 'release'
+      readonly from: string
+      readonly to: string
+      readonly factor: number
+    }
 
 function planDrift(options: EventGeneratorOptions, specs: readonly FeatureSpec[]): DriftPlan {
   const scenario = options.scenario
   if (scenario === 'stable' || scenario === 'concept-drift') return { kind: 'none' }
+  if (scenario === 'prior-shift') {
+    const shift = options.priorShift ?? defaultPriorShift
+    if (!Number.isFinite(shift))
+      throw new ConfigError('priorShift', `expected a finite number, got ${shift}`)
+    return { kind: 'prior', shift }
+  }
+  if (scenario === 'latency-regression') {
+    const factor = options.latencyFactor ?? defaultLatencyFactor
+    if (!(Number.isFinite(factor) && factor > 0))
+      throw new ConfigError('latencyFactor', `expected a positive number, got ${factor}`)
+    const from = options.modelVersion ?? 'v1'
+    const to = options.nextModelVersion ?? nextVersionOf(from)
+    if (to === from)
+      throw new ConfigError('nextModelVersion', `the new version must differ from ${from}`)
+    return { kind: 'release', from, to, factor }
+  }
   const names = options.driftFeatures ?? defaultDriftFeatures[scenario]
   const available = specs.map((s) => s.name)
   const chosen = names.map((name) => {
@@ -436,6 +500,13 @@ function planDrift(options: EventGeneratorOptions, specs: readonly FeatureSpec[]
   }
 }
 
+/** v1 → v2, model-7 → model-8; a version without a trailing number gets `-next`. */
+export function nextVersionOf(version: string): string {
+  const match = /^(.*?)(\d+)$/.exec(version)
+  if (match === null) return `${version}-next`
+  return `${match[1] ?? ''}${Number(match[2]) + 1}`
+}
+
 function share(path: string, value: number): number {
   if (!(value >= 0 && value <= 1))
     throw new ConfigError(path, `expected a share between 0 and 1, got ${value}`)
@@ -458,6 +529,8 @@ function applyDrift(
 ): void {
   switch (plan.kind) {
     case 'none':
+    case 'prior':
+    case 'release':
       return
     case 'shift':
       for (const { name, shift, integer } of plan.targets) {
@@ -548,7 +621,7 @@ const intercept = -1.8
 
 function createScorer(
   specs: readonly FeatureSpec[],
-): (features: Readonly<Record<string, FeatureValue>>) => number {
+): (features: Readonly<Record<string, FeatureValue>>, logitShift: number) => number {
   const terms: Array<(features: Readonly<Record<string, FeatureValue>>) => number> = []
   let position = 0
   for (const spec of specs) {
@@ -570,8 +643,8 @@ function createScorer(
       })
     }
   }
-  return (features) => {
-    let logit = intercept
+  return (features, logitShift) => {
+    let logit = intercept + logitShift
     for (const term of terms) logit += term(features)
     return 1 / (1 + Math.exp(-logit))
   }

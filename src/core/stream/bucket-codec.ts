@@ -8,6 +8,7 @@ import {
   type FeatureProfile,
   type FeatureProfileJSON,
 } from '../profile/index.js'
+import type { NumericalProfile } from '../profile/numerical.js'
 
 /** Series (`${referenceId}|${modelVersion}`) → profile of its events; see RoutedEvent. */
 export type BucketProfiles = Map<string, DatasetProfile>
@@ -20,6 +21,9 @@ interface BucketJSON {
       {
         readonly rows: number
         readonly features: ReadonlyArray<readonly [string, FeatureProfileJSON]>
+        /** The model's outputs (core/model-outputs.ts), when the bucket has them. */
+        readonly prediction?: FeatureProfileJSON
+        readonly latency?: FeatureProfileJSON
       },
     ]
   >
@@ -33,6 +37,10 @@ export function encodeBucket(bucket: BucketProfiles): string {
       {
         rows: profile.rows,
         features: [...profile.features].map(([name, p]) => [name, encodeProfile(p)] as const),
+        ...(profile.prediction === undefined
+          ? {}
+          : { prediction: encodeProfile(profile.prediction) }),
+        ...(profile.latency === undefined ? {} : { latency: encodeProfile(profile.latency) }),
       },
     ]),
   }
@@ -58,7 +66,11 @@ export function decodeBucket(
   for (const [version, body] of json.versions) {
     const features = new Map<string, FeatureProfile>()
     for (const [name, profile] of body.features) features.set(name, decodeProfile(profile, options))
-    bucket.set(version, { rows: body.rows, features })
+    const profile: DatasetProfile = { rows: body.rows, features }
+    if (body.prediction !== undefined) profile.prediction = decodeProfile(body.prediction, options)
+    if (body.latency?.kind === 'numerical')
+      profile.latency = decodeProfile(body.latency, options) as NumericalProfile
+    bucket.set(version, profile)
   }
   return bucket
 }

@@ -9,15 +9,23 @@ import type { NoiseFloors } from '../drift-tests/noise-floor.js'
 import type { DriftTestRegistry } from '../drift-tests/registry.js'
 import type { DriftSettings } from '../drift-tests/thresholds.js'
 import { evaluateDrift, type EvaluateOptions } from '../evaluate.js'
+import { modelLayerInputs, withLayers, type LayerInputs } from '../layers.js'
+import {
+  assessLatency,
+  latencySummary,
+  summaryOfReport,
+  type LatencyReport,
+  type LatencySummary,
+} from '../latency.js'
 import {
   evaluateLabelDrift,
   evaluatePerformance,
   type DegradationSettings,
 } from '../performance/degradation.js'
 import type { PerformanceSettings } from '../performance/summary.js'
+import { evaluatePredictionDrift } from '../prediction-drift.js'
 import type { DatasetProfile } from '../profile/dataset.js'
-import { withLayers, type LayerInputs } from '../layers.js'
-import type { DriftReport, Severity } from '../report.js'
+import type { DriftReport, FeatureResult, Severity } from '../report.js'
 import {
   initialAlertState,
   stepAlert,
@@ -69,6 +77,11 @@ export interface EvaluationState {
   readonly skipped?: { readonly count: number; readonly reason: SkipReason } | null
   /** The last windows' verdicts per version, for the on-call page (history.ts). */
   readonly history?: VerdictHistory
+  /**
+   * Model versions in the order they first appeared (core/latency.ts: a version's latency is
+   * compared with the one before it). Absent in states stored before it existed.
+   */
+  readonly versions?: readonly string[]
 }
 
 export const initialEvaluationState: EvaluationState = {
@@ -142,32 +155,50 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
     input.windowEnd - input.windowStart,
     input.referenceRate ?? null,
   )
-  for (const [version, current] of [...input.current].sort(([a], [b]) => a.localeCompare(b))) {
+  const present = [...input.current].sort(([a], [b]) => a.localeCompare(b))
+  const versions = versionOrder(
+    previous.versions ?? [],
+    present.filter(([, p]) => p.rows > 0).map(([v]) => v),
+  )
+  const latencies = new Map(present.map(([v, p]) => [v, latencySummary(p.latency)] as const))
+  const referenceLatency = latencySummary(input.reference.latency)
+  for (const [version, current] of present) {
     if (current.rows === 0) continue
+    const options = {
+      settings: input.settings,
+      registry: input.registry,
+      features: input.features,
+      ...(input.floors === undefined ? {} : { floors: input.floors }),
+    }
     const perf = input.performance
     const performanceSections =
-      perf === undefined
-        ? {}
-        : performanceSectionsOf(perf, version, {
-            settings: input.settings,
-            registry: input.registry,
-            ...(input.floors === undefined ? {} : { floors: input.floors }),
-          })
+      perf === undefined ? {} : performanceSectionsOf(perf, version, options)
+    const predictionDrift = evaluatePredictionDrift(input.reference, current, options)
+    const previousVersion = previousVersionOf(versions, version)
+    const latency = assessLatency({
+      version: version === '' ? null : version,
+      current: latencies.get(version) ?? null,
+      reference: referenceLatency,
+      previous:
+        previousVersion === null
+          ? null
+          : previousLatency(previousVersion, latencies, previous.lastReports, at),
+    })
+    const outputs = {
+      ...(predictionDrift === undefined ? {} : { predictionDrift }),
+      ...(latency === null ? {} : { latency }),
+    }
+    const performanceInputs = performanceLayers(performanceSections)
+    const outputInputs = modelLayerInputs(outputs)
     const drift = withLayers(
-      {
-        ...evaluateDrift(input.reference, current, {
-          settings: input.settings,
-          registry: input.registry,
-          features: input.features,
-          ...(input.floors === undefined ? {} : { floors: input.floors }),
-        }),
-        ...performanceSections,
-      },
+      { ...evaluateDrift(input.reference, current, options), ...performanceSections, ...outputs },
       {
         conditions: input.conditions,
         importance: input.importance,
         volume,
-        ...performanceLayers(performanceSections),
+        ...performanceInputs,
+        ...outputInputs,
+        metrics: new Map([...(performanceInputs.metrics ?? []), ...(outputInputs.metrics ?? [])]),
       },
     )
     const reportId = `${input.model}:${version}:${at}`
@@ -190,7 +221,7 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
     reports.push(report)
     lastReports[version] = report
     history = recordWindow(history, report)
-    for (const o of observationsOf(report)) {
+    for (const o of observationsOf(report, input.model, version)) {
       const alert = stepObservation(input, version, reportId, o, nextAlerts, at, report.diagnosis)
       if (alert !== null) alerts.push(alert)
     }
@@ -218,6 +249,7 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
       alerts: nextAlerts,
       retrainRequested: [...retrainRequested],
       lastReports,
+      versions,
       ...(history === undefined ? {} : { history }),
     },
   }
@@ -230,6 +262,9 @@ const alertNames: Readonly<Record<AlertObservation['kind'], string>> = {
   data_quality_incident: 'DriftwatchDataQualityIncident',
   condition_failed: 'DriftwatchConditionFailed',
   performance_degradation: 'DriftwatchPerformanceDegradation',
+  prediction_drift: 'DriftwatchPredictionDrift',
+  latency: 'DriftwatchLatencyRegression',
+  rollback_advice: 'DriftwatchRollbackAdvice',
 }
 
 type AlertContext = Pick<WindowInput, 'model' | 'referenceId' | 'alertPolicy' | 'statusUrl'>
@@ -366,6 +401,96 @@ function performanceSummary(p: NonNullable<DriftReport['performance']>): string 
   return `${p.metric} ${formatStat(p.value)} vs baseline ${formatStat(p.baseline)} (drop ${drop}, ${p.nLabels} labels)`
 }
 
+/**
+ * The model layers' alert observations (each through the same alert policy as features):
+ * prediction drift; latency against the reference or the previous version; and rollback advice,
+ * when the version's P99 is critical against the previous version's (core/latency.ts). The
+ * advice names the version to roll back to in its `rollback_to` label.
+ */
+function modelLayerObservations(
+  model: string,
+  version: string,
+  predictionDrift: FeatureResult | undefined,
+  latency: LatencyReport | null,
+): AlertObservation[] {
+  const out: AlertObservation[] = []
+  if (predictionDrift !== undefined && predictionDrift.insufficientData === undefined) {
+    out.push({
+      kind: 'prediction_drift',
+      feature: '',
+      drifted: predictionDrift.drifted,
+      severity: predictionDrift.severity,
+      summary: `prediction drifted: ${predictionDrift.test} ${formatStat(predictionDrift.statistic)} (threshold ${predictionDrift.threshold})`,
+    })
+  }
+  if (latency !== null && latency.insufficientData === undefined) {
+    out.push({
+      kind: 'latency',
+      feature: '',
+      drifted: latency.severity !== 'ok',
+      severity: latency.severity,
+      summary: `latency P99 ${formatStat(latency.p99)} ms: ${latencyChanges(latency)}`,
+    })
+    const previous = latency.previous
+    const to = latency.previousVersion
+    if (to !== null) {
+      const regressed = previous?.severity === 'critical'
+      out.push({
+        kind: 'rollback_advice',
+        feature: '',
+        drifted: regressed,
+        severity: regressed ? 'critical' : 'ok',
+        summary: `roll ${model} back from ${version} to ${to}: ${latencyChanges(latency)}`,
+        labels: { rollback_to: to },
+        annotations: {
+          from_version: version,
+          to_version: to,
+          reason: `latency P99 ${formatStat(latency.p99)} ms vs ${formatStat(previous?.p99 ?? null)} ms on ${to}`,
+        },
+      })
+    }
+  }
+  return out
+}
+
+function latencyChanges(latency: LatencyReport): string {
+  const parts: string[] = []
+  if (latency.reference !== null)
+    parts.push(`×${formatStat(latency.reference.p99Ratio)} the reference's`)
+  if (latency.previous !== null)
+    parts.push(`×${formatStat(latency.previous.p99Ratio)} ${latency.previousVersion ?? ''}'s`)
+  return parts.length === 0 ? 'no baseline' : parts.join(', ')
+}
+
+/** The known order with this window's new versions appended (sorted among themselves). */
+function versionOrder(known: readonly string[], present: readonly string[]): string[] {
+  const order = [...known]
+  for (const version of present) if (version !== '' && !order.includes(version)) order.push(version)
+  return order
+}
+
+function previousVersionOf(order: readonly string[], version: string): string | null {
+  const i = order.indexOf(version)
+  return i > 0 ? (order[i - 1] as string) : null
+}
+
+/**
+ * The previous version's latest latency: this window's when it served events in it, else that of
+ * its last reported window.
+ */
+function previousLatency(
+  version: string,
+  thisWindow: ReadonlyMap<string, LatencySummary | null>,
+  lastReports: Readonly<Record<string, WindowReport>>,
+  at: number,
+): { version: string; summary: LatencySummary | null; windowEnd: string } | null {
+  const now = thisWindow.get(version) ?? null
+  if (now !== null) return { version, summary: now, windowEnd: new Date(at).toISOString() }
+  const last = lastReports[version]
+  if (last?.latency === undefined) return { version, summary: null, windowEnd: '' }
+  return { version, summary: summaryOfReport(last.latency), windowEnd: last.window.end }
+}
+
 function formatStat(x: number | null): string {
   return x === null ? 'n/a' : Number(x.toPrecision(4)).toString()
 }
@@ -384,14 +509,20 @@ interface AlertObservation {
     | 'data_quality_incident'
     | 'condition_failed'
     | 'performance_degradation'
-  /** The feature, or the condition's text; '' for the dataset and the incident. */
+    | 'prediction_drift'
+    | 'latency'
+    | 'rollback_advice'
+  /** The feature, or the condition's text; '' for the dataset, the incident and the model layers. */
   readonly feature: string
   readonly drifted: boolean
   readonly severity: Severity
   readonly summary: string
+  /** Labels beyond the identity every alert has (a rollback advice's `rollback_to`). */
+  readonly labels?: Readonly<Record<string, string>>
+  readonly annotations?: Readonly<Record<string, string>>
 }
 
-function observationsOf(drift: DriftReport): AlertObservation[] {
+function observationsOf(drift: DriftReport, model: string, version: string): AlertObservation[] {
   return [
     ...drift.features.map((f) => ({
       kind: 'feature_drift' as const,
@@ -427,6 +558,7 @@ function observationsOf(drift: DriftReport): AlertObservation[] {
       summary: `condition failed: ${c.condition} (${c.metric} = ${formatStat(c.value)})`,
     })),
     ...[performanceObservation(drift)].filter((o) => o !== null),
+    ...modelLayerObservations(model, version, drift.predictionDrift, drift.latency ?? null),
   ]
 }
 
@@ -462,6 +594,7 @@ function alertEventOf(
       : o.kind === 'condition_failed'
         ? { condition: o.feature }
         : { feature: o.feature }),
+    ...o.labels,
   }
   return {
     status: when.status,
@@ -474,6 +607,7 @@ function alertEventOf(
       ...(source.diagnosis === undefined
         ? {}
         : { diagnosis: source.diagnosis.kind, action: source.diagnosis.action }),
+      ...o.annotations,
     },
     startsAt: new Date(when.startsAt).toISOString(),
     endsAt: when.endsAt,
@@ -497,7 +631,7 @@ export function firingAlerts(
   for (const version of Object.keys(state.lastReports).sort()) {
     const report = state.lastReports[version]
     if (report === undefined) continue
-    for (const o of observationsOf(report)) {
+    for (const o of observationsOf(report, model, version)) {
       const key = alertKey(model, version, o)
       const alert = state.alerts[key]
       if (alert?.firing !== true) continue

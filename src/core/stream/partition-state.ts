@@ -11,6 +11,7 @@ import {
   type CellValue,
   type ProfileLayout,
 } from '../profile/dataset.js'
+import { addOutputs } from '../model-outputs.js'
 import type { BucketProfiles } from './bucket-codec.js'
 import { bucketStart, isClosed, isLate, type WindowSpec } from './windows.js'
 
@@ -55,6 +56,9 @@ export interface RoutedEvent {
   readonly series: string
   readonly eventTime: number
   readonly features: Readonly<Record<string, CellValue>>
+  /** The model's outputs (core/model-outputs.ts), when the event carries them. */
+  readonly prediction?: CellValue
+  readonly latencyMs?: number
 }
 
 /** Which bucket an event would go to, so the caller can load it from the store first. */
@@ -100,6 +104,7 @@ export function applyEvent(
     profiles.set(event.series, profile)
   }
   addRow(profile, event.features)
+  addOutputs(profile, event.prediction, event.latencyMs)
   state.dirty.add(bucket)
   state.added.set(bucket, (state.added.get(bucket) ?? 0) + 1)
   return 'counted'

@@ -286,3 +286,71 @@ describe('performance metrics', () => {
     ).toBeUndefined()
   })
 })
+
+describe('model layer gauges', () => {
+  const withLayers = {
+    ...sampleReport(),
+    predictionDrift: { ...amountFeature, name: 'prediction' },
+    latency: {
+      n: 1000,
+      exact: true,
+      p50: 12,
+      p95: 30,
+      p99: 90,
+      version: 'v3',
+      previousVersion: 'v2',
+      reference: { p50: 11, p95: 25, p99: 60, p99Ratio: 1.5, severity: 'warning' as const },
+      previous: {
+        p50: 10,
+        p95: 20,
+        p99: 30,
+        p99Ratio: 3,
+        severity: 'critical' as const,
+        windowEnd: '2025-01-01T11:00:00.000Z',
+      },
+      severity: 'critical' as const,
+    },
+  }
+  const labels = { model: 'fraud', version: 'v3' }
+
+  it('exports the prediction verdict and the latency quantiles (seconds), ratios and severity', async () => {
+    const metrics = createMetrics({ defaultMetrics: false })
+    metrics.recordReport('fraud', 'v3', withLayers, windowEndMs)
+    expect(
+      await valueOf(metrics, 'driftwatch_prediction_drift_statistic', { ...labels, test: 'psi' }),
+    ).toBe(0.2345)
+    expect(await valueOf(metrics, 'driftwatch_prediction_drifted', labels)).toBe(1)
+    expect(await valueOf(metrics, 'driftwatch_prediction_severity', labels)).toBe(2)
+    expect(await valueOf(metrics, 'driftwatch_prediction_psi', labels)).toBe(0.2345)
+    expect(
+      await valueOf(metrics, 'driftwatch_latency_seconds', { ...labels, quantile: '0.5' }),
+    ).toBe(0.012)
+    expect(
+      await valueOf(metrics, 'driftwatch_latency_seconds', { ...labels, quantile: '0.99' }),
+    ).toBe(0.09)
+    expect(
+      await valueOf(metrics, 'driftwatch_latency_p99_ratio', { ...labels, baseline: 'reference' }),
+    ).toBe(1.5)
+    expect(
+      await valueOf(metrics, 'driftwatch_latency_p99_ratio', {
+        ...labels,
+        baseline: 'previous_version',
+      }),
+    ).toBe(3)
+    expect(await valueOf(metrics, 'driftwatch_latency_severity', labels)).toBe(2)
+  })
+
+  it('removes the series of a layer a later report lacks', async () => {
+    const metrics = createMetrics({ defaultMetrics: false })
+    metrics.recordReport('fraud', 'v3', withLayers, windowEndMs)
+    metrics.recordReport('fraud', 'v3', sampleReport(), windowEndMs + 60_000)
+    for (const name of [
+      'driftwatch_prediction_drift_statistic',
+      'driftwatch_prediction_drifted',
+      'driftwatch_latency_seconds',
+      'driftwatch_latency_p99_ratio',
+      'driftwatch_latency_severity',
+    ])
+      expect(await series(metrics, name), name).toEqual([])
+  })
+})

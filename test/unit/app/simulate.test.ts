@@ -205,10 +205,11 @@ describe('reference rows', () => {
     const path = join(dir, 'rows.csv')
     await writeReferenceRowsCsv(path, { rows: 3000, seed: 5 })
     const lines = (await readFile(path, 'utf8')).trimEnd().split('\n')
-    expect(lines[0]).toBe(defaultFeatures.map((f) => f.name).join(','))
+    const columns = [...defaultFeatures.map((f) => f.name), 'prediction', 'latencyMs']
+    expect(lines[0]).toBe(columns.join(','))
     expect(lines).toHaveLength(3001)
-    const rows = [...referenceRows(3000, 5)]
-    expect(lines[1]).toBe(defaultFeatures.map((f) => String(rows[0]![f.name] ?? '')).join(','))
+    const rows = [...referenceRows(3000, 5, defaultFeatures, { outputs: true })]
+    expect(lines[1]).toBe(columns.map((name) => String(rows[0]![name] ?? '')).join(','))
     expect(lines.some((l) => l.includes(',,') || l.startsWith(','))).toBe(true) // f13 is missing 2 % of the time
   })
 
@@ -232,6 +233,13 @@ describe('reference rows', () => {
     expect(json.columns.map((c) => [c.name, c.kind])).toEqual(
       defaultFeatures.map((f) => [f.name, f.kind]),
     )
+    // The model's outputs are the reference's prediction (0/1 classes) and latency, not features.
+    const outputs = JSON.parse(await readFile(snapshotPath, 'utf8')) as {
+      prediction?: { name: string; kind: string }
+      latency?: { kind: string; count: number }
+    }
+    expect(outputs.prediction).toMatchObject({ name: 'prediction', kind: 'categorical' })
+    expect(outputs.latency).toMatchObject({ kind: 'numerical', count: 5000 })
     expect(referenceSeedOf(1)).not.toBe(1)
   })
 })

@@ -478,3 +478,79 @@ describe('concept-drift', () => {
     expect(Math.abs(after - (before * 0.7 + (1 - before) * 0.3))).toBeLessThan(0.02)
   })
 })
+
+describe('prior-shift', () => {
+  const half = N / 2
+  const stable = generate({ scenario: 'stable' })
+  const shifted = generate({ scenario: 'prior-shift', driftStartsAt: { index: half } })
+  const positives = (events: readonly PredictionEvent[]): number =>
+    events.filter((e) => e.prediction === 1).length / events.length
+
+  it('leaves every feature and latency as in the stable stream', () => {
+    for (let i = 0; i < N; i++) {
+      expect(shifted[i]?.features).toEqual(stable[i]?.features)
+      expect(shifted[i]?.latencyMs).toBe(stable[i]?.latencyMs)
+    }
+  })
+
+  it('moves the predicted classes only from the switch on: more positives', () => {
+    expect(shifted.slice(0, half)).toEqual(stable.slice(0, half))
+    const before = positives(stable.slice(half))
+    const after = positives(shifted.slice(half))
+    // logit + 1.5 on a score whose positives are ~12 %: about three times as many
+    expect(before).toBeGreaterThan(0.05)
+    expect(before).toBeLessThan(0.2)
+    expect(after).toBeGreaterThan(2 * before)
+  })
+
+  it('rejects a shift that is not a finite number', () => {
+    expect(() => generate({ scenario: 'prior-shift', priorShift: Number.NaN }, 1)).toThrow(
+      ConfigError,
+    )
+  })
+})
+
+describe('latency-regression', () => {
+  const half = N / 2
+  const stable = generate({ scenario: 'stable' })
+  const regressed = generate({ scenario: 'latency-regression', driftStartsAt: { index: half } })
+
+  it('serves v1 until the switch and v2 after it, with every latency ×3 and the same features', () => {
+    for (let i = 0; i < N; i++) {
+      const before = stable[i] as PredictionEvent
+      const event = regressed[i] as PredictionEvent
+      expect(event.features).toEqual(before.features)
+      expect(event.modelVersion).toBe(i < half ? 'v1' : 'v2')
+      const factor = i < half ? 1 : 3
+      expect(event.latencyMs).toBeCloseTo((before.latencyMs as number) * factor, 2)
+    }
+  })
+
+  it('names the new version after the given one, or as told', () => {
+    const from = generate({ scenario: 'latency-regression', modelVersion: 'model-7' }, 1)
+    expect(from[0]?.modelVersion).toBe('model-8')
+    const named = generate(
+      { scenario: 'latency-regression', modelVersion: 'blue', nextModelVersion: 'green' },
+      1,
+    )
+    expect(named[0]?.modelVersion).toBe('green')
+    expect(() =>
+      generate({ scenario: 'latency-regression', modelVersion: 'a', nextModelVersion: 'a' }, 1),
+    ).toThrow(ConfigError)
+  })
+})
+
+describe('referenceRows with outputs', () => {
+  it('are the first stable events of the seed, features, prediction and latency', () => {
+    const rows = [...referenceRows(500, 1, defaultFeatures, { outputs: true })]
+    const events = generate({ scenario: 'stable' }, 500)
+    rows.forEach((row, i) => {
+      const event = events[i] as PredictionEvent
+      expect(row).toEqual({
+        ...event.features,
+        prediction: event.prediction,
+        latencyMs: event.latencyMs,
+      })
+    })
+  })
+})

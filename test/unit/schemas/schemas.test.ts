@@ -25,6 +25,11 @@ import {
   defaultPerformanceSettings,
   emptySummary,
 } from '../../../src/core/performance/summary.js'
+import {
+  addOutputs,
+  defaultOutputColumns,
+  separateOutputs,
+} from '../../../src/core/model-outputs.js'
 import { ReferenceBuilder } from '../../../src/core/reference.js'
 import {
   evaluateWindow,
@@ -42,6 +47,9 @@ function reportOutputs(): WindowOutcome[] {
     { name: 'country', kind: 'categorical', reason: 'test' },
     { name: 'empty', kind: 'numerical', reason: 'test' },
     { name: 'flag', kind: 'categorical', reason: 'test' },
+    // The model's outputs (core/model-outputs.ts): the reports' predictionDrift and latency.
+    { name: 'prediction', kind: 'categorical', reason: 'test' },
+    { name: 'latencyMs', kind: 'numerical', reason: 'test' },
   ])
   for (let i = 0; i < 2000; i++)
     builder.add({
@@ -49,11 +57,18 @@ function reportOutputs(): WindowOutcome[] {
       country: ['us', 'de', 'fr'][i % 3],
       empty: i % 7,
       flag: i % 2 === 0,
+      prediction: i % 10 === 0,
+      latencyMs: 10 + (i % 20),
     })
-  const reference = builder.build()
-  const current = (shift: number): ReturnType<typeof createDatasetProfile> => {
+  const reference = separateOutputs(builder.build(), defaultOutputColumns)
+  /** `latencies`: events with a latency; `slower`: their latency multiplier. */
+  const current = (
+    shift: number,
+    latencies = 2000,
+    slower = 1,
+  ): ReturnType<typeof createDatasetProfile> => {
     const profile = createDatasetProfile(layoutOf(reference))
-    for (let i = 0; i < 2000; i++)
+    for (let i = 0; i < 2000; i++) {
       addRow(profile, {
         // Drifted windows also lose a fifth of `amount`: a missing-share finding with its value.
         amount: shift > 0 && i % 5 === 0 ? null : (i % 200) + shift,
@@ -61,6 +76,12 @@ function reportOutputs(): WindowOutcome[] {
         empty: null,
         flag: shift > 0 ? i % 5 === 0 : i % 2 === 0,
       })
+      addOutputs(
+        profile,
+        shift > 0 ? i % 3 === 0 : i % 10 === 0,
+        i < latencies ? (10 + (i % 20)) * slower : undefined,
+      )
+    }
     return profile
   }
   const registry = createDefaultRegistry()
@@ -104,9 +125,12 @@ function reportOutputs(): WindowOutcome[] {
           windowEnd: end,
           referenceId: 'ref-1',
           reference,
+          // v2 answers 3× slower than v1 (latency critical, rollback advice); the unversioned
+          // series has too few latencies to be judged.
           current: new Map([
             ['v1', current(shift)],
-            ['', current(shift)],
+            ['v2', current(shift, 2000, 3)],
+            ['', current(shift, 50)],
           ]),
           features: ['amount', 'country', 'empty', 'flag'],
           settings,
@@ -216,35 +240,49 @@ function outputsOf(name: TopicSchemaName): Json[] {
   }
 }
 
-/** Field paths (a.b[].c, maps as a.{}) of a schema, through unions and named types. */
+/**
+ * Field paths (a.b[].c, maps as a.{}) of a schema, through unions and named types. A named
+ * record used again by name (a report's `predictionDrift` is a FeatureResult, like each of its
+ * `features[]`) is listed once, where it is defined: `aliases` maps the path of each reuse to
+ * that definition's path, so outputs at either place are checked against the one definition.
+ */
 function schemaPaths(
   schema: AvroSchema,
   prefix: string,
   out: Set<string>,
-  named = new Map<string, AvroSchema>(),
+  named = new Map<string, string>(),
+  aliases = new Map<string, string>(),
 ): void {
   if (typeof schema === 'string') {
-    const resolved = named.get(schema)
-    if (resolved !== undefined) schemaPaths(resolved, prefix, out, named)
+    const definedAt = named.get(schema)
+    if (definedAt !== undefined) aliases.set(prefix, definedAt)
     return
   }
   if (Array.isArray(schema)) {
-    for (const branch of schema) schemaPaths(branch, prefix, out, named)
+    for (const branch of schema) schemaPaths(branch, prefix, out, named, aliases)
     return
   }
   const type = schema['type'] as AvroSchema
   if (type === 'record') {
-    named.set(schema['name'] as string, schema)
+    named.set(schema['name'] as string, prefix)
     for (const field of schema['fields'] as Array<{ name: string; type: AvroSchema }>) {
       const path = prefix === '' ? field.name : `${prefix}.${field.name}`
       out.add(path)
-      schemaPaths(field.type, path, out, named)
+      schemaPaths(field.type, path, out, named, aliases)
     }
-  } else if (type === 'array') schemaPaths(schema['items'] as AvroSchema, `${prefix}[]`, out, named)
+  } else if (type === 'array')
+    schemaPaths(schema['items'] as AvroSchema, `${prefix}[]`, out, named, aliases)
   else if (type === 'map') {
     out.add(`${prefix}.{}`)
-    schemaPaths(schema['values'] as AvroSchema, `${prefix}.{}`, out, named)
-  } else if (typeof type === 'object') schemaPaths(type, prefix, out, named)
+    schemaPaths(schema['values'] as AvroSchema, `${prefix}.{}`, out, named, aliases)
+  } else if (typeof type === 'object') schemaPaths(type, prefix, out, named, aliases)
+}
+
+/** A JSON path below a reused named type, as the path below its definition (see schemaPaths). */
+function unalias(path: string, aliases: ReadonlyMap<string, string>): string {
+  for (const [alias, definition] of aliases)
+    if (path.startsWith(`${alias}.`)) return unalias(definition + path.slice(alias.length), aliases)
+  return path
 }
 
 /** Field paths of a JSON value; below a path in `maps` (an Avro map) keys are data, not fields. */
@@ -303,10 +341,18 @@ describe.each(Object.keys(topicSchemas) as TopicSchemaName[])('schemas/%s', (nam
   it('has every field the JSON output has, and no field the output never has', () => {
     expect(outputs.length).toBeGreaterThan(0)
     const inSchema = new Set<string>()
-    schemaPaths(schema, '', inSchema)
+    const aliases = new Map<string, string>()
+    schemaPaths(schema, '', inSchema, new Map(), aliases)
     const maps = mapPaths(schema)
     const inJson = new Set<string>()
     for (const output of outputs) jsonPaths(output, '', maps, inJson)
+    for (const path of [...inJson]) {
+      const defined = unalias(path, aliases)
+      if (defined !== path) {
+        inJson.delete(path)
+        inJson.add(defined)
+      }
+    }
     const missingInSchema = [...inJson].filter((p) => !inSchema.has(p)).sort()
     const neverProduced = [...inSchema]
       .filter((p) => !p.endsWith('.{}') && !p.includes('.{}.') && !inJson.has(p))
