@@ -106,6 +106,8 @@ export class Evaluator {
   /** Calibrated mode's floors, kept per reference profile across windows (weakly: a new
    * reference snapshot drops the old one's). */
   readonly #floors = new NoiseFloors()
+  /** Models whose lease this instance held at its last tick. */
+  readonly #held = new Set<string>()
   /** Closed buckets never change: their decoded merge is kept (bounded by the window size). */
   readonly #closedCache = new Map<string, Map<string, DatasetProfile>>()
   /** Per model, the input positions at the last look for late events (nothing moved: no look). */
@@ -216,9 +218,10 @@ export class Evaluator {
     let heldUntil = this.#options.now() + this.#options.leaseTtlMs
     const token = await leases.acquire(model.name, owner, this.#options.leaseTtlMs)
     if (token === null) {
-      this.#options.alertRelay?.released(model.name)
+      this.#release(model.name)
       return 0
     }
+    this.#held.add(model.name)
     const { watermark, earliest, progress } = await this.#completeness(model)
     if (watermark === null) return 0
     const last = await leases.lastEvaluation(model.name)
@@ -249,7 +252,7 @@ export class Evaluator {
       const renewing = this.#options.now() + this.#options.leaseTtlMs
       if ((await leases.acquire(model.name, owner, this.#options.leaseTtlMs)) !== token) {
         logger.warn({ model: model.name }, 'lost the evaluator lease: not publishing')
-        this.#options.alertRelay?.released(model.name)
+        this.#release(model.name)
         return evaluated
       }
       heldUntil = renewing
@@ -278,7 +281,7 @@ export class Evaluator {
           { model: model.name, windowEnd: end },
           'evaluation fenced after publishing: the new owner will not repeat it',
         )
-        this.#options.alertRelay?.released(model.name)
+        this.#release(model.name)
         return evaluated
       }
       if (lastEnd === null && skipped !== null) {
@@ -460,6 +463,15 @@ export class Evaluator {
     const buckets = windowBuckets(end, model.spec)
     const rows = await this.#options.store.bucketRows(model.name, buckets)
     return buckets.reduce((n, b) => n + (rows.get(b) ?? 0), 0)
+  }
+
+  /**
+   * The lease of `model` is (or may be) another instance's now: stop announcing its alerts and
+   * exporting its verdicts; the holder does both.
+   */
+  #release(model: string): void {
+    this.#options.alertRelay?.released(model)
+    if (this.#held.delete(model)) this.#options.metrics.released(model)
   }
 
   /**

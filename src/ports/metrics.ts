@@ -71,4 +71,9 @@ export interface MetricsSink {
   up(dependency: Dependency, up: boolean): void
   /** `n` labels or waiting predictions of `model` had this outcome (LabelJoinOutcome). */
   labelJoin(model: string, outcome: LabelJoinOutcome, n: number): void
+  /**
+   * This instance no longer holds `model`'s evaluator lease: its verdict gauges go, so that only
+   * the holder exports them (a stale copy would keep a drift alert firing).
+   */
+  released(model: string): void
 }

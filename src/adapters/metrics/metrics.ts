@@ -472,6 +472,41 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     else latencySeverity.set(labels, severityValue(latency.severity))
   }
 
+  /** Every gauge a report sets: the verdicts of the window an instance evaluated last. */
+  const verdictGauges: ReadonlyArray<Gauge<string>> = [
+    ...featureGauges,
+    featureDriftStatistic,
+    featureDriftScore,
+    datasetDriftShare,
+    datasetDrifted,
+    dataQualityIncident,
+    conditionsFailed,
+    predictionDriftStatistic,
+    predictionDrifted,
+    predictionSeverity,
+    predictionPsi,
+    latencySeconds,
+    latencyP99Ratio,
+    latencySeverity,
+    windowEndTimestampSeconds,
+    modelPerformance,
+    performanceDrop,
+    performanceSeverity,
+  ]
+
+  /** Removes every verdict series of `model` (all versions), and what was kept to update them. */
+  async function forgetVerdicts(model: string): Promise<void> {
+    for (const gauge of verdictGauges) {
+      const { values } = await gauge.get()
+      for (const { labels } of values) if (labels['model'] === model) gauge.remove(labels)
+    }
+    for (const key of [...published.keys(), ...predictionTests.keys()])
+      if ((JSON.parse(key) as string[])[0] === model) {
+        published.delete(key)
+        predictionTests.delete(key)
+      }
+  }
+
   return {
     registry,
     featurePsi,
@@ -561,6 +596,9 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     },
     labelJoin(model: string, outcome: LabelJoinOutcome, n: number): void {
       if (n > 0) labelsTotal.inc({ model, outcome }, n)
+    },
+    released(model: string): void {
+      void forgetVerdicts(model)
     },
     up(dependency: Dependency, up: boolean): void {
       const gauge = dependency === 'kafka' ? kafkaUp : redisUp

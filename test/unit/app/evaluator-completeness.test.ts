@@ -258,3 +258,33 @@ describe('clocks and backlogs', () => {
     expect(await counter(metrics, 'driftwatch_windows_skipped_total')).toBe(4)
   })
 })
+
+describe('verdict gauges follow the lease', () => {
+  it('an instance that lost a model to another removes that model’s verdicts from its /metrics', async () => {
+    const { store, evaluator, ends, leases, metrics } = setUp({ replay: { from: null } })
+    const a = new Partition(p0, store)
+    const b = new Partition(p1, store)
+    await a.add(0, 30)
+    await b.add(0, 20)
+    await a.add(1, 30)
+    await b.add(1, 20)
+    ends.set('predictions:0', a.offset)
+    ends.set('predictions:1', b.offset)
+    expect(await evaluator.evaluateModel(model)).toBe(1)
+    const exported = async (): Promise<number> =>
+      (await metrics.registry.getMetricsAsJSON())
+        .flatMap((m) => m.values)
+        .filter((v) => v.labels['model'] === 'fraud' && v.labels['feature'] === 'x').length
+    expect(await exported()).toBeGreaterThan(0)
+    // Another instance holds the lease now (ours was given up, as after a long pause).
+    await leases.release('fraud', 'test')
+    expect(await leases.acquire('fraud', 'other', 60_000)).not.toBeNull()
+    expect(await evaluator.evaluateModel(model)).toBe(0)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(await exported()).toBe(0)
+    const left = (await metrics.registry.getMetricsAsJSON())
+      .filter((m) => m.name === 'driftwatch_dataset_drifted')
+      .flatMap((m) => m.values)
+    expect(left).toEqual([])
+  })
+})
