@@ -34,6 +34,7 @@ interface DemoFlags {
   features?: string
   port: number
   format: 'json' | 'avro'
+  release: number
 }
 
 export function registerDemo(program: Command): void {
@@ -57,6 +58,12 @@ export function registerDemo(program: Command): void {
         .default('sudden-shift'),
     )
     .option('--features <names>', 'features that drift (default: f01,f05,f12)')
+    .option(
+      '--release <factor>',
+      'with the drift, model version v2 takes over from v1 with every latency × factor (0: no release)',
+      Number,
+      3,
+    )
     .option('--port <port>', 'HTTP port for /metrics, /api and the on-call page', Number, 9464)
     .addOption(
       new Option(
@@ -75,6 +82,10 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   const driftAfterMs = requireDuration('--drift-after', flags.driftAfter)
   const durationMs =
     flags.duration === undefined ? undefined : requireDuration('--duration', flags.duration)
+  if (!(Number.isFinite(flags.release) && flags.release >= 0))
+    throw new Error(
+      `--release: expected a latency factor ≥ 0 (0: no release), got '${flags.release}'`,
+    )
   const dir = await mkdtemp(join(tmpdir(), 'driftwatch-demo-'))
   const abort = new AbortController()
   // `npm run demo | tee demo.log` and Ctrl-C: tee dies with the same SIGINT, and every later write
@@ -202,6 +213,11 @@ async function runDemo(flags: DemoFlags): Promise<void> {
         rate: flags.rate,
         driftAfterMs,
         ...(flags.features === undefined ? {} : { driftFeatures: flags.features.split(',') }),
+        // A release beside the drift: v2 brings it, and a latency regression (README, "Prediction
+        // drift and latency"): the demo shows the model layers and the rollback advice too.
+        ...(flags.release > 0 || flags.scenario === 'latency-regression'
+          ? { modelVersion: 'v1', nextModelVersion: 'v2', latencyFactor: flags.release || 3 }
+          : {}),
         ...(durationMs === undefined ? {} : { durationMs }),
         ...(step === undefined
           ? {}
@@ -284,16 +300,19 @@ async function watchOutputs(
       if (!tty) {
         const critical = report.features.filter((f) => f.severity === 'critical').map((f) => f.name)
         say(
-          `report ${report.window.end}: ${report.nCurrent} events, ${report.nDrifted}/${report.nFeatures} drifted${critical.length > 0 ? `, critical: ${critical.join(', ')}` : ''}`,
+          `report ${report.window.end}${report.modelVersion === null ? '' : ` ${report.modelVersion}`}: ${report.nCurrent} events, ${report.nDrifted}/${report.nFeatures} drifted${critical.length > 0 ? `, critical: ${critical.join(', ')}` : ''}`,
         )
         const layers = modelLayers(report)
         if (layers !== '') say(`  ${layers}`)
+        if (report.diagnosis !== undefined && report.diagnosis.kind !== 'none')
+          say(`  diagnosis: ${report.diagnosis.kind} — ${report.diagnosis.action}`)
         return Promise.resolve()
       }
       const lines = [
         `\x1b[2J\x1b[H driftwatch demo — model fraud, window ${report.window.start} → ${report.window.end}`,
         ` ${report.nCurrent} events; ${report.nDrifted} of ${report.nFeatures} features drifted (dataset drift: ${report.datasetDrift ? 'YES' : 'no'})`,
         ` ${modelLayers(report)}`,
+        ` diagnosis: ${report.diagnosis?.kind ?? 'none'} — ${report.diagnosis?.action ?? ''}`,
         '',
         ` ${'feature'.padEnd(10)} ${'test'.padEnd(14)} ${'statistic'.padStart(10)}  severity`,
         ...sortForDisplay(report.features).map(

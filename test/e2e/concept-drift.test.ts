@@ -240,7 +240,11 @@ describe('concept drift: labels change, features do not', () => {
       // though a shift this small stays under the default categorical threshold.
       expect(r.labelDrift).toMatchObject({ name: 'label', kind: 'categorical' })
       expect(r.labelDrift?.statistic).toBeGreaterThan(0)
+      // The diagnosis: performance fell while neither features nor labels drifted.
+      expect(r.diagnosis?.kind).toBe('concept-drift')
+      expect(r.diagnosis?.action).toMatch(/^Retrain on recent labelled data/)
     }
+    for (const r of stable) expect(r.diagnosis?.kind).toBe('none')
     for (const r of result.reports) expect(r.nDrifted).toBe(0)
   })
 
@@ -248,6 +252,7 @@ describe('concept drift: labels change, features do not', () => {
     const firing = result.alerts.filter((a) => a.status === 'firing')
     expect(firing.map((a) => a.labels['alertname'])).toEqual(['DriftwatchPerformanceDegradation'])
     expect(firing[0]?.labels).toMatchObject({ model: 'fraud', severity: 'critical' })
+    expect(firing[0]?.annotations).toMatchObject({ diagnosis: 'concept-drift' })
     expect(Date.parse(firing[0]?.startsAt ?? '')).toBeGreaterThan(T0 + phase)
   })
 })

@@ -37,6 +37,13 @@ describe('driftwatch demo', () => {
     ].map((m) => m[1])
     expect(firing.sort()).toEqual(['f01', 'f05', 'f12'])
     expect(result.stdout).toMatch(/^report .*critical: f01, f05, f12$/m)
+    // The release beside the drift: v2 brings the shift and a latency regression, and the demo
+    // shows the advice to roll back to v1 and the window's diagnosis.
+    expect(result.stdout).toMatch(/^report \S+ v2: /m)
+    expect(result.stdout).toMatch(
+      /^FIRING\s+DriftwatchRollbackAdvice .*roll fraud back from v2 to v1/m,
+    )
+    expect(result.stdout).toMatch(/^ {2}diagnosis: covariate-shift — /m)
   }, 180_000)
 })
 

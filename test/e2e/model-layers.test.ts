@@ -174,8 +174,13 @@ describe('latency-regression: v2 takes over with every latency ×3', () => {
       })
       expect(r.latency?.previous?.p99Ratio).toBeGreaterThan(2.4)
       expect(r.latency?.previous?.p99Ratio).toBeLessThan(3.75)
-      // Only the latency moved: no feature drift.
+      // Only the latency moved: no feature drift, and the diagnosis says so, naming both versions.
       expect(r.nDrifted).toBe(0)
+      expect(r.diagnosis).toMatchObject({
+        kind: 'latency-regression',
+        summary: 'Latency regression in version v2.',
+        action: 'Roll back to version v1.',
+      })
     }
   })
 
@@ -213,6 +218,7 @@ describe('prior-shift: the predicted classes move, the features do not', () => {
       expect(r.predictionDrift?.kind).toBe('categorical')
       expect(r.predictionDrift?.drifted, r.window.start).toBe(shifted)
       if (shifted) expect(r.predictionDrift?.severity).toBe('critical')
+      expect(r.diagnosis?.kind, r.window.start).toBe(shifted ? 'prior-shift' : 'none')
       expect(r.nDrifted).toBe(0)
       expect(r.nFeatures).toBe(23)
     }

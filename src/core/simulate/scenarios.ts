@@ -287,7 +287,12 @@ export function createEventGenerator(options: EventGeneratorOptions): EventGener
   let lastLabel: 0 | 1 | null = null
   const scorer = createScorer(specs)
   const idPrefix = options.idPrefix ?? `sim-${options.seed}`
-  const release = plan.kind === 'release' ? plan : null
+  const release =
+    plan.kind === 'release'
+      ? plan
+      : options.nextModelVersion === undefined
+        ? null
+        : releasePlan(options)
   const modelVersion = release?.from ?? options.modelVersion ?? null
   const start = options.driftStartsAt ?? { index: 0 }
   let index = 0
@@ -325,7 +330,8 @@ export function createEventGenerator(options: EventGeneratorOptions): EventGener
       }
       const on = active && plan.kind !== 'none'
       const p = scorer(features, on && plan.kind === 'prior' ? plan.shift : 0)
-      const slower = on && release !== null ? release.factor : 1
+      const released = active && release !== null
+      const slower = released ? release.factor : 1
       // Both draws every event, so the label stream does not depend on the scenario.
       const truth = labels.chance(p)
       const flip = labels.chance(flipShare)
@@ -336,7 +342,7 @@ export function createEventGenerator(options: EventGeneratorOptions): EventGener
       const event: PredictionEvent = {
         eventId: `${idPrefix}-${index}`,
         model: options.model,
-        modelVersion: on && release !== null ? release.to : modelVersion,
+        modelVersion: released ? release.to : modelVersion,
         timestamp: timestampMs,
         features,
         prediction: p >= 0.5 ? 1 : 0,
@@ -406,6 +412,22 @@ type DriftPlan =
       readonly factor: number
     }
 
+/**
+ * A new model version taking over at the drift point with every latency × `latencyFactor`: the
+ * latency-regression scenario, or, when `nextModelVersion` is given, a release beside any other
+ * scenario (the demo's: a release that also shifts features, with its latency regression).
+ */
+function releasePlan(options: EventGeneratorOptions): Extract<DriftPlan, { kind: 'release' }> {
+  const factor = options.latencyFactor ?? defaultLatencyFactor
+  if (!(Number.isFinite(factor) && factor > 0))
+    throw new ConfigError('latencyFactor', `expected a positive number, got ${factor}`)
+  const from = options.modelVersion ?? 'v1'
+  const to = options.nextModelVersion ?? nextVersionOf(from)
+  if (to === from)
+    throw new ConfigError('nextModelVersion', `the new version must differ from ${from}`)
+  return { kind: 'release', from, to, factor }
+}
+
 function planDrift(options: EventGeneratorOptions, specs: readonly FeatureSpec[]): DriftPlan {
   const scenario = options.scenario
   if (scenario === 'stable' || scenario === 'concept-drift') return { kind: 'none' }
@@ -415,16 +437,7 @@ function planDrift(options: EventGeneratorOptions, specs: readonly FeatureSpec[]
       throw new ConfigError('priorShift', `expected a finite number, got ${shift}`)
     return { kind: 'prior', shift }
   }
-  if (scenario === 'latency-regression') {
-    const factor = options.latencyFactor ?? defaultLatencyFactor
-    if (!(Number.isFinite(factor) && factor > 0))
-      throw new ConfigError('latencyFactor', `expected a positive number, got ${factor}`)
-    const from = options.modelVersion ?? 'v1'
-    const to = options.nextModelVersion ?? nextVersionOf(from)
-    if (to === from)
-      throw new ConfigError('nextModelVersion', `the new version must differ from ${from}`)
-    return { kind: 'release', from, to, factor }
-  }
+  if (scenario === 'latency-regression') return releasePlan(options)
   const names = options.driftFeatures ?? defaultDriftFeatures[scenario]
   const available = specs.map((s) => s.name)
   const chosen = names.map((name) => {
