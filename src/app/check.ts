@@ -10,12 +10,9 @@ import { assertKnownTests, createDefaultRegistry } from '../core/drift-tests/reg
 import type { DriftSettings } from '../core/drift-tests/thresholds.js'
 import { evaluateDrift } from '../core/evaluate.js'
 import { fileCheckCategoryCap } from '../core/profile/categorical.js'
-import {
-  addRow,
-  createDatasetProfile,
-  layoutOf,
-  type DatasetProfile,
-} from '../core/profile/dataset.js'
+import { sortKeptValues } from '../core/profile/numerical.js'
+import { addBatch, cellAt, type ColumnBatch } from '../core/profile/batch.js'
+import { createDatasetProfile, layoutOf, type DatasetProfile } from '../core/profile/dataset.js'
 import {
   exactValueLimit,
   ReferenceBuilder,
@@ -52,16 +49,16 @@ export async function buildReferenceFromFile(
   }
   const kinds = await inferKinds(table, columns, options)
   const builder = new ReferenceBuilder(kinds, undefined, options.categoryCap)
-  await readAll(table, columns, 'reference: profiling', options.onProgress, (values) =>
-    builder.add(values),
+  await readAll(table, columns, 'reference: profiling', options.onProgress, (batch) =>
+    builder.addBatch(batch),
   )
   let profile: DatasetProfile
   if (builder.exact) {
     profile = builder.build()
   } else {
     profile = createDatasetProfile(builder.layout(), { exactLimit: exactValueLimit })
-    await readAll(table, columns, 'reference: binning', options.onProgress, (values) =>
-      addRow(profile, values),
+    await readAll(table, columns, 'reference: binning', options.onProgress, (batch) =>
+      addBatch(profile, batch),
     )
   }
   assertHasData(profile, columns, path, 'reference')
@@ -89,8 +86,11 @@ async function inferKinds(
       pending,
       'reference: inferring column kinds',
       options.onProgress,
-      (values) => {
-        for (const [name, observer] of observers) observer.observe(values[name] ?? null)
+      (batch) => {
+        for (const [name, observer] of observers) {
+          const column = batch.columns.get(name)
+          for (let i = 0; i < batch.length; i++) observer.observe(cellAt(column, i))
+        }
       },
       (name) => observers.get(name)?.markFloat(),
     )
@@ -165,8 +165,13 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     { columns: layout.columns.filter((c) => columns.includes(c.name)) },
     { unseenCap: fileCheckCategoryCap, exactLimit: exactValueLimit },
   )
-  await readAll(table, columns, 'current', options.onProgress, (values) => addRow(current, values))
+  await readAll(table, columns, 'current', options.onProgress, (batch) => addBatch(current, batch))
   assertHasData(current, columns, options.current, 'current')
+  // Column by column, so that at most one column's values are held twice while sorting.
+  for (const profile of [reference.profile, current]) {
+    for (const feature of profile.features.values())
+      if (feature.kind === 'numerical') sortKeptValues(feature)
+  }
   const report = evaluateDrift(reference.profile, current, {
     settings: options.settings,
     registry,
@@ -219,7 +224,7 @@ async function readAll(
   columns: readonly string[],
   phase: string,
   onProgress: Progress | undefined,
-  onRow: (values: Readonly<Record<string, import('../core/profile/dataset.js').CellValue>>) => void,
+  onBatch: (batch: ColumnBatch) => void,
   onFloatColumn?: (column: string) => void,
 ): Promise<void> {
   const totalBytes = onProgress === undefined ? 0 : await table.sizeBytes()
@@ -227,11 +232,12 @@ async function readAll(
     onProgress === undefined
       ? undefined
       : (bytesRead: number): void => onProgress({ file: table.path, phase, bytesRead, totalBytes })
-  for await (const row of table.rows({
+  // Column batches rather than rows: see core/profile/batch.ts.
+  for await (const batch of table.batches({
     columns,
     ...(progress === undefined ? {} : { onProgress: progress }),
     ...(onFloatColumn === undefined ? {} : { onFloatColumn }),
   })) {
-    onRow(row.values)
+    onBatch(batch)
   }
 }

@@ -24,8 +24,10 @@ import {
   type DatasetProfile,
   type ProfileLayout,
 } from './profile/dataset.js'
+import { cellAt, type ColumnBatch } from './profile/batch.js'
 import { decodeProfile, encodeProfile, type FeatureProfileJSON } from './profile/index.js'
 import { TDigest } from './sketch/tdigest.js'
+import { sortedCopy } from './stats/sort.js'
 import type { FeatureKind } from './report.js'
 
 export const referenceFormat = 'driftwatch.reference'
@@ -137,6 +139,25 @@ export class ReferenceBuilder {
     }
   }
 
+  /** `add` for every row of the batch, in order. */
+  addBatch(batch: ColumnBatch): void {
+    this.#rows += batch.length
+    const n = batch.length
+    for (const [name, collector] of this.#numeric) {
+      const numbers = batch.columns.get(name)?.numbers
+      // NaN is what `add` gets for anything but a number, and counts as missing alike.
+      for (let i = 0; i < n; i++)
+        collector.add(numbers === undefined ? null : (numbers[i] as number))
+    }
+    for (const [name, profile] of this.#categorical) {
+      const column = batch.columns.get(name)
+      for (let i = 0; i < n; i++) {
+        const value = cellAt(column, i)
+        addCategory(profile, value === null ? null : categoryOf(value))
+      }
+    }
+  }
+
   /** True when every numerical column fit in memory, so `build()` needs no second pass. */
   get exact(): boolean {
     return [...this.#numeric.values()].every((collector) => collector.values !== null)
@@ -178,7 +199,11 @@ export class ReferenceBuilder {
       if (feature === undefined) continue
       if (feature.kind === 'numerical') {
         const collector = this.#numeric.get(column.name) as NumericCollector
-        for (const value of collector.valuesInOrder()) addCell(feature, value)
+        const kept = collector.valuesInOrder()
+        // The profile keeps the collector's array instead of a copy (addNumber then writes each
+        // value onto itself): one array of the column's values in memory, not two.
+        feature.values = kept
+        for (const value of kept) addCell(feature, value)
         for (let i = 0; i < collector.missing; i++) addCell(feature, null)
         for (let i = 0; i < collector.nonFinite; i++) addCell(feature, Number.POSITIVE_INFINITY)
       } else {
@@ -231,7 +256,7 @@ class NumericCollector {
   }
 
   sortedOrQuantiles(): Float64Array {
-    if (this.values !== null) return this.values.slice(0, this.length).sort()
+    if (this.values !== null) return sortedCopy(this.values, this.length)
     // Past the limit: a dense grid of digest quantiles stands in for the sorted sample.
     const grid = new Float64Array(10_001)
     for (let i = 0; i < grid.length; i++) grid[i] = this.digest.quantile(i / (grid.length - 1))

@@ -27,6 +27,7 @@ import {
 import { FileReadError, fileSizeBytes, fileSystemError } from './errors.js'
 import {
   assertPlainColumnNames,
+  batchesFromRows,
   columnMajorRowBuilder,
   progressReporter,
   selectColumns,
@@ -36,6 +37,7 @@ import {
   type TableRow,
   type TableSource,
 } from './table-source.js'
+import type { ColumnBatch } from '../../core/profile/batch.js'
 
 export const defaultParquetWindowRows = 65_536
 
@@ -192,6 +194,10 @@ export class ParquetTableSource implements TableSource {
       cache.nextGroup()
     }
     progress.finish(file.byteLength)
+  }
+
+  batches(opts: ReadOptions = {}): AsyncIterable<ColumnBatch> {
+    return batchesFromRows(this, opts)
   }
 
   sizeBytes(): Promise<number> {
