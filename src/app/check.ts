@@ -34,6 +34,8 @@ export interface BuildReferenceOptions {
   readonly kindOverrides?: Readonly<Record<string, FeatureKind>> | undefined
   readonly onProgress?: Progress | undefined
   readonly now: () => Date
+  /** Keep the values sorted, not in arrival order: for a reference only scored, never saved. */
+  readonly sortedValues?: boolean | undefined
 }
 
 export async function buildReferenceFromFile(
@@ -54,7 +56,7 @@ export async function buildReferenceFromFile(
   )
   let profile: DatasetProfile
   if (builder.exact) {
-    profile = builder.build()
+    profile = builder.build(undefined, { sortedValues: options.sortedValues === true })
   } else {
     profile = createDatasetProfile(builder.layout(), { exactLimit: exactValueLimit })
     await readAll(table, columns, 'reference: binning', options.onProgress, (batch) =>
@@ -136,6 +138,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     : await buildReferenceFromFile(options.reference, {
         ...options,
         categoryCap: fileCheckCategoryCap,
+        sortedValues: true,
       })
   const referenceColumns = [...reference.profile.features.keys()]
   const columns = selectColumns(referenceColumns, options.columns, options.reference)

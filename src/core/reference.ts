@@ -26,6 +26,7 @@ import {
 } from './profile/dataset.js'
 import { cellAt, type ColumnBatch } from './profile/batch.js'
 import { decodeProfile, encodeProfile, type FeatureProfileJSON } from './profile/index.js'
+import { keepSortedValues } from './profile/numerical.js'
 import { TDigest } from './sketch/tdigest.js'
 import { sortedCopy } from './stats/sort.js'
 import type { FeatureKind } from './report.js'
@@ -163,7 +164,8 @@ export class ReferenceBuilder {
     return [...this.#numeric.values()].every((collector) => collector.values !== null)
   }
 
-  layout(): ProfileLayout {
+  /** `sorted`, when given, receives each numerical column's sorted values (exact columns only). */
+  layout(sorted?: Map<string, Float64Array>): ProfileLayout {
     const columns: ColumnLayout[] = this.#columns.map((column) => {
       if (column.kind === 'categorical') {
         const profile = finalizeReferenceCategorical(
@@ -173,11 +175,9 @@ export class ReferenceBuilder {
         return { name: column.name, kind: 'categorical', vocabulary: profile.vocabulary }
       }
       const collector = this.#numeric.get(column.name) as NumericCollector
-      return {
-        name: column.name,
-        kind: 'numerical',
-        binning: binningFromSorted(collector.sortedOrQuantiles()),
-      }
+      const values = collector.sortedOrQuantiles()
+      if (sorted !== undefined && collector.values !== null) sorted.set(column.name, values)
+      return { name: column.name, kind: 'numerical', binning: binningFromSorted(values) }
     })
     return { columns }
   }
@@ -186,11 +186,18 @@ export class ReferenceBuilder {
    * The reference profile from what is in memory. When `exact` is false the caller must instead
    * create a profile from `layout()` and add every row again.
    */
-  build(layout: ProfileLayout = this.layout()): DatasetProfile {
+  /**
+   * `sortedValues`: the profile keeps its values sorted rather than in arrival order (for a
+   * reference that is only scored, never encoded: `driftwatch check`), reusing the sort that
+   * placed the breakpoints instead of sorting the same values again for KS and Wasserstein.
+   */
+  build(given?: ProfileLayout, options: { readonly sortedValues?: boolean } = {}): DatasetProfile {
     if (!this.exact)
       throw new Error(
         'reference values exceeded the in-memory limit: add the rows again to a profile from layout()',
       )
+    const sorted = new Map<string, Float64Array>()
+    const layout = given ?? this.layout(options.sortedValues === true ? sorted : undefined)
     // The reference keeps its values (in memory only), so a check scores KS and Wasserstein exactly.
     const profile = createDatasetProfile(layout, { exactLimit: this.limit })
     profile.rows = this.#rows
@@ -206,6 +213,8 @@ export class ReferenceBuilder {
         for (const value of kept) addCell(feature, value)
         for (let i = 0; i < collector.missing; i++) addCell(feature, null)
         for (let i = 0; i < collector.nonFinite; i++) addCell(feature, Number.POSITIVE_INFINITY)
+        const sortedValues = sorted.get(column.name)
+        if (sortedValues !== undefined) keepSortedValues(feature, sortedValues)
       } else {
         const built = finalizeReferenceCategorical(
           this.#categorical.get(column.name) as CategoricalProfile,

@@ -259,32 +259,56 @@ export async function* csvColumnBatches(
         let field = 0
         let from = record
         for (;;) {
-          let to = from
-          while (to < lineEnd && bytes[to] !== separator) to++
           const slot = field < slotOf.length ? (slotOf[field] as number) : -1
-          if (slot >= 0 && to > from) {
-            const numbers = columns.numbers[slot] as Float64Array
-            const plain = plainDecimal(bytes, from, to)
-            if (plain === plain) {
-              numbers[row] = plain
-              if (
-                onFloat !== undefined &&
-                floatSeen[slot] === 0 &&
-                containsByte(bytes, from, to, 46)
-              ) {
-                floatSeen[slot] = 1
-                onFloat(layout.names[slot] ?? '')
-              }
-            } else {
-              const text = bytes.toString('utf8', from, to)
-              const value = coerceCsvCell(text)
-              if (typeof value === 'number') {
-                numbers[row] = value
-                if (onFloat !== undefined && floatSeen[slot] === 0 && isFloatSyntax(text)) {
+          let to = from
+          if (slot < 0) {
+            while (to < lineEnd && bytes[to] !== separator) to++
+          } else {
+            // To the field's end, reading a plain decimal on the way (as plainDecimal does).
+            let negative = false
+            let mantissa = 0
+            let digits = 0
+            let fraction = 0
+            let point = false
+            let plain = true
+            if (to < lineEnd) {
+              const sign = bytes[to]
+              if (sign === 45 /* - */) {
+                negative = true
+                to++
+              } else if (sign === 43 /* + */) to++
+            }
+            for (; to < lineEnd; to++) {
+              const c = bytes[to] as number
+              if (c === separator) break
+              if (c >= 48 && c <= 57) {
+                mantissa = mantissa * 10 + (c - 48)
+                digits++
+                if (point) fraction++
+              } else if (c === 46 /* . */ && !point) point = true
+              else plain = false
+            }
+            if (to > from) {
+              const numbers = columns.numbers[slot] as Float64Array
+              if (plain && digits > 0 && digits <= 15) {
+                const value =
+                  fraction === 0 ? mantissa : mantissa / (powersOfTen[fraction] as number)
+                numbers[row] = negative ? -value : value
+                if (point && onFloat !== undefined && floatSeen[slot] === 0) {
                   floatSeen[slot] = 1
                   onFloat(layout.names[slot] ?? '')
                 }
-              } else if (value !== null) columns.setOther(slot, row, value)
+              } else {
+                const text = bytes.toString('utf8', from, to)
+                const value = coerceCsvCell(text)
+                if (typeof value === 'number') {
+                  numbers[row] = value
+                  if (onFloat !== undefined && floatSeen[slot] === 0 && isFloatSyntax(text)) {
+                    floatSeen[slot] = 1
+                    onFloat(layout.names[slot] ?? '')
+                  }
+                } else if (value !== null) columns.setOther(slot, row, value)
+              }
             }
           }
           field++

@@ -280,3 +280,13 @@ export function sortKeptValues(profile: NumericalProfile): void {
   profile.values = sorted
   sortedCache.set(profile, { count: profile.count, sorted })
 }
+
+/**
+ * `sortKeptValues` when the caller already holds the kept values sorted (the reference builder,
+ * which sorted them to place the breakpoints): `sorted` must be exactly those values, sorted.
+ */
+export function keepSortedValues(profile: NumericalProfile, sorted: Float64Array): void {
+  if (profile.values === null || sorted.length !== profile.count) return
+  profile.values = sorted
+  sortedCache.set(profile, { count: profile.count, sorted })
+}
