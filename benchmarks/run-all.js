@@ -3,7 +3,7 @@
 // whatever the targets: these are measurements, not tests.
 //
 // Run: npm run bench   (builds dist/ first), or: node benchmarks/run-all.js [--only=name,name]
-// Names: tdigest, compression, sketch-accuracy, check, ingest-path, calibration, ingest. Each file also runs alone:
+// Names: tdigest, compression, sketch-accuracy, check, check-compare, ingest-path, calibration, ingest. Each file also runs alone:
 // `node benchmarks/<name>.bench.js`.
 
 import { describeMachine, isMain, machineInfo } from './lib/common.js'
@@ -52,6 +52,17 @@ const benches = [
     load: async () => {
       const m = await import('./check.bench.js')
       return { run: () => m.runCheckBench(), print: m.printCheckBench, summary: m.summaryLines }
+    },
+  },
+  {
+    name: 'check-compare',
+    load: async () => {
+      const m = await import('./check-compare.bench.js')
+      return {
+        run: () => m.runCheckCompareBench(),
+        print: m.printCheckCompareBench,
+        summary: m.summaryLines,
+      }
     },
   },
   {

@@ -22,13 +22,9 @@ import {
 } from '../core/model-outputs.js'
 import { evaluatePredictionDrift } from '../core/prediction-drift.js'
 import { fileCheckCategoryCap } from '../core/profile/categorical.js'
-import { addNumber, type NumericalProfile } from '../core/profile/numerical.js'
-import {
-  addRow,
-  createDatasetProfile,
-  layoutOf,
-  type DatasetProfile,
-} from '../core/profile/dataset.js'
+import { addBatch, cellAt, type ColumnBatch } from '../core/profile/batch.js'
+import { createDatasetProfile, layoutOf, type DatasetProfile } from '../core/profile/dataset.js'
+import { addNumber, sortKeptValues, type NumericalProfile } from '../core/profile/numerical.js'
 import {
   exactValueLimit,
   ReferenceBuilder,
@@ -52,6 +48,8 @@ export interface BuildReferenceOptions {
   readonly now: () => Date
   /** The model's output columns (core/model-outputs.ts); default `prediction` and `latencyMs`. */
   readonly outputColumns?: OutputColumns | undefined
+  /** Keep the values sorted, not in arrival order: for a reference only scored, never saved. */
+  readonly sortedValues?: boolean | undefined
 }
 
 export async function buildReferenceFromFile(
@@ -82,16 +80,16 @@ export async function buildReferenceFromFile(
     },
   })
   const builder = new ReferenceBuilder(kinds, undefined, options.categoryCap)
-  await readAll(table, columns, 'reference: profiling', options.onProgress, (values) =>
-    builder.add(values),
+  await readAll(table, columns, 'reference: profiling', options.onProgress, (batch) =>
+    builder.addBatch(batch),
   )
   let profile: DatasetProfile
   if (builder.exact) {
-    profile = builder.build()
+    profile = builder.build(undefined, { sortedValues: options.sortedValues === true })
   } else {
     profile = createDatasetProfile(builder.layout(), { exactLimit: exactValueLimit })
-    await readAll(table, columns, 'reference: binning', options.onProgress, (values) =>
-      addRow(profile, values),
+    await readAll(table, columns, 'reference: binning', options.onProgress, (batch) =>
+      addBatch(profile, batch),
     )
   }
   separateOutputs(profile, outputs)
@@ -126,8 +124,11 @@ async function inferKinds(
       pending,
       'reference: inferring column kinds',
       options.onProgress,
-      (values) => {
-        for (const [name, observer] of observers) observer.observe(values[name] ?? null)
+      (batch) => {
+        for (const [name, observer] of observers) {
+          const column = batch.columns.get(name)
+          for (let i = 0; i < batch.length; i++) observer.observe(cellAt(column, i))
+        }
       },
       (name) => observers.get(name)?.markFloat(),
     )
@@ -179,6 +180,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     : await buildReferenceFromFile(options.reference, {
         ...options,
         categoryCap: fileCheckCategoryCap,
+        sortedValues: true,
       })
   const referenceColumns = [...reference.profile.features.keys()]
   const columns = selectColumns(referenceColumns, options.columns, options.reference)
@@ -233,14 +235,27 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     ...(hasPrediction ? [predictionColumn] : []),
     ...(hasLatency ? [outputs.latency] : []),
   ]
-  await readAll(table, read, 'current', options.onProgress, (values) => {
-    addRow(current, values)
-    if (hasPrediction) addOutputs(current, values[predictionColumn], undefined)
-    const latency = hasLatency ? values[outputs.latency] : undefined
-    if (typeof latency === 'number' || latency === null)
-      addNumber(current.latency as NumericalProfile, latency)
+  await readAll(table, read, 'current', options.onProgress, (batch) => {
+    addBatch(current, batch)
+    if (hasPrediction) {
+      const column = batch.columns.get(predictionColumn)
+      for (let i = 0; i < batch.length; i++) addOutputs(current, cellAt(column, i), undefined)
+    }
+    if (hasLatency) {
+      const column = batch.columns.get(outputs.latency)
+      for (let i = 0; i < batch.length; i++) {
+        const latency = cellAt(column, i)
+        if (typeof latency === 'number' || latency === null)
+          addNumber(current.latency as NumericalProfile, latency)
+      }
+    }
   })
   assertHasData(current, columns, options.current, 'current')
+  // Column by column, so that at most one column's values are held twice while sorting.
+  for (const profile of [reference.profile, current]) {
+    for (const feature of profile.features.values())
+      if (feature.kind === 'numerical') sortKeptValues(feature)
+  }
   const evaluate = { settings: options.settings, registry, features: columns }
   const drift = evaluateDrift(reference.profile, current, evaluate)
   const predictionDrift = evaluatePredictionDrift(reference.profile, current, evaluate)
@@ -311,7 +326,7 @@ async function readAll(
   columns: readonly string[],
   phase: string,
   onProgress: Progress | undefined,
-  onRow: (values: Readonly<Record<string, import('../core/profile/dataset.js').CellValue>>) => void,
+  onBatch: (batch: ColumnBatch) => void,
   onFloatColumn?: (column: string) => void,
 ): Promise<void> {
   const totalBytes = onProgress === undefined ? 0 : await table.sizeBytes()
@@ -319,11 +334,12 @@ async function readAll(
     onProgress === undefined
       ? undefined
       : (bytesRead: number): void => onProgress({ file: table.path, phase, bytesRead, totalBytes })
-  for await (const row of table.rows({
+  // Column batches rather than rows: see core/profile/batch.ts.
+  for await (const batch of table.batches({
     columns,
     ...(progress === undefined ? {} : { onProgress: progress }),
     ...(onFloatColumn === undefined ? {} : { onFloatColumn }),
   })) {
-    onRow(row.values)
+    onBatch(batch)
   }
 }

@@ -24,9 +24,11 @@ import {
   type DatasetProfile,
   type ProfileLayout,
 } from './profile/dataset.js'
+import { cellAt, type ColumnBatch } from './profile/batch.js'
 import { decodeProfile, encodeProfile, type FeatureProfileJSON } from './profile/index.js'
-import type { NumericalProfile } from './profile/numerical.js'
+import { keepSortedValues, type NumericalProfile } from './profile/numerical.js'
 import { TDigest } from './sketch/tdigest.js'
+import { sortedCopy } from './stats/sort.js'
 import type { FeatureKind } from './report.js'
 
 export const referenceFormat = 'driftwatch.reference'
@@ -179,12 +181,32 @@ export class ReferenceBuilder {
     }
   }
 
+  /** `add` for every row of the batch, in order. */
+  addBatch(batch: ColumnBatch): void {
+    this.#rows += batch.length
+    const n = batch.length
+    for (const [name, collector] of this.#numeric) {
+      const numbers = batch.columns.get(name)?.numbers
+      // NaN is what `add` gets for anything but a number, and counts as missing alike.
+      for (let i = 0; i < n; i++)
+        collector.add(numbers === undefined ? null : (numbers[i] as number))
+    }
+    for (const [name, profile] of this.#categorical) {
+      const column = batch.columns.get(name)
+      for (let i = 0; i < n; i++) {
+        const value = cellAt(column, i)
+        addCategory(profile, value === null ? null : categoryOf(value))
+      }
+    }
+  }
+
   /** True when every numerical column fit in memory, so `build()` needs no second pass. */
   get exact(): boolean {
     return [...this.#numeric.values()].every((collector) => collector.values !== null)
   }
 
-  layout(): ProfileLayout {
+  /** `sorted`, when given, receives each numerical column's sorted values (exact columns only). */
+  layout(sorted?: Map<string, Float64Array>): ProfileLayout {
     const columns: ColumnLayout[] = this.#columns.map((column) => {
       if (column.kind === 'categorical') {
         const profile = finalizeReferenceCategorical(
@@ -194,11 +216,9 @@ export class ReferenceBuilder {
         return { name: column.name, kind: 'categorical', vocabulary: profile.vocabulary }
       }
       const collector = this.#numeric.get(column.name) as NumericCollector
-      return {
-        name: column.name,
-        kind: 'numerical',
-        binning: binningFromSorted(collector.sortedOrQuantiles()),
-      }
+      const values = collector.sortedOrQuantiles()
+      if (sorted !== undefined && collector.values !== null) sorted.set(column.name, values)
+      return { name: column.name, kind: 'numerical', binning: binningFromSorted(values) }
     })
     return { columns }
   }
@@ -207,11 +227,18 @@ export class ReferenceBuilder {
    * The reference profile from what is in memory. When `exact` is false the caller must instead
    * create a profile from `layout()` and add every row again.
    */
-  build(layout: ProfileLayout = this.layout()): DatasetProfile {
+  /**
+   * `sortedValues`: the profile keeps its values sorted rather than in arrival order (for a
+   * reference that is only scored, never encoded: `driftwatch check`), reusing the sort that
+   * placed the breakpoints instead of sorting the same values again for KS and Wasserstein.
+   */
+  build(given?: ProfileLayout, options: { readonly sortedValues?: boolean } = {}): DatasetProfile {
     if (!this.exact)
       throw new Error(
         'reference values exceeded the in-memory limit: add the rows again to a profile from layout()',
       )
+    const sorted = new Map<string, Float64Array>()
+    const layout = given ?? this.layout(options.sortedValues === true ? sorted : undefined)
     // The reference keeps its values (in memory only), so a check scores KS and Wasserstein exactly.
     const profile = createDatasetProfile(layout, { exactLimit: this.limit })
     profile.rows = this.#rows
@@ -220,9 +247,15 @@ export class ReferenceBuilder {
       if (feature === undefined) continue
       if (feature.kind === 'numerical') {
         const collector = this.#numeric.get(column.name) as NumericCollector
-        for (const value of collector.valuesInOrder()) addCell(feature, value)
+        const kept = collector.valuesInOrder()
+        // The profile keeps the collector's array instead of a copy (addNumber then writes each
+        // value onto itself): one array of the column's values in memory, not two.
+        feature.values = kept
+        for (const value of kept) addCell(feature, value)
         for (let i = 0; i < collector.missing; i++) addCell(feature, null)
         for (let i = 0; i < collector.nonFinite; i++) addCell(feature, Number.POSITIVE_INFINITY)
+        const sortedValues = sorted.get(column.name)
+        if (sortedValues !== undefined) keepSortedValues(feature, sortedValues)
       } else {
         const built = finalizeReferenceCategorical(
           this.#categorical.get(column.name) as CategoricalProfile,
@@ -273,7 +306,7 @@ class NumericCollector {
   }
 
   sortedOrQuantiles(): Float64Array {
-    if (this.values !== null) return this.values.slice(0, this.length).sort()
+    if (this.values !== null) return sortedCopy(this.values, this.length)
     // Past the limit: a dense grid of digest quantiles stands in for the sorted sample.
     const grid = new Float64Array(10_001)
     for (let i = 0; i < grid.length; i++) grid[i] = this.digest.quantile(i / (grid.length - 1))

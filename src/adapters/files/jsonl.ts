@@ -11,6 +11,7 @@ import { createReadStream } from 'node:fs'
 import { FileReadError, fileSizeBytes, fileSystemError } from './errors.js'
 import {
   assertPlainColumnNames,
+  batchesFromRows,
   progressReporter,
   progressStepBytes,
   rowBuilder,
@@ -21,6 +22,7 @@ import {
   type TableRow,
   type TableSource,
 } from './table-source.js'
+import type { ColumnBatch } from '../../core/profile/batch.js'
 
 interface Line {
   readonly text: string
@@ -161,6 +163,10 @@ export class JsonlTableSource implements TableSource {
       }
     }
     progress.finish(bytesRead)
+  }
+
+  batches(opts: ReadOptions = {}): AsyncIterable<ColumnBatch> {
+    return batchesFromRows(this, opts)
   }
 
   sizeBytes(): Promise<number> {

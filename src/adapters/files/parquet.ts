@@ -36,6 +36,7 @@ import {
   type TableRow,
   type TableSource,
 } from './table-source.js'
+import type { CellColumn, ColumnBatch } from '../../core/profile/batch.js'
 
 export const defaultParquetWindowRows = 65_536
 
@@ -135,6 +136,72 @@ export class ParquetTableSource implements TableSource {
   }
 
   async *rows(opts: ReadOptions = {}): AsyncGenerator<TableRow> {
+    for await (const { names, columns, start, end } of this.windows(opts)) {
+      const build = columnMajorRowBuilder<unknown>(names)
+      let rowNumber = 0
+      const readCell: CellReader<unknown> = (value, column) => {
+        const result = cell(value)
+        if (result !== unreadable) return result
+        throw this.unreadableError(rowNumber, names[column] ?? '', value)
+      }
+      for (let r = 0; r < end - start; r++) {
+        rowNumber = start + r + 1
+        yield { rowNumber, values: build(columns, r, readCell) }
+      }
+    }
+  }
+
+  /**
+   * The rows of `rows()` as column batches, one per window, without a row object: numbers go
+   * from hyparquet's arrays into typed arrays. The same cells: see `cell`.
+   */
+  async *batches(opts: ReadOptions = {}): AsyncGenerator<ColumnBatch> {
+    for await (const { names, columns, start, end } of this.windows(opts)) {
+      const n = end - start
+      const batch = new Map<string, CellColumn>()
+      names.forEach((name, c) => {
+        const data = columns[c] ?? []
+        const numbers = new Float64Array(n)
+        let others: CellValue[] | null = null
+        for (let r = 0; r < n; r++) {
+          const value = data[r]
+          // A number is its own cell (NaN: missing, as `cell` makes it).
+          if (typeof value === 'number') {
+            numbers[r] = value
+            continue
+          }
+          const result = cell(value)
+          if (result === unreadable) throw this.unreadableError(start + r + 1, name, value)
+          if (typeof result === 'number') numbers[r] = result
+          else {
+            numbers[r] = Number.NaN
+            if (result !== null) {
+              others ??= new Array<CellValue>(n).fill(null)
+              others[r] = result
+            }
+          }
+        }
+        batch.set(name, { numbers, others })
+      })
+      yield { length: n, columns: batch }
+    }
+  }
+
+  private unreadableError(rowNumber: number, column: string, value: unknown): FileReadError {
+    const what =
+      value instanceof Uint8Array
+        ? 'binary data'
+        : 'a value that is not a number, text, boolean or timestamp'
+    return FileReadError.at(this.path, rowNumber, `column '${column}' holds ${what}`)
+  }
+
+  /** The selected columns' values window by window, each array indexed from the window's start. */
+  private async *windows(opts: ReadOptions): AsyncGenerator<{
+    names: readonly string[]
+    columns: unknown[][]
+    start: number
+    end: number
+  }> {
     const path = this.path
     const { file, metadata } = await this.open()
     const schema = parquetSchema(metadata)
@@ -163,17 +230,6 @@ export class ParquetTableSource implements TableSource {
 
     const progress = progressReporter(opts.onProgress)
     const cache = windowCache(file)
-    const build = columnMajorRowBuilder<unknown>(names)
-    let rowNumber = 0
-    const readCell: CellReader<unknown> = (value, column) => {
-      const result = cell(value)
-      if (result !== unreadable) return result
-      const what =
-        value instanceof Uint8Array
-          ? 'binary data'
-          : 'a value that is not a number, text, boolean or timestamp'
-      throw FileReadError.at(path, rowNumber, `column '${names[column] ?? ''}' holds ${what}`)
-    }
     let groupStart = 0
     for (const group of metadata.row_groups) {
       const groupEnd = groupStart + Number(group.num_rows)
@@ -183,10 +239,7 @@ export class ParquetTableSource implements TableSource {
         cache.nextWindow()
         // With an offset index, a page at a window edge is fetched twice; never report past the end.
         progress.advance(Math.min(cache.bytesFetched, file.byteLength))
-        for (let r = 0; r < end - start; r++) {
-          rowNumber = start + r + 1
-          yield { rowNumber, values: build(columns, r, readCell) }
-        }
+        yield { names, columns, start, end }
       }
       groupStart = groupEnd
       cache.nextGroup()

@@ -9,6 +9,7 @@
 // them; the cycle is harmless because nothing is used while the modules are being evaluated.
 
 import { extname } from 'node:path'
+import { BatchBuilder, type ColumnBatch } from '../../core/profile/batch.js'
 import { UnknownColumnError } from '../../errors.js'
 import { CsvTableSource } from './csv.js'
 import { FileReadError } from './errors.js'
@@ -46,6 +47,8 @@ export interface TableSource {
   readonly format: TableFormat
   columns(): Promise<readonly string[]>
   rows(opts?: ReadOptions): AsyncIterable<TableRow>
+  /** The same cells as `rows()`, column by column, in batches of consecutive rows. */
+  batches(opts?: ReadOptions): AsyncIterable<ColumnBatch>
   sizeBytes(): Promise<number>
 }
 
@@ -98,6 +101,20 @@ export function openTable(path: string, format?: TableFormat): TableSource {
 }
 
 // ---- helpers shared by the format readers ----
+
+/** `batches()` for a reader that produces rows: its rows, gathered into column batches. */
+export async function* batchesFromRows(
+  source: TableSource,
+  opts: ReadOptions = {},
+): AsyncGenerator<ColumnBatch> {
+  const names = opts.columns === undefined ? await source.columns() : [...new Set(opts.columns)]
+  const builder = new BatchBuilder(names)
+  for await (const row of source.rows(opts)) {
+    builder.add(row.values)
+    if (builder.full) yield builder.take()
+  }
+  if (builder.length > 0) yield builder.take()
+}
 
 /** Progress is reported per input chunk of this size, hence "about every 64 KiB". */
 export const progressStepBytes = 64 * 1024
