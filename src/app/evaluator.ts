@@ -480,7 +480,11 @@ export class Evaluator {
    * renewals and the readiness probes that share this loop.
    */
   async #evaluate(input: WindowInput, state: EvaluationState): Promise<WindowOutcome> {
-    for (const computeFloor of this.#floors.missing(() => evaluateWindow(input, state))) {
+    let outcome = undefined as WindowOutcome | undefined
+    const missing = this.#floors.missing(() => (outcome = evaluateWindow(input, state)))
+    // Every floor was cached (the usual window): that evaluation is the real one.
+    if (missing.length === 0 && outcome !== undefined) return outcome
+    for (const computeFloor of missing) {
       computeFloor()
       await setImmediate()
     }

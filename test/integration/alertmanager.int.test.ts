@@ -42,6 +42,7 @@ import {
   testKafka,
   writeReference,
 } from '../helpers/stream.js'
+import { until } from '../helpers/until.js'
 
 const repo = resolve(import.meta.dirname, '../..')
 const shippedRules = join(repo, 'deploy/prometheus/rules.yml')
@@ -57,28 +58,6 @@ function requireTool(name: string): void {
   const result = spawnSync(name, ['--version'], { encoding: 'utf8' })
   if (result.error !== undefined || result.status !== 0)
     throw new Error(`this test needs \`${name}\` on PATH; ${installHint}`)
-}
-
-async function until<T>(
-  what: string,
-  ms: number,
-  probe: () => Promise<T | undefined>,
-  diagnose: () => string,
-): Promise<T> {
-  const deadline = Date.now() + ms
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe()
-      if (value !== undefined) return value
-    } catch (error: unknown) {
-      last = error
-    }
-    await new Promise((done) => setTimeout(done, 250))
-  }
-  throw new Error(
-    `timed out after ${ms} ms waiting for ${what} (last error: ${String(last)})\n${diagnose()}`,
-  )
 }
 
 interface Daemon {

@@ -37,6 +37,7 @@ import {
   testKafka,
   writeReference,
 } from '../helpers/stream.js'
+import { until } from '../helpers/until.js'
 
 const rulesFile = resolve(import.meta.dirname, '../../deploy/prometheus/rules.yml')
 const installHint =
@@ -55,28 +56,6 @@ function requireTool(name: string): string {
     throw new Error(`this test needs \`${name}\` on PATH; ${installHint}`)
   }
   return `${result.stdout}${result.stderr}`.split('\n')[0] ?? ''
-}
-
-async function until<T>(
-  what: string,
-  ms: number,
-  probe: () => Promise<T | undefined>,
-  diagnose: () => string,
-): Promise<T> {
-  const deadline = Date.now() + ms
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe()
-      if (value !== undefined) return value
-    } catch (error: unknown) {
-      last = error
-    }
-    await new Promise((done) => setTimeout(done, 250))
-  }
-  throw new Error(
-    `timed out after ${ms} ms waiting for ${what} (last error: ${String(last)})\n${diagnose()}`,
-  )
 }
 
 const statusStub: StatusSource = {

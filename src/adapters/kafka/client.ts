@@ -69,12 +69,7 @@ export interface KafkaProbe {
  * called unreachable once no probe has succeeded for `graceMs`, which also bounds how late an
  * outage is seen.
  */
-export function createKafkaProbe(
-  kafka: Kafka,
-  timeoutMs = 2000,
-  graceMs = 5000,
-  now: () => number = Date.now,
-): KafkaProbe {
+export function createKafkaProbe(kafka: Kafka, timeoutMs = 2000, graceMs = 5000): KafkaProbe {
   const admin = kafka.admin({ retry: { retries: 0 } })
   let connected = false
   let inFlight: Promise<boolean> | undefined
@@ -86,7 +81,7 @@ export function createKafkaProbe(
         connected = true
       }
       await admin.describeCluster()
-      lastAnswerAt = now()
+      lastAnswerAt = Date.now()
       return true
     } catch {
       return false
@@ -100,7 +95,7 @@ export function createKafkaProbe(
         (resolve) => (timer = setTimeout(resolve, timeoutMs, false)),
       )
       const answered = await Promise.race([answer, timeout]).finally(() => clearTimeout(timer))
-      return answered || now() - lastAnswerAt < graceMs
+      return answered || Date.now() - lastAnswerAt < graceMs
     },
     close: async () => {
       if (connected) await admin.disconnect()

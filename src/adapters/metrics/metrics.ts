@@ -106,6 +106,8 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
 
   const featureGauge = (name: string, help: string): Gauge<FeatureLabel> =>
     new Gauge({ name, help, labelNames: featureLabels, registers })
+  const modelGauge = (name: string, help: string): Gauge<(typeof modelLabels)[number]> =>
+    new Gauge({ name, help, labelNames: modelLabels, registers })
 
   const featurePsi = featureGauge(
     'driftwatch_feature_psi',
@@ -145,54 +147,40 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     'driftwatch_feature_drift_score',
     'Drift score of the feature in the latest window, on one scale for every test: 1 is the drift boundary (statistic over its threshold and noise floor; for p-value tests ln p over ln threshold), capped at 100',
   )
-  const datasetDriftShare = new Gauge({
-    name: 'driftwatch_dataset_drift_share',
-    help: 'Share of the model features that drifted in the latest window',
-    labelNames: modelLabels,
-    registers,
-  })
-  const datasetDrifted = new Gauge({
-    name: 'driftwatch_dataset_drifted',
-    help: '1 when the drift share reached the configured dataset drift share, else 0',
-    labelNames: modelLabels,
-    registers,
-  })
-  const dataQualityIncident = new Gauge({
-    name: 'driftwatch_data_quality_incident',
-    help: '1 when the latest window had critical data quality (a data-quality incident), else 0',
-    labelNames: modelLabels,
-    registers,
-  })
-  const conditionsFailed = new Gauge({
-    name: 'driftwatch_conditions_failed',
-    help: 'Test-suite conditions of the model that failed in the latest window (unknown ones do not count)',
-    labelNames: modelLabels,
-    registers,
-  })
+  const datasetDriftShare = modelGauge(
+    'driftwatch_dataset_drift_share',
+    'Share of the model features that drifted in the latest window',
+  )
+  const datasetDrifted = modelGauge(
+    'driftwatch_dataset_drifted',
+    '1 when the drift share reached the configured dataset drift share, else 0',
+  )
+  const dataQualityIncident = modelGauge(
+    'driftwatch_data_quality_incident',
+    '1 when the latest window had critical data quality (a data-quality incident), else 0',
+  )
+  const conditionsFailed = modelGauge(
+    'driftwatch_conditions_failed',
+    'Test-suite conditions of the model that failed in the latest window (unknown ones do not count)',
+  )
   const predictionDriftStatistic = new Gauge({
     name: 'driftwatch_prediction_drift_statistic',
     help: 'Statistic of the drift test that decides the prediction verdict (a p-value or a distance), latest window vs reference',
     labelNames: [...modelLabels, 'test'] as const,
     registers,
   })
-  const predictionDrifted = new Gauge({
-    name: 'driftwatch_prediction_drifted',
-    help: '1 when the model prediction drifted in the latest window, else 0',
-    labelNames: modelLabels,
-    registers,
-  })
-  const predictionSeverity = new Gauge({
-    name: 'driftwatch_prediction_severity',
-    help: 'Drift severity of the model prediction in the latest window: 0 ok, 1 warning, 2 critical',
-    labelNames: modelLabels,
-    registers,
-  })
-  const predictionPsi = new Gauge({
-    name: 'driftwatch_prediction_psi',
-    help: 'Population stability index of the model prediction, latest window vs reference',
-    labelNames: modelLabels,
-    registers,
-  })
+  const predictionDrifted = modelGauge(
+    'driftwatch_prediction_drifted',
+    '1 when the model prediction drifted in the latest window, else 0',
+  )
+  const predictionSeverity = modelGauge(
+    'driftwatch_prediction_severity',
+    'Drift severity of the model prediction in the latest window: 0 ok, 1 warning, 2 critical',
+  )
+  const predictionPsi = modelGauge(
+    'driftwatch_prediction_psi',
+    'Population stability index of the model prediction, latest window vs reference',
+  )
   const latencySeconds = new Gauge({
     name: 'driftwatch_latency_seconds',
     help: 'Model latency quantile (0.5, 0.95, 0.99) of the events in the latest window, seconds',
@@ -205,18 +193,14 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     labelNames: [...modelLabels, 'baseline'] as const,
     registers,
   })
-  const latencySeverity = new Gauge({
-    name: 'driftwatch_latency_severity',
-    help: 'Latency severity of the latest window (P99 +50 % warning, +100 % critical): 0 ok, 1 warning, 2 critical',
-    labelNames: modelLabels,
-    registers,
-  })
-  const windowEndTimestampSeconds = new Gauge({
-    name: 'driftwatch_window_end_timestamp_seconds',
-    help: 'End of the latest evaluated window, seconds since the Unix epoch',
-    labelNames: modelLabels,
-    registers,
-  })
+  const latencySeverity = modelGauge(
+    'driftwatch_latency_severity',
+    'Latency severity of the latest window (P99 +50 % warning, +100 % critical): 0 ok, 1 warning, 2 critical',
+  )
+  const windowEndTimestampSeconds = modelGauge(
+    'driftwatch_window_end_timestamp_seconds',
+    'End of the latest evaluated window, seconds since the Unix epoch',
+  )
   const referenceInfo = new Gauge({
     name: 'driftwatch_reference_info',
     help: 'Always 1; reference_id names the reference snapshot the model is compared with',

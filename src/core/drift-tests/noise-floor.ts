@@ -75,7 +75,7 @@ export class NoiseFloors {
   /**
    * The floors `evaluate` needs that are not cached yet, as jobs computing one floor each.
    * `evaluate` runs once with misses recorded rather than computed (each answered with no floor,
-   * so its result is meaningless and thrown away). A new size bucket costs ~2 s of floors for 23
+   * so its result stands only when nothing is missing). A new size bucket costs ~2 s of floors for 23
    * features; the stream runs these jobs one at a time between I/O turns, so its probes and
    * consumers are never held for longer than one floor, then evaluates with every floor cached.
    */
