@@ -99,6 +99,13 @@ export class Ingestor {
   readonly #partitions = new Map<string, PartitionEntry>()
   readonly #mutex = new Mutex()
   #deadLetters: DeadLetter[] = []
+  /**
+   * Per partition, the offset below which this process has queued every bad event for the
+   * dead-letter topic. It outlives the partition's entry: a flush whose Redis answer was lost (or
+   * a reassignment) drops the entry and reads the partition again from the store's checkpoint,
+   * which may lag letters already sent (they go out before the Redis step).
+   */
+  readonly #letteredBelow = new Map<string, bigint>()
   #lastFlush = 0
   #paused = false
   #retryTimer: NodeJS.Timeout | undefined
@@ -262,17 +269,21 @@ export class Ingestor {
     // consumer restarted from the committed offset, a hint that lags Redis). Their events are
     // counted, and their dead letters queued, or sent before the flush that stored the checkpoint.
     const handled = handledBelow(entry)
+    const id = partitionId(batch.ref)
+    const lettered = this.#letteredBelow.get(id) ?? -1n
     for (const message of batch.messages) {
       const offset = BigInt(message.offset)
       if (handled !== null && offset < handled) continue
       const result = this.#route(message.value, message.timestamp)
       if (!result.ok) {
-        letters.push({
-          value: message.value,
-          reason: result.reason,
-          detail: result.detail,
-          source: { ...batch.ref, offset: message.offset },
-        })
+        // Below the mark: queued or sent already by this process (see #letteredBelow).
+        if (offset >= lettered)
+          letters.push({
+            value: message.value,
+            reason: result.reason,
+            detail: result.detail,
+            source: { ...batch.ref, offset: message.offset },
+          })
         routed.push({ offset, model: null, event: null })
         continue
       }
@@ -290,6 +301,8 @@ export class Ingestor {
       this.#deadLetters.push(letter)
       metrics.invalidEvent(letter.reason, batch.ref.topic)
     }
+    const last = routed[routed.length - 1]
+    if (last !== undefined && last.offset >= lettered) this.#letteredBelow.set(id, last.offset + 1n)
     const late = new Map<string, number>()
     for (const { offset, model, event, prediction } of routed) {
       for (const [name, state] of entry.models) {
@@ -327,7 +340,6 @@ export class Ingestor {
     }
     for (const [model, n] of consumed) metrics.eventsConsumed(model, batch.ref.topic, n)
     for (const [model, n] of late) metrics.lateEvents(model, n)
-    const last = routed[routed.length - 1]
     if (last !== undefined)
       metrics.lag(
         batch.ref.topic,
