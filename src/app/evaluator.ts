@@ -108,8 +108,6 @@ export class Evaluator {
   readonly #floors = new NoiseFloors()
   /** Models whose lease this instance held at its last tick. */
   readonly #held = new Set<string>()
-  /** Closed buckets never change: their decoded merge is kept (bounded by the window size). */
-  readonly #closedCache = new Map<string, Map<string, DatasetProfile>>()
   /** Per model, the input positions at the last look for late events (nothing moved: no look). */
   readonly #looked = new Map<string, string>()
   readonly #waitingLogged = new Set<string>()

@@ -328,7 +328,7 @@ function chartSvg(
   out.push(`<line class="axis" x1="${ML}" x2="${W - MR}" y1="${base}" y2="${base}"/>`)
   // X labels.
   out.push(`<g class="xl${rotate ? ' rot' : ''}">`)
-  bars.forEach((b, i) => {
+  bars.forEach((_bar, i) => {
     const cx = c(ML + gw * (i + 0.5))
     const label = escapeHtml(shown[i] ?? '')
     if (rotate)
