@@ -1,6 +1,8 @@
-// The composition root: the only place that builds Kafka, Redis and HTTP clients. It keeps a
-// stack of releasers and runs them in reverse on stop (graphile-worker's withReleasers):
-// stop consuming → flush → commit → stop evaluating → close producer → quit Redis → close HTTP.
+// The composition root of `run`: it builds the service's Kafka, Redis, schema registry and HTTP
+// clients, through the adapters' factories (adapters/kafka/client.ts, adapters/redis/client.ts,
+// adapters/schema-registry/client.ts), which the other commands use too. It keeps a stack of
+// releasers and runs them in reverse on stop (graphile-worker's withReleasers): stop consuming →
+// flush → commit → stop evaluating → close producer → quit Redis → close HTTP.
 
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
@@ -18,14 +20,14 @@ import { KafkaSink } from '../adapters/kafka/sink.js'
 import { KafkaSource } from '../adapters/kafka/source.js'
 import { ensureTopics } from '../adapters/kafka/topics.js'
 import { createMetrics } from '../adapters/metrics/metrics.js'
-import { createRedisClient } from '../adapters/redis/client.js'
+import { createRedisClient, redisConnectionOf } from '../adapters/redis/client.js'
 import { RedisLabelStore } from '../adapters/redis/label-store.js'
 import { RedisLeaseStore } from '../adapters/redis/lease-store.js'
 import { RedisReferenceStore } from '../adapters/redis/reference-store.js'
 import { RedisSketchStore } from '../adapters/redis/sketch-store.js'
 import { AvroEventDecoder } from '../adapters/schema-registry/avro-decoder.js'
 import { AvroOutputEncoder } from '../adapters/schema-registry/avro-encoder.js'
-import { createSchemaRegistry } from '../adapters/schema-registry/client.js'
+import { createSchemaRegistry, registryConnectionOf } from '../adapters/schema-registry/client.js'
 import type { EventDecoder } from '../ports/event-decoder.js'
 import type { OutputEncoder } from '../ports/output-encoder.js'
 import { driftSettingsOf } from '../config/drift.js'
@@ -87,16 +89,9 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
   try {
     logger.info({ instanceId, models: config.models.map((m) => m.name) }, 'driftwatch starting')
     const metrics = createMetrics()
-    const redis = await createRedisClient(
-      {
-        url: config.redis.url,
-        password: options.secrets.redisPassword ?? config.redis.password,
-        cluster: config.redis.cluster,
-        tls: config.redis.tls,
-        keyPrefix: config.redis.keyPrefix,
-      },
-      { onError: () => metrics.up('redis', false) },
-    )
+    const redis = await createRedisClient(redisConnectionOf(config.redis, options.secrets), {
+      onError: () => metrics.up('redis', false),
+    })
     releasers.push({ name: 'redis', release: async () => void (await redis.quit()) })
     const store = new RedisSketchStore(redis, config.redis.keyPrefix)
     const leases = new RedisLeaseStore(redis, config.redis.keyPrefix)
@@ -476,12 +471,7 @@ async function schemaRegistryParts(
       throw new ConfigError('output.format', 'avro needs a schema registry (schemaRegistry.url)')
     return {}
   }
-  const connection = {
-    url: settings.url,
-    username: settings.username,
-    password: secrets.schemaRegistryPassword ?? settings.password,
-    requestTimeoutMs: settings.requestTimeout,
-  }
+  const connection = registryConnectionOf(settings, secrets)
   const decoder = new AvroEventDecoder(createSchemaRegistry(connection), {
     deadLetterAfterMs: settings.deadLetterAfter,
   })

@@ -12,8 +12,10 @@ import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import { finished } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Kafka, logLevel, Partitioners, type Message, type Producer } from 'kafkajs'
+import { Partitioners, type Message, type Producer } from 'kafkajs'
+import type { Logger } from 'pino'
 import { writeReferenceFile, snapshotToJSON } from '../adapters/files/reference-file.js'
+import { createKafka, type KafkaConnection } from '../adapters/kafka/client.js'
 import {
   createEventGenerator,
   defaultFeatures,
@@ -362,18 +364,18 @@ export interface SimulationKafka {
  * not exist it is created with `partitions` partitions; an existing topic is left as it is.
  */
 export async function openSimulationProducer(options: {
-  readonly brokers: readonly string[]
+  /** The config's `kafka` section (TLS, SASL), or brokers and a client id alone. */
+  readonly kafka: KafkaConnection
+  /** DRIFTWATCH_KAFKA_PASSWORD, for `kafka.sasl`. */
+  readonly secrets?: { readonly kafkaPassword?: string | undefined }
+  /** Where kafkajs' logs go. */
+  readonly logger: Logger
   readonly topic: string
   readonly partitions?: number
-  readonly clientId?: string
   /** Created like `topic` when absent (the labels topic). */
   readonly labelsTopic?: string
 }): Promise<SimulationKafka> {
-  const kafka = new Kafka({
-    clientId: options.clientId ?? 'driftwatch-simulate',
-    brokers: [...options.brokers],
-    logLevel: logLevel.WARN,
-  })
+  const kafka = createKafka(options.kafka, options.logger, options.secrets ?? {})
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -404,7 +406,7 @@ export async function openSimulationProducer(options: {
     await producer.disconnect().catch(() => undefined)
     throw new DriftwatchError(
       'KAFKA_UNAVAILABLE',
-      `cannot reach Kafka at ${options.brokers.join(',')}: ${errorMessage(error)}`,
+      `cannot reach Kafka at ${options.kafka.brokers.join(',')}: ${errorMessage(error)}`,
       {
         cause: error,
         canRetry: true,

@@ -12,8 +12,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Option, type Command } from 'commander'
-import { Kafka, logLevel } from 'kafkajs'
+import type { Kafka } from 'kafkajs'
 import { pino } from 'pino'
+import { createKafka } from '../adapters/kafka/client.js'
 import { startApicurio, startLocalServices } from '../adapters/local-services/index.js'
 import { createPredictionEncoder } from '../adapters/schema-registry/avro-encoder.js'
 import { startApp } from '../app/service.js'
@@ -138,12 +139,6 @@ async function runDemo(flags: DemoFlags): Promise<void> {
       seed: 1,
     })
     say(`reference ${reference.id}: ${reference.rows} stable rows`)
-    const producer = await openSimulationProducer({
-      brokers: services.brokers.split(','),
-      topic,
-      partitions: 3,
-    })
-    cleanup.push(() => producer.close())
     const run = randomUUID().slice(0, 8)
     const config = serviceConfigSchema.parse({
       kafka: {
@@ -172,19 +167,25 @@ async function runDemo(flags: DemoFlags): Promise<void> {
         },
       ],
     })
+    // The producer, the detector and the watcher share one log file and one way to build their
+    // Kafka clients (adapters/kafka/client.ts): the terminal shows only the table.
     const logFile = join(dir, 'driftwatch.log')
-    const app = await startApp(config, {
-      secrets: {},
-      fromBeginning: false,
-      logger: pino({ level: 'info' }, pino.destination({ dest: logFile, sync: false })),
+    const logger = pino({ level: 'info' }, pino.destination({ dest: logFile, sync: false }))
+    const producer = await openSimulationProducer({
+      kafka: config.kafka,
+      logger,
+      topic,
+      partitions: 3,
     })
+    cleanup.push(() => producer.close())
+    const app = await startApp(config, { secrets: {}, fromBeginning: false, logger })
     cleanup.push(() => app.stop())
     say(
       `detector running: ${app.httpUrl} (on-call page), ${app.httpUrl}metrics, logs in ${logFile}`,
     )
 
     const watcher = await watchOutputs(
-      services.brokers,
+      createKafka(config.kafka, logger, {}),
       config.kafka.topics.reports,
       config.kafka.topics.alerts,
       run,
@@ -265,17 +266,12 @@ const colors = {
 } as const
 
 async function watchOutputs(
-  brokers: string,
+  kafka: Kafka,
   reportsTopic: string,
   alertsTopic: string,
   run: string,
   say: (line: string) => void,
 ): Promise<{ stop(): Promise<void>; reports(): number; alerts(): number }> {
-  const kafka = new Kafka({
-    clientId: 'driftwatch-demo-watch',
-    brokers: brokers.split(','),
-    logLevel: logLevel.NOTHING,
-  })
   const consumer = kafka.consumer({ groupId: `driftwatch-demo-watch-${run}` })
   await consumer.connect()
   await consumer.subscribe({ topics: [reportsTopic, alertsTopic], fromBeginning: false })

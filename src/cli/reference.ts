@@ -1,4 +1,8 @@
 // driftwatch reference build --input <file> [--out ref.json] [--columns a,b] [--config f.yaml]
+// driftwatch reference capture --config driftwatch.yaml --model m --from t --to t [--store]
+//
+// capture builds its Kafka and Redis clients with the adapters' factories, from the config's
+// sections and the DRIFTWATCH_* secrets, as `run` does: the same TLS, SASL and passwords.
 
 import { writeFile } from 'node:fs/promises'
 import type { Command } from 'commander'
@@ -10,12 +14,12 @@ import { defaultOutputColumns } from '../core/model-outputs.js'
 import type { FeatureKind } from '../core/report.js'
 import { captureReference } from '../app/capture.js'
 import { createKafka } from '../adapters/kafka/client.js'
-import { createRedisClient } from '../adapters/redis/client.js'
+import { createRedisClient, redisConnectionOf } from '../adapters/redis/client.js'
 import { RedisReferenceStore } from '../adapters/redis/reference-store.js'
 import { readSecrets } from '../config/env.js'
 import { parseIsoTimestamp } from '../core/events.js'
 import { DriftwatchError } from '../errors.js'
-import { pino } from 'pino'
+import { commandLogger } from './logger.js'
 import { loadServiceConfig } from './run.js'
 import { terminalProgress } from './progress.js'
 
@@ -109,7 +113,7 @@ function registerCapture(reference: Command): void {
     .action(async (flags: CaptureFlags) => {
       const config = await loadServiceConfig(flags.config)
       const secrets = readSecrets(process.env)
-      const kafka = createKafka(config.kafka, pino({ level: 'warn' }), secrets)
+      const kafka = createKafka(config.kafka, commandLogger(), secrets)
       const { snapshot, read, kept, invalid } = await captureReference({
         kafka,
         topics: config.kafka.topics.predictions,
@@ -126,10 +130,7 @@ function registerCapture(reference: Command): void {
       if (flags.out !== undefined) await writeFile(flags.out, text)
       else if (!flags.store) process.stdout.write(text)
       if (flags.store) {
-        const redis = await createRedisClient({
-          ...config.redis,
-          password: secrets.redisPassword ?? config.redis.password,
-        })
+        const redis = await createRedisClient(redisConnectionOf(config.redis, secrets))
         try {
           await new RedisReferenceStore(redis, config.redis.keyPrefix).put(
             flags.model,

@@ -1,10 +1,15 @@
 // driftwatch simulate --topic predictions --model fraud --scenario sudden-shift --features f01,f05,f12
 //                    --rate 2000 --duration 120s [--drift-after 60s] [--count N] [--seed 1]
 //                    [--event-time-step-ms N --start-time T] [--reference-out rows.csv --reference-rows 20000]
+//                    [--brokers host:port | --config driftwatch.yaml]
 //
 // Simulated prediction events with known drift into Kafka. Durations run on the event clock:
 // the wall clock, or synthetic time when --event-time-step-ms is given (see app/simulate.ts).
 // Ctrl-C stops after the batch in flight; a second Ctrl-C exits at once.
+//
+// With --config, Kafka (TLS, SASL) and the schema registry are reached as `run` reaches them:
+// the same sections of driftwatch.yaml and the same DRIFTWATCH_* secrets, through the same
+// adapter factories.
 
 import { randomBytes } from 'node:crypto'
 import { InvalidArgumentError, Option, type Command } from 'commander'
@@ -16,13 +21,18 @@ import {
   type SimulationProgress,
 } from '../app/simulate.js'
 import { parseDuration } from '../config/duration.js'
+import { readSecrets } from '../config/env.js'
 import { createPredictionEncoder } from '../adapters/schema-registry/avro-encoder.js'
+import { registryConnectionOf } from '../adapters/schema-registry/client.js'
 import { ConfigError } from '../errors.js'
 import { parseIsoTimestamp } from '../core/events.js'
 import { scenarioNames, type ScenarioName } from '../core/simulate/scenarios.js'
+import { commandLogger } from './logger.js'
+import { loadServiceConfig } from './run.js'
 
 interface SimulateFlags {
   brokers: string
+  config?: string
   topic: string
   labelsTopic?: string
   partitions: number
@@ -56,6 +66,10 @@ export function registerSimulate(program: Command): void {
       new Option('--brokers <list>', 'Kafka bootstrap servers, comma-separated')
         .env('KAFKA_BROKERS')
         .default('127.0.0.1:9092'),
+    )
+    .option(
+      '--config <path>',
+      'driftwatch.yaml: Kafka (brokers, TLS, SASL) and schema registry as `run` uses them, with DRIFTWATCH_KAFKA_PASSWORD and DRIFTWATCH_SCHEMA_REGISTRY_PASSWORD; instead of --brokers',
     )
     .option('--topic <name>', 'topic to produce to', 'predictions')
     .option(
@@ -147,7 +161,7 @@ export function registerSimulate(program: Command): void {
         'Confluent-compatible registry for --format avro (registers schemas/prediction-event.avsc under <topic>-value)',
       ).env('SCHEMA_REGISTRY_URL'),
     )
-    .action(async (flags: SimulateFlags) => {
+    .action(async (flags: SimulateFlags, command: Command) => {
       if (flags.startTime !== undefined && flags.eventTimeStepMs === undefined) {
         throw new ConfigError(
           '--start-time',
@@ -166,22 +180,41 @@ export function registerSimulate(program: Command): void {
       }
       if (flags.count === 0) return
 
+      const config = flags.config === undefined ? undefined : await loadServiceConfig(flags.config)
+      if (config !== undefined && command.getOptionValueSource('brokers') === 'cli')
+        throw new ConfigError(
+          '--brokers',
+          'with --config the brokers are its kafka.brokers (or DRIFTWATCH_KAFKA_BROKERS): give one or the other',
+        )
+      const secrets = readSecrets(process.env)
       let encode: ((event: object) => Buffer) | undefined
       if (flags.format === 'avro') {
-        if (flags.schemaRegistry === undefined)
-          throw new ConfigError('--schema-registry', 'needed with --format avro')
+        const registry =
+          flags.schemaRegistry !== undefined
+            ? { url: flags.schemaRegistry, requestTimeoutMs: 10_000 }
+            : config?.schemaRegistry === undefined
+              ? undefined
+              : registryConnectionOf(config.schemaRegistry, secrets)
+        if (registry === undefined)
+          throw new ConfigError(
+            '--schema-registry',
+            'needed with --format avro (or a --config with a schemaRegistry section)',
+          )
         encode = await createPredictionEncoder(flags.topic, {
-          url: flags.schemaRegistry,
-          requestTimeoutMs: 10_000,
+          ...registry,
           compatibility: 'BACKWARD',
         })
       }
-      const brokers = flags.brokers
-        .split(',')
-        .map((b) => b.trim())
-        .filter((b) => b.length > 0)
       const kafka = await openSimulationProducer({
-        brokers,
+        kafka: config?.kafka ?? {
+          brokers: flags.brokers
+            .split(',')
+            .map((b) => b.trim())
+            .filter((b) => b.length > 0),
+          clientId: 'driftwatch-simulate',
+        },
+        secrets,
+        logger: commandLogger(),
         topic: flags.topic,
         partitions: flags.partitions,
         ...(flags.labelsTopic === undefined ? {} : { labelsTopic: flags.labelsTopic }),

@@ -294,7 +294,8 @@ describe('Avro input and output through the schema registry', () => {
       compatibility: 'BACKWARD',
     })
     const kafka = await openSimulationProducer({
-      brokers: kafkaBrokers().split(','),
+      kafka: { brokers: kafkaBrokers().split(','), clientId: 'avro-stream-test' },
+      logger: pino({ level: 'warn' }),
       topic,
       partitions: 1,
     })

@@ -28,7 +28,7 @@ import { startApp, type App } from '../../src/app/service.js'
 import type { Secrets } from '../../src/config/env.js'
 import type { ServiceConfig } from '../../src/config/service.js'
 import type { WindowReport } from '../../src/core/stream/evaluation.js'
-import { binPath } from '../helpers/cli.js'
+import { binPath, runCli, type CliResult } from '../helpers/cli.js'
 import { predictionEvents } from '../helpers/prediction-events.js'
 import { storedCounts, waitFor } from '../helpers/redis-counts.js'
 import { redisUrl } from '../helpers/services.js'
@@ -499,6 +499,126 @@ describe('Redis AUTH (requirepass) over TLS', () => {
     expect((error as Error).message).not.toMatch(/not ready after/)
     expectNoSecret('start error', everythingOf(error))
   }, 30_000)
+})
+
+// ---------------------------------------------------------------------------------------------
+// The other commands build their clients with run's factories (docs/architecture.md, "Clients are
+// built in one place"), so the same config secures them: `simulate --config` produces over
+// SASL_SSL, `reference capture --store` reads it back over SASL_SSL and stores into AUTH+TLS Redis.
+
+describe('simulate and reference capture over SASL_SSL Kafka and AUTH+TLS Redis', () => {
+  const outputs: Array<{ what: string; text: string }> = []
+  let names: StreamNames
+  let configPath = ''
+  // 2,000 events 10 ms apart in event time from `start`; the capture takes [start+5 s, start+15 s).
+  // Near now: capture narrows its scan by record time (stamped now) ± 5 minutes (app/capture.ts).
+  const start = Math.floor((Date.now() - 60_000) / 1000) * 1000
+  const simulate = (password: string): Promise<CliResult> =>
+    runCli(
+      [
+        'simulate',
+        '--config',
+        configPath,
+        '--topic',
+        names.input,
+        '--partitions',
+        '2',
+        '--model',
+        'fraud',
+        '--scenario',
+        'stable',
+        '--count',
+        '2000',
+        '--rate',
+        '0',
+        '--event-time-step-ms',
+        '10',
+        '--start-time',
+        String(start),
+        '--id-prefix',
+        names.id,
+      ],
+      { env: { DRIFTWATCH_KAFKA_PASSWORD: password }, timeoutMs: 60_000 },
+    )
+
+  beforeAll(() => {
+    if (secureKafka?.saslSslBrokers === undefined || secureRedis?.tlsUrl === undefined)
+      throw new Error('secure services missing')
+    names = streamNames()
+    configPath = join(mkdtempSync(join(work, 'commands-')), 'driftwatch.yaml')
+    const config = {
+      kafka: {
+        brokers: [secureKafka.saslSslBrokers],
+        ssl: { ca: certs.ca },
+        sasl: { mechanism: 'scram-sha-512', username: KAFKA_USER },
+        topics: { predictions: [names.input] },
+      },
+      redis: { url: secureRedis.tlsUrl, keyPrefix: names.keyPrefix, tls: { ca: certs.ca } },
+      models: [{ name: 'fraud' }],
+    }
+    writeFileSync(configPath, JSON.stringify(config, null, 2))
+  })
+
+  it('simulate --config produces over SASL_SSL with DRIFTWATCH_KAFKA_PASSWORD', async () => {
+    const result = await simulate(secret.kafka)
+    outputs.push({ what: 'simulate', text: result.stdout + result.stderr })
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stderr).toMatch(/simulate: 2000 events to /)
+  }, 70_000)
+
+  it('reference capture --store reads them over SASL_SSL and stores the snapshot over AUTH+TLS', async () => {
+    const result = await runCli(
+      [
+        'reference',
+        'capture',
+        '--config',
+        configPath,
+        '--model',
+        'fraud',
+        '--from',
+        String(start + 5_000),
+        '--to',
+        String(start + 15_000),
+        '--store',
+      ],
+      {
+        env: { DRIFTWATCH_KAFKA_PASSWORD: secret.kafka, DRIFTWATCH_REDIS_PASSWORD: secret.redis },
+        timeoutMs: 60_000,
+      },
+    )
+    outputs.push({ what: 'reference capture', text: result.stdout + result.stderr })
+    expect(result.code, result.stderr).toBe(0)
+    // Every event simulate wrote was read; the 1,000 inside the range were kept.
+    const captured =
+      /captured reference (\S+): 1000 events of fraud \(2000 read, 0 invalid\), stored in Redis/.exec(
+        result.stderr,
+      )
+    expect(captured, result.stderr).not.toBeNull()
+    const client = await secureRedisClient(names.keyPrefix)
+    try {
+      expect(await client.get(`${names.keyPrefix}:{fraud}:reference`)).toBe(captured?.[1])
+    } finally {
+      client.disconnect()
+    }
+  }, 70_000)
+
+  it('a wrong Kafka password: simulate exits 2 with the broker refusal, not the password', async () => {
+    const result = await simulate(wrong.kafka)
+    outputs.push({ what: 'simulate, wrong password', text: result.stdout + result.stderr })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(
+      /driftwatch: error: cannot reach Kafka at .*SASL SCRAM SHA512 authentication failed/,
+    )
+  }, 70_000)
+
+  it('no secret in what the commands printed', () => {
+    expect(outputs.map((o) => o.what)).toEqual([
+      'simulate',
+      'reference capture',
+      'simulate, wrong password',
+    ])
+    for (const { what, text } of outputs) expectNoSecret(what, text)
+  })
 })
 
 // ---------------------------------------------------------------------------------------------

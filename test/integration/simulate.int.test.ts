@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { Kafka, logLevel } from 'kafkajs'
+import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   openSimulationProducer,
@@ -57,7 +58,11 @@ describe('runSimulation against the local Kafka broker', () => {
   })
 
   it(`produces ${COUNT} events with synthetic event time that decode, once each`, async () => {
-    simulation = await openSimulationProducer({ brokers: [kafkaBrokers()], topic })
+    simulation = await openSimulationProducer({
+      kafka: { brokers: [kafkaBrokers()], clientId: 'simulate-int-test' },
+      logger: pino({ level: 'warn' }),
+      topic,
+    })
     const idPrefix = `int-${randomUUID().slice(0, 8)}`
     const options = {
       topic,

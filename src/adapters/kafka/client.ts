@@ -1,4 +1,6 @@
 // Building the kafkajs client from our config, with security, and kafkajs' logs routed into ours.
+// Every kafkajs client of every command is built here (`run`, `reference capture`, `simulate`,
+// `demo`), so they all honour the same TLS, SASL, client id and compression codecs.
 
 import { readFileSync } from 'node:fs'
 import { Kafka, logLevel, type KafkaConfig, type logCreator, type SASLOptions } from 'kafkajs'
@@ -6,10 +8,13 @@ import type { Logger } from 'pino'
 import type { ServiceConfig } from '../../config/service.js'
 import { registerCompressionCodecs } from './codecs.js'
 
+/** What a client needs of the config's `kafka` section: where, as whom, and how securely. */
+export type KafkaConnection = Pick<ServiceConfig['kafka'], 'brokers' | 'clientId' | 'ssl' | 'sasl'>
+
 export function createKafka(
-  config: ServiceConfig['kafka'],
+  config: KafkaConnection,
   logger: Logger,
-  secrets: { kafkaPassword?: string | undefined },
+  secrets: { readonly kafkaPassword?: string | undefined },
 ): Kafka {
   registerCompressionCodecs()
   const kafkaConfig: KafkaConfig = {

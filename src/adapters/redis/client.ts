@@ -62,6 +62,15 @@ export interface RedisClientConfig {
   readonly keyPrefix: string
 }
 
+/** The config's `redis` section as a client config: DRIFTWATCH_REDIS_PASSWORD wins over its
+ * `password`. Every command that talks to Redis builds its client from this. */
+export function redisConnectionOf(
+  section: RedisClientConfig,
+  secrets: { readonly redisPassword?: string | undefined },
+): RedisClientConfig {
+  return { ...section, password: secrets.redisPassword ?? section.password }
+}
+
 export interface RedisClientOptions {
   /** How long to wait for the first connection before failing. Default 10 s. */
   readonly readyTimeoutMs?: number

@@ -6,6 +6,7 @@
 
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
 import type { Type } from 'avsc'
+import type { ServiceConfig } from '../../config/service.js'
 import { DriftwatchError, errorMessage } from '../../errors.js'
 
 export interface RegistryOptions {
@@ -14,6 +15,22 @@ export interface RegistryOptions {
   readonly password?: string | undefined
   readonly requestTimeoutMs: number
 }
+
+/** The config's `schemaRegistry` section as client options: DRIFTWATCH_SCHEMA_REGISTRY_PASSWORD
+ * wins over its `password`. */
+export function registryConnectionOf(
+  section: SchemaRegistrySection,
+  secrets: { readonly schemaRegistryPassword?: string | undefined },
+): RegistryOptions {
+  return {
+    url: section.url,
+    username: section.username,
+    password: secrets.schemaRegistryPassword ?? section.password,
+    requestTimeoutMs: section.requestTimeout,
+  }
+}
+
+type SchemaRegistrySection = NonNullable<ServiceConfig['schemaRegistry']>
 
 type Middlewares = NonNullable<ConstructorParameters<typeof SchemaRegistry>[0]['middlewares']>
 
