@@ -44,14 +44,21 @@ export function createKafka(
   return new Kafka(kafkaConfig)
 }
 
+// kafkajs warns of this on every idempotent producer whose retries are bounded. Ours are, on
+// purpose (the `retry` above): a send that cannot succeed fails within a bounded time and its
+// caller decides, instead of hanging through an outage. Logged at debug: no news on each start.
+const boundedRetriesWarning =
+  'Limiting retries for the idempotent producer may invalidate EoS guarantees'
+
 function kafkaLogCreator(logger: Logger): logCreator {
   return () =>
-    ({ level, log }) => {
+    ({ namespace, level, log }) => {
       const { message, ...extra } = log
       // kafkajs puts broker addresses and errors in `extra`, never credentials
-      const payload = { ...extra, namespace: log['namespace'] as unknown }
+      const payload = { ...extra, namespace }
       if (level === logLevel.ERROR) logger.error(payload, message)
-      else if (level === logLevel.WARN) logger.warn(payload, message)
+      else if (level === logLevel.WARN && message !== boundedRetriesWarning)
+        logger.warn(payload, message)
       else logger.debug(payload, message)
     }
 }
