@@ -28,6 +28,7 @@ import {
   streamNames,
   testKafka,
 } from '../helpers/stream.js'
+import { linearQuantile } from '../helpers/quantile.js'
 
 const phase = 50_000
 const total = 2 * phase
@@ -110,15 +111,6 @@ async function runScenario(scenario: ScenarioName, seed: number): Promise<Run> {
     await app?.stop()
     await rm(dir, { recursive: true, force: true })
   }
-}
-
-/** numpy.quantile's default ('linear'), written out here apart from the product's code. */
-function linearQuantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const h = (sorted.length - 1) * q
-  const lo = Math.floor(h)
-  const hi = Math.min(lo + 1, sorted.length - 1)
-  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (h - lo)
 }
 
 const startOf = (r: WindowReport): number => Date.parse(r.window.start)
