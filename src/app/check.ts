@@ -272,7 +272,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     reference.profile.prediction !== undefined && currentColumns.includes(predictionColumn)
   const hasLatency = currentColumns.includes(outputs.latency) && !columns.includes(outputs.latency)
   const scoring =
-    hasLabels && currentColumns.includes(predictionColumn)
+    currentColumns.includes(labelColumn) && currentColumns.includes(predictionColumn)
       ? await scoringOf(options, {
           labelColumn,
           referenceTable: referenceIsSnapshot ? null : openTable(options.reference),

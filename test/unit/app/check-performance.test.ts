@@ -173,4 +173,27 @@ describe('check scores the current file against its labels as scikit-learn does'
     expect(report.conditions?.[0]).toMatchObject({ passed: false })
     expect(report.conditions?.[0]?.value).toBeCloseTo(c.expected.recall as number, 10)
   })
+
+  it("a current file without labels: the reference's label is still no feature, and no score", async () => {
+    const c = caseNamed('binary-scores')
+    const reference = await csv('scores-labelled.csv', c.rows, 6)
+    const unlabelled = join(work, 'scores-unlabelled.csv')
+    await writeFile(
+      unlabelled,
+      (await csv('scores-tmp.csv', c.rows, 7).then((p) => readFileSync(p, 'utf8')))
+        .split('\n')
+        .map((line) => line.split(',').slice(0, 2).join(','))
+        .join('\n'),
+    )
+    const { report } = await runCheck({
+      reference,
+      current: unlabelled,
+      settings,
+      now,
+      conditions: ['precision >= 0.85'],
+    })
+    expect(report.features.map((f) => f.name)).toEqual(['x'])
+    expect(report.performance).toBeUndefined()
+    expect(report.conditions?.[0]).toMatchObject({ value: null, passed: null })
+  })
 })
