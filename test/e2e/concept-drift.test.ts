@@ -61,6 +61,8 @@ interface Run {
   readonly summaryRows: number
   /** The status API once its latest window is the last complete one, with a verdict. */
   readonly status: ModelStatus
+  /** The on-call page, fetched right after the status. */
+  readonly page: string
   /** Every prediction's event time and latency. */
   readonly latencies: ReadonlyArray<{ readonly timestamp: number; readonly latencyMs: number }>
 }
@@ -185,6 +187,7 @@ async function run(): Promise<Run> {
       },
       60_000,
     )
+    const page = await (await fetch(app.httpUrl)).text()
     // The reports published up to the status's revision of the window.
     const published = (
       await readTopic(
@@ -201,6 +204,7 @@ async function run(): Promise<Run> {
       joined,
       summaryRows,
       status,
+      page,
       latencies,
     }
   } finally {
@@ -328,5 +332,33 @@ describe('concept drift: labels change, features do not', () => {
     expect(layers?.latencyByVersion).toEqual([
       { version: null, window: layers?.window, latency: layers?.latency },
     ])
+  })
+
+  it('shows the same layers on the on-call page, above the features', () => {
+    const { status, page } = result
+    const table = page.slice(
+      page.indexOf('<table class="layers">'),
+      page.indexOf('</table>', page.indexOf('<table class="layers">')),
+    )
+    expect(page.indexOf('<table class="layers">')).toBeLessThan(
+      page.indexOf('<table class="features">'),
+    )
+    expect([...table.matchAll(/data-layer="([a-z-]+)"/g)].map((m) => m[1])).toEqual([
+      'data-quality',
+      'prediction-drift',
+      'performance',
+      'latency',
+      'diagnosis',
+    ])
+    const shown = (name: string): number =>
+      Number(new RegExp(`data-name="${name}" data-v="([^"]*)"`).exec(table)?.[1] ?? NaN)
+    const performance = status.layers?.performance
+    expect(shown('accuracy')).toBe(performance?.value)
+    expect(shown('baseline')).toBe(performance?.baseline)
+    expect(shown('precision')).toBe(performance?.current.precision)
+    expect(shown('nLabels')).toBe(performance?.nLabels)
+    expect(shown('p50')).toBe(status.layers?.latency?.p50)
+    expect(shown('p99')).toBe(status.layers?.latency?.p99)
+    expect(table).toContain('<b class="diagnosis-kind">concept-drift</b>')
   })
 })
