@@ -204,6 +204,11 @@ export interface CheckPerformanceOptions {
   readonly warningDrop?: number | undefined
   readonly criticalDrop?: number | undefined
   readonly minLabels?: number | undefined
+  /**
+   * Scoring was asked for (a label column or a performance section given): a current file without
+   * the label or the prediction column is then an error, not a silent "unknown" that passes.
+   */
+  readonly required?: boolean | undefined
 }
 
 export const defaultLabelColumn = 'label'
@@ -280,6 +285,10 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
           currentTable: table,
         })
       : null
+  if (scoring === null && options.performance?.required === true) {
+    const missing = currentColumns.includes(labelColumn) ? predictionColumn : labelColumn
+    throw new UnknownColumnError(missing, currentColumns, `${options.current} (performance)`)
+  }
   const currentSummary = emptySummary()
   const layout = layoutOf(reference.profile)
   // The current side is never encoded here, so it keeps new categories by name up to the same

@@ -6,7 +6,8 @@
 // retyped, missing share up 10 points or more), performance critically below the reference's
 // (a label column beside the prediction), or a test-suite condition of the config that failed
 // (an unknown one does not fail); 2: error (including a reference or current file with no rows or
-// no values).
+// no values, and a current file without the label or prediction column when scoring was asked
+// for).
 
 import { writeFile } from 'node:fs/promises'
 import { basename } from 'node:path'
@@ -126,6 +127,11 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
             (performance === undefined ? undefined : positiveClassKey(performance.positiveClass)),
           ...(flags.labelColumn === undefined ? {} : { labelColumn: flags.labelColumn }),
           ...(flags.task === undefined ? {} : { task: flags.task }),
+          required:
+            performance !== undefined ||
+            flags.labelColumn !== undefined ||
+            flags.task !== undefined ||
+            flags.positiveClass !== undefined,
         },
         onProgress: terminalProgress(),
         now: () => new Date(),

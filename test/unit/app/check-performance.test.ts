@@ -196,4 +196,20 @@ describe('check scores the current file against its labels as scikit-learn does'
     expect(report.performance).toBeUndefined()
     expect(report.conditions?.[0]).toMatchObject({ value: null, passed: null })
   })
+
+  it('scoring asked for, and the current file has no label column: an error naming it', async () => {
+    const c = caseNamed('binary-scores')
+    const reference = await csv('scores-required.csv', c.rows, 8)
+    const unlabelled = join(work, 'scores-required-cur.csv')
+    await writeFile(unlabelled, 'x,prediction\n0.1,0.9\n0.2,0.1\n')
+    await expect(
+      runCheck({
+        reference,
+        current: unlabelled,
+        settings,
+        now,
+        performance: { labelColumn: 'label', required: true },
+      }),
+    ).rejects.toThrow(/unknown column 'label' in .*scores-required-cur\.csv \(performance\)/)
+  })
 })
