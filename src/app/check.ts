@@ -7,7 +7,12 @@ import { isReferenceSnapshotFile, readReferenceFile } from '../adapters/files/re
 import { layerConfigProblems } from '../config/conditions.js'
 import { configProblemsError, driftConfigProblems } from '../config/drift-check.js'
 import { parseConditions } from '../core/conditions.js'
-import { modelLayerInputs, withLayers } from '../core/layers.js'
+import {
+  modelLayerInputs,
+  performanceLayerInputs,
+  performanceSections,
+  withLayers,
+} from '../core/layers.js'
 import { ColumnKindObserver, inferColumnKinds } from '../core/column-kinds.js'
 import { assertKnownTests, createDefaultRegistry } from '../core/drift-tests/registry.js'
 import type { DriftSettings } from '../core/drift-tests/thresholds.js'
@@ -20,6 +25,21 @@ import {
   separateOutputs,
   type OutputColumns,
 } from '../core/model-outputs.js'
+import {
+  defaultDegradation,
+  defaultMetricOf,
+  type DegradationSettings,
+} from '../core/performance/degradation.js'
+import type { PerformanceMetricName } from '../core/performance/metrics.js'
+import {
+  addPair,
+  defaultPerformanceSettings,
+  emptySummary,
+  type PerformanceSettings,
+  type PerformanceSummary,
+  type PerformanceTask,
+} from '../core/performance/summary.js'
+import { LabelTaskObserver } from '../core/performance/task.js'
 import { evaluatePredictionDrift } from '../core/prediction-drift.js'
 import { fileCheckCategoryCap } from '../core/profile/categorical.js'
 import { addBatch, cellAt, type ColumnBatch } from '../core/profile/batch.js'
@@ -50,6 +70,8 @@ export interface BuildReferenceOptions {
   readonly outputColumns?: OutputColumns | undefined
   /** Keep the values sorted, not in arrival order: for a reference only scored, never saved. */
   readonly sortedValues?: boolean | undefined
+  /** Columns never profiled (the ground truth in `check`: it is no input of the model). */
+  readonly excludeColumns?: readonly string[] | undefined
 }
 
 export async function buildReferenceFromFile(
@@ -60,9 +82,10 @@ export async function buildReferenceFromFile(
   const available = await table.columns()
   const outputs = options.outputColumns ?? defaultOutputColumns
   // The output columns are read whenever the file has them, with or without --columns.
+  const excluded = new Set(options.excludeColumns ?? [])
   const columns = [
     ...new Set([
-      ...selectColumns(available, options.columns, path),
+      ...selectColumns(available, options.columns, path).filter((name) => !excluded.has(name)),
       ...[outputs.prediction, outputs.latency].filter((name) => available.includes(name)),
     ]),
   ]
@@ -160,7 +183,35 @@ export interface CheckOptions {
   readonly now: () => Date
   /** The model's output columns (core/model-outputs.ts); default `prediction` and `latencyMs`. */
   readonly outputColumns?: OutputColumns | undefined
+  /** How predictions are scored against the label column (defaults: `label`, task from labels). */
+  readonly performance?: CheckPerformanceOptions | undefined
 }
+
+/**
+ * The ground truth of `check`: a label column beside the prediction column. The current file's
+ * pairs are scored and compared with the reference file's (the baseline), as a stream window's
+ * are with its model's baseline (core/performance/, app/performance-baseline.ts).
+ */
+export interface CheckPerformanceOptions {
+  /** Default `label`. */
+  readonly labelColumn?: string | undefined
+  /** Read from the labels when absent (core/performance/task.ts). */
+  readonly task?: PerformanceTask | undefined
+  readonly positiveClass?: string | undefined
+  readonly threshold?: number | undefined
+  readonly scoreBins?: number | undefined
+  readonly metric?: PerformanceMetricName | undefined
+  readonly warningDrop?: number | undefined
+  readonly criticalDrop?: number | undefined
+  readonly minLabels?: number | undefined
+  /**
+   * Scoring was asked for (a label column or a performance section given): a current file without
+   * the label or the prediction column is then an error, not a silent "unknown" that passes.
+   */
+  readonly required?: boolean | undefined
+}
+
+export const defaultLabelColumn = 'label'
 
 export interface CheckResult {
   readonly report: DriftReport
@@ -175,14 +226,25 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     [global, ...Object.values(byKind ?? {}), ...Object.values(byFeature ?? {})].map((c) => c?.test),
   )
   const referenceIsSnapshot = await isReferenceSnapshotFile(options.reference)
+  const table = openTable(options.current)
+  const currentColumns = await table.columns()
+  // The ground truth is no input of the model: when either file has it, it is never compared as
+  // a feature (its drift is the label drift of the performance section).
+  const labelColumn = options.performance?.labelColumn ?? defaultLabelColumn
+  const hasLabels =
+    currentColumns.includes(labelColumn) ||
+    (!referenceIsSnapshot && (await openTable(options.reference).columns()).includes(labelColumn))
   const reference = referenceIsSnapshot
     ? await readReferenceFile(options.reference)
     : await buildReferenceFromFile(options.reference, {
         ...options,
         categoryCap: fileCheckCategoryCap,
         sortedValues: true,
+        excludeColumns: hasLabels ? [labelColumn] : [],
       })
-  const referenceColumns = [...reference.profile.features.keys()]
+  const referenceColumns = [...reference.profile.features.keys()].filter(
+    (name) => !hasLabels || name !== labelColumn,
+  )
   const columns = selectColumns(referenceColumns, options.columns, options.reference)
   assertHasData(reference.profile, columns, options.reference, 'reference')
   // The config's mistakes that need the reference's kinds, all at once, before any comparison.
@@ -204,8 +266,6 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     }),
   )
   if (problems.length > 0) throw configProblemsError(problems, options.configPath ?? '(config)')
-  const table = openTable(options.current)
-  const currentColumns = await table.columns()
   for (const name of columns) {
     if (!currentColumns.includes(name))
       throw new UnknownColumnError(name, currentColumns, options.current)
@@ -216,6 +276,20 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   const hasPrediction =
     reference.profile.prediction !== undefined && currentColumns.includes(predictionColumn)
   const hasLatency = currentColumns.includes(outputs.latency) && !columns.includes(outputs.latency)
+  const scoring =
+    currentColumns.includes(labelColumn) && currentColumns.includes(predictionColumn)
+      ? await scoringOf(options, {
+          labelColumn,
+          referenceTable: referenceIsSnapshot ? null : openTable(options.reference),
+          referencePrediction: outputs.prediction,
+          currentTable: table,
+        })
+      : null
+  if (scoring === null && options.performance?.required === true) {
+    const missing = currentColumns.includes(labelColumn) ? predictionColumn : labelColumn
+    throw new UnknownColumnError(missing, currentColumns, `${options.current} (performance)`)
+  }
+  const currentSummary = emptySummary()
   const layout = layoutOf(reference.profile)
   // The current side is never encoded here, so it keeps new categories by name up to the same
   // cap, and its numerical values up to the reference's limit: KS and Wasserstein are then exact
@@ -231,9 +305,12 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   )
   if (hasLatency) current.latency = createLatencyProfile(exactValueLimit)
   const read = [
-    ...columns,
-    ...(hasPrediction ? [predictionColumn] : []),
-    ...(hasLatency ? [outputs.latency] : []),
+    ...new Set([
+      ...columns,
+      ...(hasPrediction || scoring !== null ? [predictionColumn] : []),
+      ...(hasLatency ? [outputs.latency] : []),
+      ...(scoring !== null ? [labelColumn] : []),
+    ]),
   ]
   await readAll(table, read, 'current', options.onProgress, (batch) => {
     addBatch(current, batch)
@@ -241,6 +318,8 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       const column = batch.columns.get(predictionColumn)
       for (let i = 0; i < batch.length; i++) addOutputs(current, cellAt(column, i), undefined)
     }
+    if (scoring !== null)
+      addPairs(currentSummary, scoring.settings, batch, predictionColumn, labelColumn)
     if (hasLatency) {
       const column = batch.columns.get(outputs.latency)
       for (let i = 0; i < batch.length; i++) {
@@ -269,17 +348,111 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     ...(predictionDrift === undefined ? {} : { predictionDrift }),
     ...(latency === null ? {} : { latency }),
   }
+  // The current pairs against the reference's, judged as a stream window against its baseline.
+  const performanceReport =
+    scoring === null ? {} : performanceSections(scoring.baseline, currentSummary, scoring, evaluate)
+  const performanceInputs = performanceLayerInputs(performanceReport)
+  const outputInputs = modelLayerInputs(outputsReport)
   // Data quality, impact, conditions and diagnosis after drift, as in the stream (no volume
   // check: a file has no time span).
   const report = withLayers(
-    { ...drift, ...outputsReport },
+    { ...drift, ...performanceReport, ...outputsReport },
     {
       conditions: parseConditions(options.conditions ?? []),
       importance: options.importance,
-      ...modelLayerInputs(outputsReport),
+      ...performanceInputs,
+      ...outputInputs,
+      metrics: new Map([...(performanceInputs.metrics ?? []), ...(outputInputs.metrics ?? [])]),
     },
   )
   return { report, reference }
+}
+
+interface Scoring {
+  readonly settings: PerformanceSettings
+  readonly degradation: DegradationSettings
+  /** The reference file's pairs; null for a snapshot or a reference without both columns. */
+  readonly baseline: PerformanceSummary | null
+}
+
+/**
+ * The performance settings (the task read from the labels when not given) and the reference
+ * file's summary: its prediction and label columns scored as the current file's are.
+ */
+async function scoringOf(
+  options: CheckOptions,
+  files: {
+    readonly labelColumn: string
+    readonly referenceTable: TableSource | null
+    readonly referencePrediction: string
+    readonly currentTable: TableSource
+  },
+): Promise<Scoring> {
+  const given = options.performance ?? {}
+  const { labelColumn, referenceTable } = files
+  const referenceColumns = referenceTable === null ? [] : await referenceTable.columns()
+  const referenceScored =
+    referenceTable !== null &&
+    referenceColumns.includes(labelColumn) &&
+    referenceColumns.includes(files.referencePrediction)
+  let task = given.task
+  if (task === undefined) {
+    // The reference's labels decide when it has them, else the current file's.
+    const observer = new LabelTaskObserver()
+    const source =
+      referenceTable !== null && referenceColumns.includes(labelColumn)
+        ? referenceTable
+        : files.currentTable
+    await readAll(source, [labelColumn], 'labels: task', options.onProgress, (batch) => {
+      const column = batch.columns.get(labelColumn)
+      for (let i = 0; i < batch.length; i++) observer.observe(cellAt(column, i))
+    })
+    task = observer.task()
+  }
+  const settings: PerformanceSettings = {
+    task,
+    positiveClass: given.positiveClass ?? defaultPerformanceSettings.positiveClass,
+    threshold: given.threshold ?? defaultPerformanceSettings.threshold,
+    scoreBins: given.scoreBins ?? defaultPerformanceSettings.scoreBins,
+  }
+  const degradation: DegradationSettings = {
+    metric: given.metric ?? defaultMetricOf(settings),
+    warningDrop: given.warningDrop ?? defaultDegradation.warningDrop,
+    criticalDrop: given.criticalDrop ?? defaultDegradation.criticalDrop,
+    minLabels: given.minLabels ?? defaultDegradation.minLabels,
+  }
+  let baseline: PerformanceSummary | null = null
+  if (referenceScored) {
+    const summary = emptySummary()
+    const prediction = files.referencePrediction
+    await readAll(
+      referenceTable,
+      [...new Set([prediction, labelColumn])],
+      'reference: labels',
+      options.onProgress,
+      (batch) => addPairs(summary, settings, batch, prediction, labelColumn),
+    )
+    baseline = summary
+  }
+  return { settings, degradation, baseline }
+}
+
+/** Each row's (prediction, label) pair; rows missing either are not labelled predictions. */
+function addPairs(
+  summary: PerformanceSummary,
+  settings: PerformanceSettings,
+  batch: ColumnBatch,
+  predictionColumn: string,
+  labelColumn: string,
+): void {
+  const predictions = batch.columns.get(predictionColumn)
+  const labels = batch.columns.get(labelColumn)
+  for (let i = 0; i < batch.length; i++) {
+    const prediction = cellAt(predictions, i)
+    const label = cellAt(labels, i)
+    if (prediction === null || label === null) continue
+    addPair(summary, settings, { prediction }, label)
+  }
 }
 
 /**

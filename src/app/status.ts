@@ -15,10 +15,13 @@ import {
   type ModelSummary,
   type OnCallAlert,
   type OnCallFeature,
+  type ModelLayers,
   type OnCallModel,
   type PublishedReport,
   type Readiness,
   type StatusSource,
+  type VersionLayers,
+  verdictOf,
 } from '../ports/status.js'
 
 export interface LiveStatusOptions {
@@ -96,8 +99,9 @@ export class LiveStatus implements StatusSource {
   async modelStatus(model: string): Promise<ModelStatus | null> {
     const runtime = this.options.runtimes.get(model)
     if (runtime === undefined) return null
-    const report = (await this.#reports(model))[0] ?? null
     const state = await this.#state(model)
+    const reports = state === null ? [] : newestFirst(state)
+    const report = reports[0] ?? null
     const windows = state?.windows ?? []
     return {
       model,
@@ -118,6 +122,7 @@ export class LiveStatus implements StatusSource {
               revisedWindows: windows.filter((w) => w.revision > 0).length,
             },
           }),
+      ...(report === null ? {} : { layers: modelLayersOf(report, reports) }),
     }
   }
 
@@ -179,6 +184,7 @@ export class LiveStatus implements StatusSource {
           severity: null,
           features: [],
           alerts: [],
+          layers: null,
         })
         continue
       }
@@ -285,6 +291,35 @@ function onCallModel(model: string, report: WindowReport, state: EvaluationState
     ...summary,
     features,
     alerts,
+    layers: layersOf(report),
+  }
+}
+
+/** The layers of one version's latest window, as its stored report has them. */
+function layersOf(report: WindowReport): VersionLayers {
+  return {
+    version: report.modelVersion,
+    reportId: report.reportId,
+    window: boundsOf(report),
+    dataQuality: report.dataQuality ?? null,
+    predictionDrift:
+      report.predictionDrift === undefined ? null : verdictOf(report.predictionDrift),
+    performance: report.performance ?? null,
+    labelDrift: report.labelDrift === undefined ? null : verdictOf(report.labelDrift),
+    latency: report.latency ?? null,
+    diagnosis: report.diagnosis ?? null,
+  }
+}
+
+/** The newest window's layers, with every version's latency (`reports` newest first). */
+function modelLayersOf(latest: WindowReport, reports: readonly WindowReport[]): ModelLayers {
+  return {
+    ...layersOf(latest),
+    latencyByVersion: reports.map((r) => ({
+      version: r.modelVersion,
+      window: boundsOf(r),
+      latency: r.latency ?? null,
+    })),
   }
 }
 
@@ -294,4 +329,8 @@ const onCallAlertNames: Readonly<Record<string, OnCallAlert['alertname']>> = {
   dataset_drift: 'DriftwatchDatasetDrift',
   data_quality_incident: 'DriftwatchDataQualityIncident',
   condition_failed: 'DriftwatchConditionFailed',
+  performance_degradation: 'DriftwatchPerformanceDegradation',
+  prediction_drift: 'DriftwatchPredictionDrift',
+  latency: 'DriftwatchLatencyRegression',
+  rollback_advice: 'DriftwatchRollbackAdvice',
 }

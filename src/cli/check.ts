@@ -1,14 +1,18 @@
 // driftwatch check --reference <file|snapshot> --current <file> [--columns a,b] [--config f.yaml]
 //                  [--mode calibrated|evidently] [--format text|json|html] [--out path]
-// Exit 0: no dataset drift, no critical data-quality finding and no failed condition; 1: dataset
-// drift, a critical data-quality finding (a column emptied or retyped, missing share up 10 points
-// or more), or a test-suite condition of the config that failed (an unknown one does not fail);
-// 2: error (including a reference or current file with no rows or no values).
+//                  [--label-column label] [--task binary|multiclass|regression] [--positive-class c]
+// Exit 0: no dataset drift, no critical data-quality finding, no critical performance drop and no
+// failed condition; 1: dataset drift, a critical data-quality finding (a column emptied or
+// retyped, missing share up 10 points or more), performance critically below the reference's
+// (a label column beside the prediction), or a test-suite condition of the config that failed
+// (an unknown one does not fail); 2: error (including a reference or current file with no rows or
+// no values, and a current file without the label or prediction column when scoring was asked
+// for).
 
 import { writeFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { Option, type Command } from 'commander'
-import { runCheck } from '../app/check.js'
+import { defaultLabelColumn, runCheck } from '../app/check.js'
 import {
   checkConfigSchema,
   defaultDriftSection,
@@ -17,8 +21,10 @@ import {
 } from '../config/drift.js'
 import { failedConditions } from '../core/layers.js'
 import { loadConfigFile } from '../config/load.js'
+import { positiveClassKey } from '../config/performance.js'
 import { driftModes } from '../core/drift-tests/thresholds.js'
 import { defaultOutputColumns } from '../core/model-outputs.js'
+import { performanceTasks } from '../core/performance/summary.js'
 import { renderHtmlReport } from '../report/html.js'
 import { renderTextReport } from '../report/text.js'
 import { terminalProgress } from './progress.js'
@@ -36,13 +42,16 @@ interface CheckFlags {
   out?: string
   predictionColumn: string
   latencyColumn: string
+  labelColumn?: string
+  task?: (typeof performanceTasks)[number]
+  positiveClass?: string
 }
 
 export function registerCheck(program: Command, setExitCode: (code: number) => void): void {
   program
     .command('check')
     .description(
-      'compare a current data file with a reference (file or snapshot); exit 1 on dataset drift, a critical data-quality finding or a failed condition',
+      'compare a current data file with a reference (file or snapshot); exit 1 on dataset drift, a critical data-quality finding, a critical performance drop or a failed condition',
     )
     .requiredOption(
       '-r, --reference <path>',
@@ -77,12 +86,26 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
       "the model's latency in ms: its P50/P95/P99 against the reference's (latency)",
       defaultOutputColumns.latency,
     )
+    .option(
+      '--label-column <name>',
+      `the ground truth beside the prediction: performance against the reference's, label drift (default: the config's performance.labelColumn, else '${defaultLabelColumn}')`,
+    )
+    .addOption(
+      new Option(
+        '--task <task>',
+        "how predictions are scored; overrides the config's performance.task (default: read from the labels)",
+      ).choices(performanceTasks),
+    )
+    .option(
+      '--positive-class <class>',
+      "binary: the positive label; overrides the config's performance.positiveClass (default 1)",
+    )
     .action(async (flags: CheckFlags) => {
       const loaded: CheckConfig =
         flags.config === undefined
           ? defaultDriftSection()
           : await loadConfigFile(flags.config, checkConfigSchema)
-      const { conditions, importance, ...drift } = loaded
+      const { conditions, importance, performance, ...drift } = loaded
       const section = flags.mode === undefined ? drift : { ...drift, mode: flags.mode }
       const { report } = await runCheck({
         reference: flags.reference,
@@ -97,6 +120,19 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
         conditions,
         importance,
         outputColumns: { prediction: flags.predictionColumn, latency: flags.latencyColumn },
+        performance: {
+          ...performance,
+          positiveClass:
+            flags.positiveClass ??
+            (performance === undefined ? undefined : positiveClassKey(performance.positiveClass)),
+          ...(flags.labelColumn === undefined ? {} : { labelColumn: flags.labelColumn }),
+          ...(flags.task === undefined ? {} : { task: flags.task }),
+          required:
+            performance !== undefined ||
+            flags.labelColumn !== undefined ||
+            flags.task !== undefined ||
+            flags.positiveClass !== undefined,
+        },
         onProgress: terminalProgress(),
         now: () => new Date(),
       })
@@ -116,6 +152,7 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
       setExitCode(
         report.datasetDrift ||
           report.dataQuality?.severity === 'critical' ||
+          report.performance?.severity === 'critical' ||
           failedConditions(report).length > 0
           ? 1
           : 0,

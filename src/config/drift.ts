@@ -12,6 +12,7 @@ import {
 } from '../core/drift-tests/thresholds.js'
 import { featureKinds } from '../core/report.js'
 import { conditionsSchema, importanceSchema } from './conditions.js'
+import { checkPerformanceSchema } from './performance.js'
 
 export const testChoiceSchema = z
   .strictObject({
@@ -69,11 +70,13 @@ export type DriftSection = z.infer<typeof driftSectionSchema>
 
 /**
  * `driftwatch check --config`: the drift section, plus the model's test-suite conditions and
- * feature importance (config/conditions.ts), as a model's section of the service config has them.
+ * feature importance (config/conditions.ts), as a model's section of the service config has them,
+ * and how predictions are scored against a label column (config/performance.ts).
  */
 export const checkConfigSchema = driftSectionSchema.extend({
   conditions: conditionsSchema,
   importance: importanceSchema,
+  performance: checkPerformanceSchema.optional(),
 })
 export type CheckConfig = z.infer<typeof checkConfigSchema>
 

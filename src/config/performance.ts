@@ -81,15 +81,15 @@ export type PerformanceSection = z.output<typeof performanceSectionSchema>
 export function performanceSettingsOf(section: PerformanceSection): PerformanceSettings {
   return {
     task: section.task,
-    positiveClass:
-      typeof section.positiveClass === 'boolean'
-        ? section.positiveClass
-          ? '1'
-          : '0'
-        : String(section.positiveClass),
+    positiveClass: positiveClassKey(section.positiveClass),
     threshold: section.threshold,
     scoreBins: section.scoreBins,
   }
+}
+
+/** A configured positive class as a class key (core/performance/summary.ts, classKey). */
+export function positiveClassKey(value: string | number | boolean): string {
+  return typeof value === 'boolean' ? (value ? '1' : '0') : String(value)
 }
 
 export function degradationSettingsOf(section: PerformanceSection): DegradationSettings {
@@ -100,3 +100,33 @@ export function degradationSettingsOf(section: PerformanceSection): DegradationS
     minLabels: section.minLabels,
   }
 }
+
+/**
+ * `driftwatch check --config`'s `performance:` section: how the current file's predictions are
+ * scored against its label column, the reference file's being the baseline. The task may be left
+ * out: it is then read from the labels (core/performance/task.ts).
+ */
+export const checkPerformanceSchema = performanceSectionSchema
+  .pick({
+    positiveClass: true,
+    threshold: true,
+    scoreBins: true,
+    metric: true,
+    warningDrop: true,
+    criticalDrop: true,
+    minLabels: true,
+  })
+  .extend({
+    task: performanceSectionSchema.shape.task
+      .optional()
+      .describe(
+        'binary, multiclass or regression (default: read from the labels: 0/1 or booleans binary, other numbers regression, strings multiclass)',
+      ),
+    labelColumn: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("the ground truth column of both files (default 'label')"),
+  })
+
+export type CheckPerformanceSection = z.output<typeof checkPerformanceSchema>

@@ -16,6 +16,13 @@ import {
   type PerformanceInput,
   type PredictionDriftInput,
 } from './diagnosis.js'
+import type { EvaluateOptions } from './evaluate.js'
+import {
+  evaluateLabelDrift,
+  evaluatePerformance,
+  type DegradationSettings,
+} from './performance/degradation.js'
+import type { PerformanceSettings } from './performance/summary.js'
 import type { DriftReport } from './report.js'
 
 export interface LayerInputs {
@@ -92,5 +99,45 @@ export function modelLayerInputs(
             previousVersion: latency.previousVersion,
           },
         }),
+  }
+}
+
+/**
+ * The `performance` and `labelDrift` sections of a report: the labelled predictions' summary
+ * (`current`) against the baseline's, as a stream window and `driftwatch check` both report them.
+ * Label drift only once there are labels.
+ */
+export function performanceSections(
+  baseline: ReadonlyMap<string, number> | null,
+  current: ReadonlyMap<string, number>,
+  perf: { readonly settings: PerformanceSettings; readonly degradation: DegradationSettings },
+  options: EvaluateOptions,
+): Pick<DriftReport, 'performance' | 'labelDrift'> {
+  const performance = evaluatePerformance(baseline, current, perf.settings, perf.degradation)
+  const labelDrift =
+    performance.nLabels === 0 ? null : evaluateLabelDrift(baseline, current, perf.settings, options)
+  return { performance, ...(labelDrift === null ? {} : { labelDrift }) }
+}
+
+/**
+ * What the performance layer tells the diagnosis (a verdict, with enough labels) and the
+ * conditions (`precision >= 0.85`: every metric measured, by name).
+ */
+export function performanceLayerInputs(
+  sections: Pick<DriftReport, 'performance' | 'labelDrift'>,
+): Pick<LayerInputs, 'performance' | 'labelDrift' | 'metrics'> {
+  const p = sections.performance
+  if (p === undefined) return {}
+  const metrics = new Map<string, number>()
+  for (const [name, value] of Object.entries(p.current))
+    if (typeof value === 'number' && name !== 'n' && name !== 'unusable') metrics.set(name, value)
+  return {
+    metrics,
+    ...(p.insufficientData === undefined
+      ? { performance: { severity: p.severity, metric: p.metric, drop: p.drop ?? 0 } }
+      : {}),
+    ...(sections.labelDrift === undefined
+      ? {}
+      : { labelDrift: { drifted: sections.labelDrift.drifted } }),
   }
 }

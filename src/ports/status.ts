@@ -5,7 +5,15 @@
 import type { ConditionResult } from '../core/conditions.js'
 import type { DataQualitySummary } from '../core/data-quality.js'
 import type { Diagnosis, Impact } from '../core/diagnosis.js'
-import type { DistributionBin, DriftReport, FeatureKind, Severity } from '../core/report.js'
+import type { LatencyReport } from '../core/latency.js'
+import type { PerformanceResult } from '../core/performance/degradation.js'
+import type {
+  DistributionBin,
+  DriftReport,
+  FeatureKind,
+  FeatureResult,
+  Severity,
+} from '../core/report.js'
 
 export interface Health {
   /** False only when the process should be restarted (a loop died, a fatal error). */
@@ -74,6 +82,39 @@ export interface ModelStatus {
     readonly lateEvents: number
     readonly revisedWindows: number
   }
+  /**
+   * The model's layers in the latest window, as the evaluator stored them with its report, in the
+   * users' diagnosis order (quality, drift, impact, decision); with each version's latency.
+   * Absent before the first evaluation.
+   */
+  readonly layers?: ModelLayers
+}
+
+/**
+ * One model version's layers in its latest evaluated window: read from the stored report, never
+ * recomputed. A layer is null when the window has none (no prediction in the reference, no
+ * `performance:` section, no latencies).
+ */
+export interface VersionLayers {
+  readonly version: string | null
+  readonly reportId: string
+  readonly window: WindowBounds
+  readonly dataQuality: DataQualitySummary | null
+  readonly predictionDrift: FeatureVerdict | null
+  readonly performance: PerformanceResult | null
+  /** Prior shift: the labels' distribution against the baseline's. */
+  readonly labelDrift: FeatureVerdict | null
+  readonly latency: LatencyReport | null
+  readonly diagnosis: Diagnosis | null
+}
+
+export interface ModelLayers extends VersionLayers {
+  /** Each version's latency in its latest window, newest window first (null: no latencies). */
+  readonly latencyByVersion: ReadonlyArray<{
+    readonly version: string | null
+    readonly window: WindowBounds
+    readonly latency: LatencyReport | null
+  }>
 }
 
 /** Reference vs current shares of one feature over the latest window's bins. */
@@ -135,6 +176,10 @@ export interface OnCallAlert {
     | 'DriftwatchDatasetDrift'
     | 'DriftwatchDataQualityIncident'
     | 'DriftwatchConditionFailed'
+    | 'DriftwatchPerformanceDegradation'
+    | 'DriftwatchPredictionDrift'
+    | 'DriftwatchLatencyRegression'
+    | 'DriftwatchRollbackAdvice'
   /** The feature, or the condition's text for a failed condition; null for the others. */
   readonly feature: string | null
   readonly firing: boolean
@@ -151,6 +196,8 @@ export interface OnCallModel extends Omit<ModelSummary, 'features'> {
   readonly features: readonly OnCallFeature[]
   /** Firing alerts, and alerts resolved within the windows the history covers. */
   readonly alerts: readonly OnCallAlert[]
+  /** The version's layers in its latest window; null before the first evaluation. */
+  readonly layers: VersionLayers | null
 }
 
 /** A published report document, as sent to the report topic (JSON-serializable). */
@@ -192,6 +239,21 @@ export interface AdminActions {
 
 const severityRank: Readonly<Record<Severity, number>> = { ok: 0, warning: 1, critical: 2 }
 
+/** A feature's (or the prediction's, or the labels') verdict, as the model list shows it. */
+export function verdictOf(feature: FeatureResult): FeatureVerdict {
+  return {
+    name: feature.name,
+    kind: feature.kind,
+    test: feature.test,
+    statistic: feature.statistic,
+    pValue: feature.pValue,
+    threshold: feature.threshold,
+    drifted: feature.drifted,
+    severity: feature.severity,
+    missingShare: feature.metrics.missingShare,
+  }
+}
+
 /** The verdict part of a ModelSummary, taken from a report (for StatusSource implementers). */
 export function summarizeReport(
   report: DriftReport,
@@ -199,17 +261,7 @@ export function summarizeReport(
   let severity: Severity = 'ok'
   const features = report.features.map((feature): FeatureVerdict => {
     if (severityRank[feature.severity] > severityRank[severity]) severity = feature.severity
-    return {
-      name: feature.name,
-      kind: feature.kind,
-      test: feature.test,
-      statistic: feature.statistic,
-      pValue: feature.pValue,
-      threshold: feature.threshold,
-      drifted: feature.drifted,
-      severity: feature.severity,
-      missingShare: feature.metrics.missingShare,
-    }
+    return verdictOf(feature)
   })
   return { datasetDrift: report.datasetDrift, driftShare: report.driftShare, severity, features }
 }

@@ -75,7 +75,10 @@ export function renderTextReport(report: DriftReport): string {
 
 const severityRank = { critical: 0, warning: 1, ok: 2 } as const
 
-/** Prediction drift and latency (core/prediction-drift.ts, core/latency.ts), when reported. */
+/**
+ * Prediction drift, performance with label drift, and latency (core/prediction-drift.ts,
+ * core/performance/degradation.ts, core/latency.ts), when reported.
+ */
 function modelLayerLines(report: DriftReport): string[] {
   const lines: string[] = []
   const p = report.predictionDrift
@@ -88,6 +91,7 @@ function modelLayerLines(report: DriftReport): string[] {
       `prediction (${p.kind}): ${verdict}; ${p.test} ${formatNumber(p.statistic)} (threshold ${formatNumber(p.threshold)})`,
     )
   }
+  lines.push(...performanceLines(report))
   const l = report.latency
   if (l !== undefined) {
     const against = [
@@ -101,6 +105,57 @@ function modelLayerLines(report: DriftReport): string[] {
         (l.insufficientData !== undefined
           ? `; not judged (${l.insufficientData.reason})`
           : `; ${l.severity}${against.length === 0 ? '' : ` (p99 ${against.join(', ')})`}`),
+    )
+  }
+  return lines
+}
+
+/** Metrics shown, in this order, when measured. */
+const performanceMetricOrder = [
+  'accuracy',
+  'precision',
+  'recall',
+  'f1',
+  'rocAuc',
+  'logLoss',
+  'mae',
+  'rmse',
+  'mape',
+] as const
+
+/** The performance section: the judged metric against the baseline, then every metric measured. */
+function performanceLines(report: DriftReport): string[] {
+  const p = report.performance
+  if (p === undefined) return []
+  const drop =
+    p.drop === null
+      ? ''
+      : `, drop ${p.dropIs === 'absolute' ? `${formatNumber(p.drop * 100)} points` : `${formatNumber(p.drop * 100)} %`}`
+  const verdict =
+    p.insufficientData !== undefined
+      ? `not judged (${p.insufficientData.reason})`
+      : p.severity === 'ok'
+        ? 'ok'
+        : `DEGRADED, ${p.severity}`
+  const lines = [
+    `performance (${p.metric}): ${formatNumber(p.value)} vs baseline ${formatNumber(p.baseline)}${drop}; ${verdict}; ${p.nLabels} labels`,
+  ]
+  const measured = (m: typeof p.current): string =>
+    performanceMetricOrder
+      .filter((name) => m[name] !== undefined)
+      .map((name) => `${name} ${formatNumber(m[name])}`)
+      .join(', ')
+  if (measured(p.current) !== '') lines.push(`  current:   ${measured(p.current)}`)
+  if (p.reference !== null && measured(p.reference) !== '')
+    lines.push(`  reference: ${measured(p.reference)}`)
+  const d = report.labelDrift
+  if (d !== undefined) {
+    const labelVerdict =
+      d.insufficientData !== undefined
+        ? `n/a (${d.insufficientData.reason})`
+        : `${d.drifted ? 'DRIFT' : 'no drift'}, ${d.severity}`
+    lines.push(
+      `label drift (prior shift): ${labelVerdict}; ${d.test} ${formatNumber(d.statistic)} (threshold ${formatNumber(d.threshold)})`,
     )
   }
   return lines

@@ -490,3 +490,109 @@ describe('test-suite conditions in check --config', () => {
     expect(report.diagnosis?.topCauses[0]).toBe('channel')
   })
 })
+
+describe('check with ground truth: a label column beside the prediction', () => {
+  // 400 rows each: an input x the same in both files, a 0/1 prediction and a 0/1 label. In the
+  // reference the model is right but for 1 row in 20; in the current file it flags as positive
+  // most of the negatives of every fourth row group, so precision collapses while x stays put.
+  function rows(collapse: boolean): string {
+    const lines = ['x,prediction,label']
+    for (let i = 0; i < 400; i++) {
+      const label = i % 3 === 0 ? 1 : 0
+      const wrong = collapse ? label === 0 && i % 4 !== 3 : i % 20 === 7
+      const prediction = wrong ? 1 - label : label
+      lines.push(`${((i * 37) % 101) / 10},${prediction},${label}`)
+    }
+    return lines.join('\n') + '\n'
+  }
+  /** precision, recall and accuracy written out from the rows. */
+  function metricsOf(text: string): { precision: number; recall: number; accuracy: number } {
+    const pairs = text
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(',').slice(1).map(Number) as [number, number])
+    const count = (p: number, l: number): number =>
+      pairs.filter(([a, b]) => a === p && b === l).length
+    const tp = count(1, 1)
+    return {
+      precision: tp / (tp + count(1, 0)),
+      recall: tp / (tp + count(0, 1)),
+      accuracy: (tp + count(0, 0)) / pairs.length,
+    }
+  }
+
+  it('precision collapses: the condition fails with its value, performance is critical, exit 1', async () => {
+    const ref = join(work, 'labelled-ref.csv')
+    const cur = join(work, 'labelled-cur.csv')
+    await writeFile(ref, rows(false))
+    await writeFile(cur, rows(true))
+    const config = join(work, 'labelled.yaml')
+    await writeFile(config, JSON.stringify({ conditions: ['precision >= 0.85', 'recall >= 0.9'] }))
+    const result = await runCli(['check', '-r', ref, '-c', cur, '--config', config, '-f', 'json'])
+    expect(result.code, result.stderr).toBe(1)
+    const report = JSON.parse(result.stdout) as DriftReport
+    const now = metricsOf(rows(true))
+    const before = metricsOf(rows(false))
+    expect(now.precision).toBeLessThan(0.5)
+    // the label is the ground truth, not a feature; x is the same: no drift decides the exit
+    expect(report.features.map((f) => f.name)).toEqual(['x'])
+    expect(report.datasetDrift).toBe(false)
+    expect(report.conditions).toEqual([
+      { condition: 'precision >= 0.85', metric: 'precision', value: now.precision, passed: false },
+      { condition: 'recall >= 0.9', metric: 'recall', value: now.recall, passed: true },
+    ])
+    expect(report.performance).toMatchObject({
+      metric: 'accuracy',
+      nLabels: 400,
+      severity: 'critical',
+      degraded: true,
+    })
+    expect(report.performance?.value).toBeCloseTo(now.accuracy, 12)
+    expect(report.performance?.baseline).toBeCloseTo(before.accuracy, 12)
+    expect(report.performance?.current.precision).toBeCloseTo(now.precision, 12)
+    expect(report.performance?.reference?.precision).toBeCloseTo(before.precision, 12)
+    expect(report.labelDrift).toMatchObject({ name: 'label', drifted: false })
+    // the same run in text: the performance line and the failed condition
+    const text = await runCli(['check', '-r', ref, '-c', cur, '--config', config])
+    expect(text.code).toBe(1)
+    expect(text.stdout).toMatch(/^performance \(accuracy\): .*DEGRADED, critical; 400 labels$/m)
+    expect(text.stdout).toMatch(/^ {2}FAILED {4}precision >= 0\.85 \(precision = /m)
+    // a label column of another name, with --label-column; without it, it is a feature
+    const truth = (text: string): string => text.replace('x,prediction,label', 'x,prediction,truth')
+    const refTruth = join(work, 'truth-ref.csv')
+    const curTruth = join(work, 'truth-cur.csv')
+    await writeFile(refTruth, truth(rows(false)))
+    await writeFile(curTruth, truth(rows(true)))
+    const named = await runCli([
+      'check',
+      '-r',
+      refTruth,
+      '-c',
+      curTruth,
+      '--label-column',
+      'truth',
+      '-f',
+      'json',
+    ])
+    expect(named.code, named.stderr).toBe(1)
+    const namedReport = JSON.parse(named.stdout) as DriftReport
+    expect(namedReport.features.map((f) => f.name)).toEqual(['x'])
+    expect(namedReport.performance?.value).toBeCloseTo(now.accuracy, 12)
+    const unnamed = await runCli(['check', '-r', refTruth, '-c', curTruth, '-f', 'json'])
+    const unnamedReport = JSON.parse(unnamed.stdout) as DriftReport
+    expect(unnamedReport.features.map((f) => f.name)).toEqual(['x', 'truth'])
+    expect(unnamedReport.performance).toBeUndefined()
+  })
+
+  it('the reference against itself passes the same conditions: exit 0', async () => {
+    const ref = join(work, 'labelled-ref.csv')
+    const config = join(work, 'labelled-pass.yaml')
+    await writeFile(config, JSON.stringify({ conditions: ['precision >= 0.85'] }))
+    const result = await runCli(['check', '-r', ref, '-c', ref, '--config', config, '-f', 'json'])
+    expect(result.code, result.stderr).toBe(0)
+    const report = JSON.parse(result.stdout) as DriftReport
+    expect(report.conditions?.[0]).toMatchObject({ passed: true })
+    expect(report.performance).toMatchObject({ severity: 'ok', drop: 0 })
+  })
+})

@@ -2,7 +2,9 @@
 // change, but the labels do. 40,000 predictions whose labels agree with them as in the baseline
 // (92 %), then 40,000 whose labels agree only 70 % of the time. Labels go to the labels topic,
 // some before their prediction (they wait), most after. Event time advances 1 ms per event, so
-// each 10 s window holds 10,000 predictions.
+// each 10 s window holds 10,000 predictions. The predictions carry a latency, and the status API
+// (`GET /api/models/fraud/status`) must give the latest window's layers as stored: its
+// performance as in the published report, its P50/P95/P99 as computed here from the events.
 
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -16,6 +18,7 @@ import { startApp, type App } from '../../src/app/service.js'
 import { serviceConfigSchema } from '../../src/config/service.js'
 import { summariesOfFields } from '../../src/core/performance/join.js'
 import type { AlertEvent } from '../../src/core/stream/alerts.js'
+import type { ModelStatus } from '../../src/ports/status.js'
 import type { WindowReport } from '../../src/core/stream/evaluation.js'
 import { featureRow } from '../helpers/prediction-events.js'
 import { mulberry32, type Rng } from '../helpers/random.js'
@@ -30,6 +33,7 @@ import {
   testKafka,
   writeReference,
 } from '../helpers/stream.js'
+import { linearQuantile } from '../helpers/quantile.js'
 
 const phase = 40_000
 const T0 = Math.floor((Date.now() - 2 * 3_600_000) / 10_000) * 10_000
@@ -55,6 +59,12 @@ interface Run {
   readonly deadLetters: string[]
   readonly joined: number
   readonly summaryRows: number
+  /** The status API once its latest window is the last complete one, with a verdict. */
+  readonly status: ModelStatus
+  /** The on-call page, fetched right after the status. */
+  readonly page: string
+  /** Every prediction's event time and latency. */
+  readonly latencies: ReadonlyArray<{ readonly timestamp: number; readonly latencyMs: number }>
 }
 
 async function run(): Promise<Run> {
@@ -89,10 +99,15 @@ async function run(): Promise<Run> {
   const rng = mulberry32(7)
   const predictions: Array<{ key: string; value: string }> = []
   const labels: Array<{ key: string; value: string }> = []
+  // Latencies from their own generator, so that the pairs stay those of the seed above.
+  const latencyRng = mulberry32(8)
+  const latencies: Array<{ timestamp: number; latencyMs: number }> = []
   for (let i = 0; i < 2 * phase; i++) {
     const eventId = `e-${i}`
     const { prediction, label } = pair(rng, i < phase ? 0.92 : 0.7)
     const timestamp = T0 + i
+    const latencyMs = Number((5 + 40 * latencyRng() ** 3).toFixed(2))
+    latencies.push({ timestamp, latencyMs })
     predictions.push({
       key: eventId,
       value: JSON.stringify({
@@ -101,6 +116,7 @@ async function run(): Promise<Run> {
         timestamp,
         features: featureRow(rng, new Set()),
         prediction,
+        latencyMs,
       }),
     })
     labels.push({
@@ -157,7 +173,40 @@ async function run(): Promise<Run> {
       (b) => JSON.parse(b.toString()) as WindowReport,
     )
     const deadLetters = await readReasons(kafka, names.deadLetter, 2, 10_000)
-    return { reports, alerts, deadLetters, joined, summaryRows }
+    // The last window the evaluator can close: its end plus the allowed lateness (1 s) is passed.
+    const lastWindowEnd = Math.floor((T0 + 2 * phase - 1 - 1000) / 10_000) * 10_000
+    const statusUrl = new URL('api/models/fraud/status', app.httpUrl)
+    const status = await waitFor(
+      'the status of the last window, with a performance verdict',
+      async () => {
+        const body = (await (await fetch(statusUrl)).json()) as ModelStatus
+        return body.window?.endMs === lastWindowEnd &&
+          body.layers?.performance?.insufficientData === undefined
+          ? body
+          : undefined
+      },
+      60_000,
+    )
+    const page = await (await fetch(app.httpUrl)).text()
+    // The reports published up to the status's revision of the window.
+    const published = (
+      await readTopic(
+        kafka,
+        names.reports,
+        (m) => m.some((b) => b.toString().includes(`"reportId":"${status.layers?.reportId}"`)),
+        30_000,
+      )
+    ).map((b) => JSON.parse(b.toString()) as WindowReport)
+    return {
+      reports: published.length > reports.length ? published : reports,
+      alerts,
+      deadLetters,
+      joined,
+      summaryRows,
+      status,
+      page,
+      latencies,
+    }
   } finally {
     await app?.stop()
     client.disconnect()
@@ -254,5 +303,62 @@ describe('concept drift: labels change, features do not', () => {
     expect(firing[0]?.labels).toMatchObject({ model: 'fraud', severity: 'critical' })
     expect(firing[0]?.annotations).toMatchObject({ diagnosis: 'concept-drift' })
     expect(Date.parse(firing[0]?.startsAt ?? '')).toBeGreaterThan(T0 + phase)
+  })
+
+  it("gives the latest window's layers in the status API: performance as reported, latency from the events", () => {
+    const { status } = result
+    const layers = status.layers
+    expect(layers?.window).toEqual(status.window)
+    const report = result.reports.find((r) => r.reportId === layers?.reportId)
+    expect(report).toBeDefined()
+    // stored state, not a recomputation: the published report's sections, to the last digit
+    expect(layers?.performance).toEqual(report?.performance)
+    expect(layers?.performance).toMatchObject({ metric: 'accuracy', severity: 'critical' })
+    expect(layers?.performance?.value).toBeCloseTo(0.7, 1)
+    expect(layers?.performance?.current.precision).toBeGreaterThan(0)
+    expect(layers?.labelDrift?.name).toBe('label')
+    expect(layers?.dataQuality).toEqual(report?.dataQuality)
+    expect(layers?.diagnosis?.kind).toBe('concept-drift')
+    // P50/P95/P99 of the window's events, exactly (numpy's linear quantiles)
+    const start = layers?.window.startMs ?? NaN
+    const values = result.latencies
+      .filter((e) => e.timestamp >= start && e.timestamp < start + 10_000)
+      .map((e) => e.latencyMs)
+    expect(values).toHaveLength(10_000)
+    expect(layers?.latency).toMatchObject({ n: 10_000, exact: true, severity: 'ok' })
+    expect(layers?.latency?.p50).toBeCloseTo(linearQuantile(values, 0.5), 9)
+    expect(layers?.latency?.p95).toBeCloseTo(linearQuantile(values, 0.95), 9)
+    expect(layers?.latency?.p99).toBeCloseTo(linearQuantile(values, 0.99), 9)
+    expect(layers?.latencyByVersion).toEqual([
+      { version: null, window: layers?.window, latency: layers?.latency },
+    ])
+  })
+
+  it('shows the same layers on the on-call page, above the features', () => {
+    const { status, page } = result
+    const table = page.slice(
+      page.indexOf('<table class="layers">'),
+      page.indexOf('</table>', page.indexOf('<table class="layers">')),
+    )
+    expect(page.indexOf('<table class="layers">')).toBeLessThan(
+      page.indexOf('<table class="features">'),
+    )
+    expect([...table.matchAll(/data-layer="([a-z-]+)"/g)].map((m) => m[1])).toEqual([
+      'data-quality',
+      'prediction-drift',
+      'performance',
+      'latency',
+      'diagnosis',
+    ])
+    const shown = (name: string): number =>
+      Number(new RegExp(`data-name="${name}" data-v="([^"]*)"`).exec(table)?.[1] ?? NaN)
+    const performance = status.layers?.performance
+    expect(shown('accuracy')).toBe(performance?.value)
+    expect(shown('baseline')).toBe(performance?.baseline)
+    expect(shown('precision')).toBe(performance?.current.precision)
+    expect(shown('nLabels')).toBe(performance?.nLabels)
+    expect(shown('p50')).toBe(status.layers?.latency?.p50)
+    expect(shown('p99')).toBe(status.layers?.latency?.p99)
+    expect(table).toContain('<b class="diagnosis-kind">concept-drift</b>')
   })
 })

@@ -19,6 +19,7 @@ import type { PredictionEvent } from '../../src/core/events.js'
 import { createEventGenerator, type ScenarioName } from '../../src/core/simulate/scenarios.js'
 import type { AlertEvent } from '../../src/core/stream/alerts.js'
 import type { WindowReport } from '../../src/core/stream/evaluation.js'
+import type { ModelStatus } from '../../src/ports/status.js'
 import { storedCounts, waitFor, withStores } from '../helpers/redis-counts.js'
 import {
   createTopics,
@@ -28,6 +29,7 @@ import {
   streamNames,
   testKafka,
 } from '../helpers/stream.js'
+import { linearQuantile } from '../helpers/quantile.js'
 
 const phase = 50_000
 const total = 2 * phase
@@ -40,6 +42,8 @@ interface Run {
   readonly reports: WindowReport[]
   readonly alerts: AlertEvent[]
   readonly deadLetters: number
+  /** `GET /api/models/fraud/status` once the last window is evaluated. */
+  readonly status: ModelStatus
 }
 
 async function runScenario(scenario: ScenarioName, seed: number): Promise<Run> {
@@ -97,6 +101,9 @@ async function runScenario(scenario: ScenarioName, seed: number): Promise<Run> {
         120_000,
       )
     })
+    const status = (await (
+      await fetch(new URL('api/models/fraud/status', app.httpUrl))
+    ).json()) as ModelStatus
     const windows = (lastWindowEnd - T0) / windowMs
     const reports = (await readTopic(kafka, names.reports, (m) => m.length >= windows, 30_000)).map(
       (b) => JSON.parse(b.toString()) as WindowReport,
@@ -105,20 +112,11 @@ async function runScenario(scenario: ScenarioName, seed: number): Promise<Run> {
       (b) => JSON.parse(b.toString()) as AlertEvent,
     )
     const deadLetters = (await readTopic(kafka, names.deadLetter, () => false, 2000)).length
-    return { events, reports, alerts, deadLetters }
+    return { events, reports, alerts, deadLetters, status }
   } finally {
     await app?.stop()
     await rm(dir, { recursive: true, force: true })
   }
-}
-
-/** numpy.quantile's default ('linear'), written out here apart from the product's code. */
-function linearQuantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const h = (sorted.length - 1) * q
-  const lo = Math.floor(h)
-  const hi = Math.min(lo + 1, sorted.length - 1)
-  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (h - lo)
 }
 
 const startOf = (r: WindowReport): number => Date.parse(r.window.start)
@@ -182,6 +180,24 @@ describe('latency-regression: v2 takes over with every latency ×3', () => {
         action: 'Roll back to version v1.',
       })
     }
+  })
+
+  it("gives every version's latest latency and the diagnosis in the status API", () => {
+    const layers = run.status.layers
+    expect(layers?.version).toBe('v2')
+    expect(layers?.diagnosis?.kind).toBe('latency-regression')
+    expect(layers?.latencyByVersion.map((v) => v.version)).toEqual(['v2', 'v1'])
+    for (const entry of layers?.latencyByVersion ?? []) {
+      // the stored sections of each version's last published window, P50/P95/P99 included
+      const published = run.reports
+        .filter((r) => r.modelVersion === entry.version)
+        .sort((a, b) => startOf(a) - startOf(b))
+        .at(-1)
+      expect(entry.latency).toEqual(published?.latency)
+      expect(entry.window).toMatchObject({ end: published?.window.end })
+    }
+    expect(layers?.latencyByVersion[0]?.latency?.severity).toBe('critical')
+    expect(layers?.latencyByVersion[1]?.latency?.severity).toBe('ok')
   })
 
   it('advises rolling v2 back to v1, once, and alerts on the latency', () => {

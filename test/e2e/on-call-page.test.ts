@@ -5,7 +5,9 @@
 // headless Chromium (Debian's chromium, scripts/ci/install-chromium.sh) and its DOM checked:
 // the drifted features first, one sparkline point per evaluated window, "since" the first
 // drifted window, the alerts with their start times, and a feature link that opens a page
-// drawing both distributions. The screenshots are written to the test's temp folder and, with
+// drawing both distributions. Above the features, the model's layers in the latest window: data
+// quality first, then prediction drift, performance, latency (P50/P95/P99, as computed here from
+// the events) and the diagnosis, the same as the status API's `layers`. The screenshots are written to the test's temp folder and, with
 // DRIFTWATCH_SCREENSHOT_DIR set, copied there.
 
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -15,6 +17,7 @@ import { pino } from 'pino'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { formatTime } from '../../src/adapters/http/dashboard.js'
+import type { ModelStatus } from '../../src/ports/status.js'
 import { startApp, type App } from '../../src/app/service.js'
 import {
   launchChromium,
@@ -33,6 +36,7 @@ import {
   testKafka,
   writeReference,
 } from '../helpers/stream.js'
+import { linearQuantile } from '../helpers/quantile.js'
 
 const WINDOW = 10_000
 const staying = ['f01', 'f05', 'f12']
@@ -131,6 +135,58 @@ describe('the on-call page of a detector watching a drifting stream', () => {
     expect(problems).toEqual([])
     expect(requests.filter((path) => !['/', '/favicon.ico'].includes(path))).toEqual([])
     await page.close()
+  })
+
+  it("shows the model's layers above the features, data quality first, as the status API has them", async () => {
+    if (app === undefined) throw new Error('not started')
+    const layers = dom.models[0]?.layers ?? []
+    expect(layers.map((l) => l.layer)).toEqual([
+      'data-quality',
+      'prediction-drift',
+      'performance',
+      'latency',
+      'diagnosis',
+    ])
+    const status = (await (
+      await fetch(new URL('api/models/fraud/status', app.httpUrl))
+    ).json()) as ModelStatus
+    expect(status.window?.endMs).toBe(lastWindowEnd)
+    expect(status.layers?.window).toEqual(status.window)
+    // The latest window's latencies, regenerated from the same seeded events.
+    const lastPhase = phases.length - 1
+    const startOfLastPhase = end - (phases[lastPhase]?.events ?? 0)
+    const latencies = [
+      ...predictionEvents(phases[lastPhase]?.events ?? 0, startOfLastPhase, 1, {
+        model: 'fraud',
+        seed: 40 + lastPhase,
+        drifted: phases[lastPhase]?.drifted ?? [],
+        idPrefix: `oncall${lastPhase}`,
+      }),
+    ]
+      .map((e) => JSON.parse(e.value) as { timestamp: number; latencyMs: number })
+      .filter((e) => e.timestamp >= lastWindowEnd - WINDOW && e.timestamp < lastWindowEnd)
+      .map((e) => e.latencyMs)
+    expect(latencies).toHaveLength(WINDOW)
+    const latency = status.layers?.latency
+    expect(latency).toMatchObject({ n: WINDOW, exact: true })
+    for (const [name, q] of [
+      ['p50', 0.5],
+      ['p95', 0.95],
+      ['p99', 0.99],
+    ] as const) {
+      const expected = linearQuantile(latencies, q)
+      expect(latency?.[name], name).toBeCloseTo(expected, 9)
+      const shown = layers.find((l) => l.layer === 'latency')?.values[name]
+      expect(Number(shown), name).toBe(latency?.[name])
+    }
+    expect(layers[0]).toMatchObject({ severity: status.layers?.dataQuality?.severity })
+    // no prediction in the test reference, no performance section: said, not left blank
+    expect(status.layers?.predictionDrift).toBeNull()
+    expect(layers[1]?.text).toBe('no prediction in the reference')
+    expect(status.layers?.performance).toBeNull()
+    expect(layers[2]?.text).toMatch(/^no labels/)
+    expect(status.layers?.diagnosis?.kind).toBe('covariate-shift')
+    expect(layers[4]?.text).toContain(status.layers?.diagnosis?.summary ?? '?')
   })
 
   it('lists the firing alerts and the resolved one with their start times', () => {

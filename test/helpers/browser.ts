@@ -83,6 +83,13 @@ export interface OnCallDom {
       readonly started: string
       readonly resolved: string
     }>
+    /** The model layers' rows, in page order, with the exact values their cells carry. */
+    readonly layers: ReadonlyArray<{
+      readonly layer: string
+      readonly severity: string
+      readonly text: string
+      readonly values: Readonly<Record<string, string>>
+    }>
   }>
 }
 
@@ -107,6 +114,14 @@ export async function readOnCallDom(page: Page): Promise<OnCallDom> {
           feature: text(row.cells[2]),
           started: text(row.cells[4]),
           resolved: text(row.cells[5]),
+        })),
+        layers: [...section.querySelectorAll('table.layers tbody tr')].map((row) => ({
+          layer: row.getAttribute('data-layer'),
+          severity: text(row.cells[1]),
+          text: text(row.cells[2]),
+          values: Object.fromEntries(
+            [...row.querySelectorAll('.v')].map((v) => [v.getAttribute('data-name'), v.getAttribute('data-v')]),
+          ),
         })),
       })),
     }

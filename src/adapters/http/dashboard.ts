@@ -1,6 +1,8 @@
 // The on-call page at `/` and its per-feature pages, rendered on the server from StatusSource:
 // what is worst comes first (models by their worst severity, features by severity then by how
-// far past its threshold), each model's alerts with their start times, then its features, each
+// far past its threshold), each model's alerts with their start times, then its layers in the
+// latest window in the users' diagnosis order (data quality, prediction drift, performance,
+// latency, then the diagnosis: quality, drift, impact, decision), then its features, each
 // with its statistic over the last windows, since when it has been drifting, and a link to its
 // reference-vs-current picture. Self-contained: no external scripts, styles, fonts or images, so it
 // works offline. Every name is user data and goes through escapeHtml; the pages are served
@@ -13,9 +15,11 @@ import type { Severity } from '../../core/report.js'
 import type {
   FeatureDistribution,
   FeatureHistoryPoint,
+  FeatureVerdict,
   OnCallAlert,
   OnCallFeature,
   OnCallModel,
+  VersionLayers,
 } from '../../ports/status.js'
 import {
   distributionChartCss,
@@ -37,7 +41,8 @@ a { color: var(--accent); }
 #error { color: var(--critical); font-weight: 600; }
 table { border-collapse: collapse; margin-top: .35rem; }
 caption { text-align: left; font-weight: 600; padding: .25rem 0; }
-table.alerts { margin-bottom: 1rem; }
+table.alerts, table.layers { margin-bottom: 1rem; }
+table.layers td:last-child { max-width: 60rem; }
 th, td { padding: .3rem .6rem; border-bottom: 1px solid var(--line); text-align: left; vertical-align: middle; }
 thead th { font-size: .8rem; color: var(--muted); font-weight: 600; }
 tbody th { font-weight: 600; }
@@ -254,8 +259,19 @@ function featureRow(m: OnCallModel, f: OnCallFeature): string {
   )
 }
 
+/** Alerts about the dataset as a whole; the model layers' alerts are about the model. */
+const datasetAlerts: ReadonlySet<OnCallAlert['alertname']> = new Set([
+  'DriftwatchDatasetDrift',
+  'DriftwatchDataQualityIncident',
+])
+
 function alertRow(a: OnCallAlert): string {
-  const name = a.feature === null ? 'whole dataset' : escapeHtml(a.feature)
+  const name =
+    a.feature !== null
+      ? escapeHtml(a.feature)
+      : datasetAlerts.has(a.alertname)
+        ? 'whole dataset'
+        : 'model'
   return (
     `<tr class="alert alert-${a.firing ? 'firing' : 'resolved'}">` +
     `<td class="${a.firing ? 'firing' : 'resolved'}">${a.firing ? 'FIRING' : 'resolved'}</td>` +
@@ -264,6 +280,113 @@ function alertRow(a: OnCallAlert): string {
     `<td class="started">${timeElement(a.startedAtMs)}</td>` +
     `<td class="resolved-at">${timeElement(a.resolvedAtMs)}</td>` +
     '</tr>'
+  )
+}
+
+/** A number cell that carries its exact value for tools (`data-v`), shown rounded. */
+function valueCell(name: string, x: number | null | undefined): string {
+  const exact = x === null || x === undefined || !Number.isFinite(x) ? '' : String(x)
+  return `<span class="v" data-name="${name}" data-v="${exact}">${formatNumber(x)}</span>`
+}
+
+function driftVerdict(v: FeatureVerdict): string {
+  return (
+    `${v.drifted ? 'drifted' : 'no drift'}: ${escapeHtml(v.test)} ${valueCell('statistic', v.statistic)}` +
+    (v.pValue === null ? '' : `, p ${formatPValue(v.pValue)}`) +
+    `, threshold ${formatNumber(v.threshold)}`
+  )
+}
+
+/**
+ * The version's layers in its latest window, one row each, in the order people diagnose:
+ * is the data sound, did the predictions move, did performance fall, is it slow, and so what.
+ */
+function layersTable(l: VersionLayers): string {
+  const rows: string[] = []
+  const row = (layer: string, title: string, severity: Severity | null, text: string): void => {
+    rows.push(
+      `<tr class="row-${severity ?? 'none'}" data-layer="${layer}"><th scope="row">${title}</th>` +
+        `<td>${severity === null ? '—' : badge(severity)}</td><td>${text}</td></tr>`,
+    )
+  }
+  const q = l.dataQuality
+  row(
+    'data-quality',
+    'Data quality',
+    q?.severity ?? null,
+    q === null
+      ? 'not assessed'
+      : `${q.nCritical} critical, ${q.nWarning} warning` +
+          (q.missingShare === undefined ? '' : `; missing ${formatPercent(q.missingShare)}`) +
+          (q.volume === undefined
+            ? ''
+            : `; volume ${valueCell('volumeRatio', q.volume.ratio)}× expected (${escapeHtml(q.volume.reason)})`),
+  )
+  const pd = l.predictionDrift
+  row(
+    'prediction-drift',
+    'Prediction drift',
+    pd?.severity ?? null,
+    pd === null ? 'no prediction in the reference' : driftVerdict(pd),
+  )
+  const p = l.performance
+  if (p === null) {
+    row('performance', 'Performance', null, 'no labels (no <code>performance:</code> section)')
+  } else {
+    const drop =
+      p.drop === null
+        ? ''
+        : `, drop ${p.dropIs === 'absolute' ? `${formatNumber(p.drop * 100)} points` : formatPercent(p.drop)}`
+    const others = (['accuracy', 'precision', 'recall', 'f1', 'rocAuc', 'mae', 'rmse'] as const)
+      .filter((name) => name !== p.metric && p.current[name] !== undefined)
+      .map((name) => `${name} ${valueCell(name, p.current[name])}`)
+    const labels = l.labelDrift === null ? '' : `; labels ${driftVerdict(l.labelDrift)}`
+    row(
+      'performance',
+      'Performance',
+      p.insufficientData === undefined ? p.severity : null,
+      `${escapeHtml(p.metric)} ${valueCell(p.metric, p.value)} vs baseline ${valueCell('baseline', p.baseline)}${drop}` +
+        (p.insufficientData === undefined
+          ? ''
+          : ` (not judged: ${escapeHtml(p.insufficientData.reason)})`) +
+        `; ${valueCell('nLabels', p.nLabels)} labels` +
+        (others.length === 0 ? '' : `; ${others.join(', ')}`) +
+        labels,
+    )
+  }
+  const t = l.latency
+  row(
+    'latency',
+    'Latency',
+    t === null || t.insufficientData !== undefined ? null : t.severity,
+    t === null
+      ? 'no latencies'
+      : `P50 ${valueCell('p50', t.p50)} ms, P95 ${valueCell('p95', t.p95)} ms, P99 ${valueCell('p99', t.p99)} ms` +
+          (t.reference === null
+            ? ''
+            : `; P99 ×${formatNumber(t.reference.p99Ratio)} the reference's`) +
+          (t.previous === null
+            ? ''
+            : `; ×${formatNumber(t.previous.p99Ratio)} ${escapeHtml(t.previousVersion ?? '')}'s`) +
+          (t.insufficientData === undefined
+            ? ''
+            : ` (not judged: ${escapeHtml(t.insufficientData.reason)})`),
+  )
+  const d = l.diagnosis
+  row(
+    'diagnosis',
+    'Diagnosis',
+    null,
+    d === null
+      ? 'none'
+      : `<b class="diagnosis-kind">${escapeHtml(d.kind)}</b>: ${escapeHtml(d.summary)} ` +
+          `<span class="action">${escapeHtml(d.action)}</span>` +
+          (d.topCauses.length === 0 ? '' : ` (causes: ${escapeHtml(d.topCauses.join(', '))})`),
+  )
+  return (
+    '<table class="layers"><caption>The model in its latest window: quality, drift, impact, decision</caption>' +
+    '<thead><tr><th scope="col">Layer</th><th scope="col">Severity</th><th scope="col">Latest window</th></tr></thead>' +
+    `<tbody>${rows.join('')}</tbody></table>`
   )
 }
 
@@ -299,6 +422,7 @@ function modelSection(m: OnCallModel, index: number): string {
     for (const a of m.alerts) out.push(alertRow(a))
     out.push('</tbody></table>')
   }
+  if (m.layers !== null) out.push(layersTable(m.layers))
   const windows = m.features.reduce((n, f) => Math.max(n, f.history.length), 0)
   out.push(
     `<table class="features"><caption>Features, worst first</caption><thead><tr>` +

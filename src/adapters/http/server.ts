@@ -339,11 +339,24 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServer>
           get(async (_req, res) => {
             const found = await status.modelStatus(c)
             if (found === null) throw new HttpError('NOT_FOUND', `unknown model '${c}'`)
+            const { layers } = found
             sendJson(res, 200, {
               ...found,
               window: windowJson(found.window),
               evaluatedAt:
                 found.evaluatedAtMs === null ? null : new Date(found.evaluatedAtMs).toISOString(),
+              ...(layers === undefined
+                ? {}
+                : {
+                    layers: {
+                      ...layers,
+                      window: windowJson(layers.window),
+                      latencyByVersion: layers.latencyByVersion.map((v) => ({
+                        ...v,
+                        window: windowJson(v.window),
+                      })),
+                    },
+                  }),
             })
           }),
         ]

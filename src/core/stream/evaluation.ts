@@ -8,8 +8,13 @@ import { assessVolume } from '../data-quality.js'
 import type { NoiseFloors } from '../drift-tests/noise-floor.js'
 import type { DriftTestRegistry } from '../drift-tests/registry.js'
 import type { DriftSettings } from '../drift-tests/thresholds.js'
-import { evaluateDrift, type EvaluateOptions } from '../evaluate.js'
-import { modelLayerInputs, withLayers, type LayerInputs } from '../layers.js'
+import { evaluateDrift } from '../evaluate.js'
+import {
+  modelLayerInputs,
+  performanceLayerInputs,
+  performanceSections,
+  withLayers,
+} from '../layers.js'
 import {
   assessLatency,
   latencySummary,
@@ -17,11 +22,7 @@ import {
   type LatencyReport,
   type LatencySummary,
 } from '../latency.js'
-import {
-  evaluateLabelDrift,
-  evaluatePerformance,
-  type DegradationSettings,
-} from '../performance/degradation.js'
+import type { DegradationSettings } from '../performance/degradation.js'
 import type { PerformanceSettings } from '../performance/summary.js'
 import { evaluatePredictionDrift } from '../prediction-drift.js'
 import type { DatasetProfile } from '../profile/dataset.js'
@@ -171,8 +172,15 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
       ...(input.floors === undefined ? {} : { floors: input.floors }),
     }
     const perf = input.performance
-    const performanceSections =
-      perf === undefined ? {} : performanceSectionsOf(perf, version, options)
+    const performanceReport =
+      perf === undefined
+        ? {}
+        : performanceSections(
+            perf.baseline,
+            perf.current.get(version) ?? new Map<string, number>(),
+            perf,
+            options,
+          )
     const predictionDrift = evaluatePredictionDrift(input.reference, current, options)
     const previousVersion = previousVersionOf(versions, version)
     const latency = assessLatency({
@@ -188,10 +196,10 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
       ...(predictionDrift === undefined ? {} : { predictionDrift }),
       ...(latency === null ? {} : { latency }),
     }
-    const performanceInputs = performanceLayers(performanceSections)
+    const performanceInputs = performanceLayerInputs(performanceReport)
     const outputInputs = modelLayerInputs(outputs)
     const drift = withLayers(
-      { ...evaluateDrift(input.reference, current, options), ...performanceSections, ...outputs },
+      { ...evaluateDrift(input.reference, current, options), ...performanceReport, ...outputs },
       {
         conditions: input.conditions,
         importance: input.importance,
@@ -351,43 +359,6 @@ function performanceObservation(report: DriftReport): AlertObservation | null {
     drifted: p.degraded,
     severity: p.severity,
     summary: performanceSummary(p),
-  }
-}
-
-function performanceSectionsOf(
-  perf: WindowPerformance,
-  version: string,
-  options: EvaluateOptions,
-): Pick<DriftReport, 'performance' | 'labelDrift'> {
-  const current = perf.current.get(version) ?? new Map<string, number>()
-  const performance = evaluatePerformance(perf.baseline, current, perf.settings, perf.degradation)
-  const labelDrift =
-    performance.nLabels === 0
-      ? null
-      : evaluateLabelDrift(perf.baseline, current, perf.settings, options)
-  return { performance, ...(labelDrift === null ? {} : { labelDrift }) }
-}
-
-/**
- * What the performance layer tells the diagnosis (a verdict, with enough labels) and the
- * conditions (`precision >= 0.85`: every metric the window measured, by name).
- */
-function performanceLayers(
-  sections: Pick<DriftReport, 'performance' | 'labelDrift'>,
-): Pick<LayerInputs, 'performance' | 'labelDrift' | 'metrics'> {
-  const p = sections.performance
-  if (p === undefined) return {}
-  const metrics = new Map<string, number>()
-  for (const [name, value] of Object.entries(p.current))
-    if (typeof value === 'number' && name !== 'n' && name !== 'unusable') metrics.set(name, value)
-  return {
-    metrics,
-    ...(p.insufficientData === undefined
-      ? { performance: { severity: p.severity, metric: p.metric, drop: p.drop ?? 0 } }
-      : {}),
-    ...(sections.labelDrift === undefined
-      ? {}
-      : { labelDrift: { drifted: sections.labelDrift.drifted } }),
   }
 }
 
