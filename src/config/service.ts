@@ -146,7 +146,7 @@ export const gradualDriftSchema = z
     span: durationSchema
       .default(7 * 86_400_000)
       .describe(
-        'event time the slope is measured over; a series is judged once it is 6/7 of it old',
+        'event time the slope is measured over (default 7d); a series is judged once it is 6/7 of it old',
       ),
   })
   .describe(
