@@ -2,6 +2,18 @@
 // hand, the bins' bound, and the criterion of the Prometheus rule DriftwatchFeatureDriftGradual.
 
 import { describe, expect, it } from 'vitest'
+import { driftSectionSchema, driftSettingsOf } from '../../../../src/config/drift.js'
+import { createDefaultRegistry } from '../../../../src/core/drift-tests/registry.js'
+import { addRow, createDatasetProfile, layoutOf } from '../../../../src/core/profile/dataset.js'
+import { ReferenceBuilder } from '../../../../src/core/reference.js'
+import type { AlertEvent } from '../../../../src/core/stream/alerts.js'
+import {
+  evaluateWindow,
+  initialEvaluationState,
+  type EvaluationState,
+  type WindowOutcome,
+  type WindowReport,
+} from '../../../../src/core/stream/evaluation.js'
 import {
   addScore,
   assessTrend,
@@ -161,5 +173,77 @@ describe('recordTrend', () => {
     const next = recordTrend(again.history, 'ref-2', '', t0 + 2 * hour, scores, policy)
     expect(next.trends[0]?.windows).toBe(1)
     expect(Object.keys(next.history.series)).toEqual([''])
+  })
+})
+
+describe('evaluateWindow: the DriftwatchFeatureDriftGradual alert on the alerts topic', () => {
+  // One numerical feature, uniform on 0..999; PSI on its deciles (threshold 0.1, Evidently's
+  // fixed thresholds: no noise floor). A shift s moves s/1000 of the values out of the first
+  // decile into the last: PSI ≈ 20 (s/1000)², a drift score of ≈ 200 (s/1000)²: 0.72 at s = 60.
+  const builder = new ReferenceBuilder([{ name: 'x', kind: 'numerical', reason: 'test' }])
+  for (let i = 0; i < 1000; i++) builder.add({ x: i })
+  const reference = builder.build()
+  const settings = driftSettingsOf(
+    driftSectionSchema.parse({ mode: 'evidently', test: 'psi', threshold: 0.1 }),
+  )
+  const registry = createDefaultRegistry()
+  const window = (end: number, shift: number, state: EvaluationState): WindowOutcome => {
+    const current = createDatasetProfile(layoutOf(reference))
+    for (let i = 0; i < 1000; i++) addRow(current, { x: i + shift })
+    return evaluateWindow(
+      {
+        model: 'fraud',
+        windowStart: end - hour,
+        windowEnd: end,
+        referenceId: 'ref-1',
+        reference,
+        current: new Map([['', current]]),
+        features: ['x'],
+        settings,
+        registry,
+        alertPolicy: { fireAfter: 2, resolveAfter: 2, cooldown: 0 },
+        minCriticalFeatures: 1,
+        generatedAt: new Date(end).toISOString(),
+        statusUrl: '/api/models/fraud/status',
+      },
+      state,
+    )
+  }
+
+  it('fires once the series is 6 days old, while no window drifts, and resolves with the same labels', () => {
+    let state = initialEvaluationState
+    const fired: Array<{ at: number; alert: AlertEvent }> = []
+    const reports: WindowReport[] = []
+    // 7 days climbing from shift 0 to 60, then the shift jumps to 200 (a window drifts).
+    for (let h = 1; h <= 7 * 24 + 3; h++) {
+      const shift = h <= 7 * 24 ? Math.round((60 * h) / (7 * 24)) : 200
+      const outcome = window(t0 + h * hour, shift, state)
+      state = outcome.state
+      reports.push(...outcome.reports)
+      for (const { alert } of outcome.alerts)
+        if (alert.labels['alertname'] === 'DriftwatchFeatureDriftGradual')
+          fired.push({ at: t0 + h * hour, alert })
+    }
+    expect(fired.map((f) => f.alert.status)).toEqual(['firing', 'resolved'])
+    const [firing, resolved] = fired as [(typeof fired)[0], (typeof fired)[0]]
+    // fireAfter 2: the second window whose series is 6 days old (its first window ends at h = 1).
+    expect(firing.at).toBe(t0 + (6 * 24 + 2) * hour)
+    expect(firing.alert.labels).toEqual({
+      alertname: 'DriftwatchFeatureDriftGradual',
+      model: 'fraud',
+      model_version: '',
+      feature: 'x',
+      severity: 'warning',
+    })
+    expect(Number(firing.alert.annotations['slope'])).toBeGreaterThan(0.3)
+    expect(firing.alert.annotations['diagnosis']).toBe('gradual-drift')
+    expect(resolved.alert.labels).toEqual(firing.alert.labels)
+    expect(resolved.alert.fingerprint).toBe(firing.alert.fingerprint)
+    // The diagnosis names it while nothing drifted; the report's section says why.
+    const at = reports.find((r) => Date.parse(r.window.end) === firing.at) as WindowReport
+    expect(at.nDrifted).toBe(0)
+    expect(at.diagnosis).toMatchObject({ kind: 'gradual-drift', topCauses: ['x'] })
+    expect(at.gradualDrift?.features[0]).toMatchObject({ feature: 'x', gradual: true })
+    expect(at.gradualDrift?.features[0]?.recentMax).toBeLessThan(1)
   })
 })

@@ -6,7 +6,11 @@
 import { describe, expect, it } from 'vitest'
 import { driftSectionSchema, driftSettingsOf } from '../../../../src/config/drift.js'
 import { metricValues } from '../../../../src/core/conditions.js'
-import { withTypeViolations } from '../../../../src/core/data-quality.js'
+import {
+  withTypeViolations,
+  type DataQualitySummary,
+  type FeatureDataQuality,
+} from '../../../../src/core/data-quality.js'
 import { createDefaultRegistry } from '../../../../src/core/drift-tests/registry.js'
 import { decodePredictionEvent } from '../../../../src/core/events.js'
 import {
@@ -140,16 +144,26 @@ describe('applyViolation: counted once, in its bucket, as no row', () => {
 })
 
 describe("the window's data quality", () => {
-  const features = [
+  interface Judged {
+    readonly features: ReadonlyArray<{
+      readonly name: string
+      readonly nCurrent: number
+      readonly metrics: { readonly missingShare: number }
+      readonly dataQuality?: FeatureDataQuality
+    }>
+    readonly dataQuality?: DataQualitySummary
+  }
+  const features: Judged['features'] = [
     { name: 'x', nCurrent: 900, metrics: { missingShare: 0 } },
     { name: 'y', nCurrent: 900, metrics: { missingShare: 0 } },
   ]
+  const report: Judged = { features }
 
   it('reports the share against the window events, each feature at fault, with a verdict', () => {
     // 900 valid events, 100 violations (80 at y, 20 of the event): 100 / 1000 = 10 % → critical;
     // y: 80 / 1000 = 8 % → warning; x: none.
     const judged = withTypeViolations(
-      { features },
+      report,
       new Map([
         ['y', 80],
         ['', 20],
@@ -182,12 +196,12 @@ describe("the window's data quality", () => {
 
   it('is ok under 5 %, and says so with zero violations', () => {
     // 4 of 100: 4 % → ok.
-    expect(withTypeViolations({ features }, new Map([['x', 4]]), 96).dataQuality).toMatchObject({
+    expect(withTypeViolations(report, new Map([['x', 4]]), 96).dataQuality).toMatchObject({
       severity: 'ok',
       incident: false,
       typeViolations: { severity: 'ok', nEvents: 4, share: 0.04 },
     })
-    expect(withTypeViolations({ features }, new Map(), 900).dataQuality?.typeViolations).toEqual({
+    expect(withTypeViolations(report, new Map(), 900).dataQuality?.typeViolations).toEqual({
       severity: 'ok',
       nEvents: 0,
       share: 0,
