@@ -13,8 +13,10 @@
 // evaluation state that keeps them is rewritten with every window. So the windows are grouped in
 // bins of span/168 (an hour for 7 days), each keeping the least-squares sums of its windows
 // relative to the bin's start (count, Σt, Σy, Σt², Σty) and their highest score. The slope from
-// the bins' sums is the exact least-squares slope over every window they hold — not an
-// approximation from hourly means — and the state stays bounded: 168 bins × 6 numbers a feature.
+// the bins' sums is the least-squares slope over every window they hold (exact but for the sums'
+// eight significant digits) — not an approximation from hourly means — and the state stays
+// bounded: at most 169 bins × 7 numbers a feature, about 6.6 KB of JSON (151 KB for the
+// simulator's 23 features after 8 days of hourly windows, measured).
 // A running sum over all time would be smaller still, but could never forget the oldest windows:
 // the slope must be over the last span only, so the sums are kept per bin and old bins dropped.
 // Bins partly older than the span are kept until they are wholly older (up to one bin more than
