@@ -32,6 +32,7 @@ import {
   type WindowPerformance,
 } from '../core/stream/evaluation.js'
 import { reviseWindow as reviseHistory } from '../core/stream/history.js'
+import type { GradualDriftPolicy } from '../core/stream/trend.js'
 import { pruneRecords, recordOf, reviseWindow } from '../core/stream/lateness.js'
 import { completeWatermarkOf, type PartitionReading } from '../core/stream/watermark.js'
 import { dueWindows, windowBuckets, type WindowSpec } from '../core/stream/windows.js'
@@ -51,6 +52,8 @@ export interface EvaluatedModel {
   readonly settings: DriftSettings
   readonly features: readonly string[] | undefined
   readonly alertPolicy: AlertPolicy
+  /** Gradual drift over days of event time (core/stream/trend.ts); its defaults when absent. */
+  readonly gradualDrift?: GradualDriftPolicy
   readonly minCriticalFeatures: number
   /** See IdlePolicy (core/stream/watermark.ts); absent: no partition is ever idle. */
   readonly idleAfterMs?: number
@@ -515,6 +518,7 @@ export class Evaluator {
       ...(model.importance === undefined ? {} : { importance: model.importance }),
       referenceRate: referenceRate(model.expectedRate, reference.source, reference.profile.rows),
       ...(performance === undefined ? {} : { performance }),
+      ...(model.gradualDrift === undefined ? {} : { gradualDrift: model.gradualDrift }),
     }
   }
 

@@ -7,7 +7,12 @@
 // any step pauses consumption and retries; nothing is acknowledged before Redis holds it.
 
 import type { Logger } from 'pino'
-import { classifyModel, decodePredictionEvent, type PredictionEvent } from '../core/events.js'
+import {
+  classifyModel,
+  decodePredictionEvent,
+  type PredictionEvent,
+  type TypeViolation,
+} from '../core/events.js'
 import { encodePending } from '../core/performance/join.js'
 import type { PredictionOutput } from '../core/performance/summary.js'
 import type { CellValue, DatasetProfile, ProfileLayout } from '../core/profile/dataset.js'
@@ -15,11 +20,13 @@ import { decodeBucket, encodeBucket, seriesKey } from '../core/stream/bucket-cod
 import {
   advanceTo,
   applyEvent,
+  applyViolation,
   bucketFor,
   evictClosed,
   newPartitionState,
   type PartitionModelState,
   type RoutedEvent,
+  type RoutedViolation,
 } from '../core/stream/partition-state.js'
 import { bucketStart, type WindowSpec } from '../core/stream/windows.js'
 import type { FeatureKind } from '../core/report.js'
@@ -262,6 +269,8 @@ export class Ingestor {
       model: string | null
       event: RoutedEvent | null
       prediction?: JoinablePrediction
+      /** A dead-lettered event counted in its window's data quality (model is its model). */
+      violation?: RoutedViolation
     }> = []
     const consumed = new Map<string, number>()
     const letters: DeadLetter[] = []
@@ -284,7 +293,12 @@ export class Ingestor {
             detail: result.detail,
             source: { ...batch.ref, offset: message.offset },
           })
-        routed.push({ offset, model: null, event: null })
+        const violation = result.violation
+        routed.push(
+          violation === undefined
+            ? { offset, model: null, event: null }
+            : { offset, model: violation.model, event: null, violation: violation.routed },
+        )
         continue
       }
       routed.push({
@@ -304,10 +318,12 @@ export class Ingestor {
     const last = routed[routed.length - 1]
     if (last !== undefined && last.offset >= lettered) this.#letteredBelow.set(id, last.offset + 1n)
     const late = new Map<string, number>()
-    for (const { offset, model, event, prediction } of routed) {
+    for (const { offset, model, event, prediction, violation } of routed) {
       for (const [name, state] of entry.models) {
         const runtime = models.get(name) as ModelRuntime
-        if (name === model && event !== null) {
+        if (name === model && violation !== undefined) {
+          applyViolation(state, offset, violation, runtime.spec, runtime.layout, runtime.notBefore)
+        } else if (name === model && event !== null) {
           const outcome = applyEvent(
             state,
             offset,
@@ -351,10 +367,16 @@ export class Ingestor {
   /** Loads, in one pass, every stored bucket the batch touches that is not in memory yet. */
   async #loadBuckets(
     entry: PartitionEntry,
-    routed: ReadonlyArray<{ offset: bigint; model: string | null; event: RoutedEvent | null }>,
+    routed: ReadonlyArray<{
+      offset: bigint
+      model: string | null
+      event: RoutedEvent | null
+      violation?: RoutedViolation
+    }>,
   ): Promise<void> {
     const wanted = new Map<string, Set<number>>()
-    for (const { offset, model, event } of routed) {
+    for (const { offset, model, event: valid, violation } of routed) {
+      const event = valid ?? violation ?? null
       if (model === null || event === null) continue
       const state = entry.models.get(model) as PartitionModelState
       const runtime = this.#options.models.get(model) as ModelRuntime
@@ -381,12 +403,28 @@ export class Ingestor {
     kafkaTimestamp: number,
   ):
     | { ok: true; model: string; event: RoutedEvent; prediction?: JoinablePrediction }
-    | { ok: false; reason: string; detail: string } {
+    | {
+        ok: false
+        reason: string
+        detail: string
+        violation?: { model: string; routed: RoutedViolation }
+      } {
     const limits = { maxBytes: this.#options.maxEventBytes, now: this.#options.now() }
     const decoder = this.#options.decoder
     const decoded =
       decoder === undefined ? decodePredictionEvent(value, limits) : decoder.decode(value, limits)
-    if (!decoded.ok) return decoded
+    if (!decoded.ok) {
+      const violation =
+        decoded.violation === undefined
+          ? undefined
+          : this.#attribute(decoded.violation, kafkaTimestamp)
+      return {
+        ok: false,
+        reason: decoded.reason,
+        detail: decoded.detail,
+        ...(violation === undefined ? {} : { violation }),
+      }
+    }
     const event: PredictionEvent = decoded.event
     const unknown = classifyModel(event, this.#knownModels)
     if (unknown !== null)
@@ -405,10 +443,20 @@ export class Ingestor {
       if (kind !== 'numerical') continue
       const value = features[name]
       if (value !== undefined && value !== null && typeof value !== 'number') {
+        const violation = this.#attribute(
+          {
+            model: event.model,
+            modelVersion: event.modelVersion,
+            timestamp: event.timestamp,
+            feature: name,
+          },
+          kafkaTimestamp,
+        )
         return {
           ok: false,
           reason: 'feature_kind_mismatch',
           detail: `feature '${name}' is numerical, got ${typeof value}`,
+          ...(violation === undefined ? {} : { violation }),
         }
       }
     }
@@ -448,6 +496,30 @@ export class Ingestor {
             },
           }
         : {}),
+    }
+  }
+
+  /**
+   * Where a dead-lettered event's type violation is counted: its model's series and event time,
+   * when the model (and version) is configured and the time is not too far ahead (as for valid
+   * events); else nowhere (the dead letter and its metric remain).
+   */
+  #attribute(
+    violation: TypeViolation,
+    kafkaTimestamp: number,
+  ): { model: string; routed: RoutedViolation } | undefined {
+    if (classifyModel(violation, this.#knownModels) !== null) return undefined
+    const runtime = this.#options.models.get(violation.model) as ModelRuntime
+    const eventTime = violation.timestamp ?? kafkaTimestamp
+    const skew = runtime.maxClockSkewMs
+    if (skew !== undefined && eventTime > this.#options.now() + skew) return undefined
+    return {
+      model: violation.model,
+      routed: {
+        series: seriesKey(runtime.referenceId, violation.modelVersion ?? ''),
+        eventTime,
+        feature: violation.feature,
+      },
     }
   }
 

@@ -175,6 +175,11 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       settings: driftSettingsOf(model.drift),
       features: model.features,
       alertPolicy: model.alerts,
+      gradualDrift: {
+        enabled: model.gradualDrift.enabled,
+        threshold: model.gradualDrift.threshold,
+        spanMs: model.gradualDrift.span,
+      },
       minCriticalFeatures: model.retrain.minCriticalFeatures,
       idleAfterMs: model.window.idleAfter,
       ...(model.conditions === undefined ? {} : { conditions: parseConditions(model.conditions) }),

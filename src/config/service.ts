@@ -130,6 +130,29 @@ export const alertPolicySchema = z.strictObject({
     .describe('minimum time between a resolve and the next firing'),
 })
 
+export const gradualDriftSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('publish DriftwatchFeatureDriftGradual alerts on the alerts topic'),
+    threshold: z
+      .number()
+      .positive()
+      .default(0.3)
+      .describe(
+        'least-squares slope of a feature drift score over the span, times the span, that counts as gradual drift',
+      ),
+    span: durationSchema
+      .default(7 * 86_400_000)
+      .describe(
+        'event time the slope is measured over (default 7d); a series is judged once it is 6/7 of it old',
+      ),
+  })
+  .describe(
+    'gradual drift in event time: a slow climb of a feature drift score no single window shows (the Kafka twin of the Prometheus rule DriftwatchFeatureDriftGradual)',
+  )
+
 export const modelSchema = z.strictObject({
   name: z
     .string()
@@ -145,6 +168,7 @@ export const modelSchema = z.strictObject({
   window: windowSchema.prefault({}),
   drift: driftSectionSchema.prefault({}),
   alerts: alertPolicySchema.prefault({}),
+  gradualDrift: gradualDriftSchema.prefault({}),
   retrain: z
     .strictObject({ minCriticalFeatures: z.number().int().positive().default(3) })
     .prefault({})

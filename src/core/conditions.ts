@@ -32,6 +32,7 @@ export const datasetMetricNames = [
   'driftShare',
   'nDrifted',
   'volumeRatio',
+  'typeViolationShare',
 ] as const
 
 /**
@@ -193,6 +194,9 @@ export function metricValues(report: DriftReport): Map<string, number> {
   if (missing !== undefined) values.set('missingShare', missing)
   const ratio = report.dataQuality?.volume?.ratio
   if (ratio !== undefined) values.set('volumeRatio', ratio)
+  // Stream only: `check` has no dead letters, so there the metric is unknown.
+  const violations = report.dataQuality?.typeViolations?.share
+  if (violations !== undefined) values.set('typeViolationShare', violations)
   for (const f of report.features) {
     const set = (name: string, value: number | null | undefined): void => {
       if (value !== undefined && value !== null && Number.isFinite(value))

@@ -23,9 +23,12 @@
 //   - `incident`: the window's quality is critical (any critical finding, or the volume): such a
 //     window is a data-quality incident, diagnosed before any drift (core/diagnosis.ts).
 // Type and schema violations: in `check`, a numerical column's text or booleans are the
-// typeChanged finding. In the stream, an event whose value has the wrong kind is not counted at
-// all: it goes to the dead-letter topic (reason feature_kind_mismatch, counted per topic in
-// driftwatch_events_invalid_total), so it shows in the window as missing volume, not as a finding.
+// typeChanged finding. In the stream, an event whose value has the wrong kind (a string in a
+// numerical feature, an object as a category, a bad prediction or latency) is not profiled: it
+// goes to the dead-letter topic with its reason. When its model and event time are readable it is
+// also counted in its window (withTypeViolations): the share of the window's events (valid ones
+// plus these) that broke a type, 5 % → warning, 10 % → critical as for out-of-range values, and
+// per feature at fault a `typeViolation` finding at the same steps, so the diagnosis names it.
 // Pure: numbers in, findings out.
 
 import type { FeatureProfile } from './profile/index.js'
@@ -37,6 +40,7 @@ export const dataQualityChecks = [
   'typeChanged',
   'outOfRange',
   'unseenCategory',
+  'typeViolation',
 ] as const
 export type DataQualityCheck = (typeof dataQualityChecks)[number]
 
@@ -66,6 +70,19 @@ export interface DataQualitySummary {
   readonly volume?: VolumeCheck
   /** The window's quality is critical: a data-quality incident (absent in older reports). */
   readonly incident?: boolean
+  /** Stream only: the window's events dead-lettered for a type or schema violation. */
+  readonly typeViolations?: TypeViolationsCheck
+}
+
+export interface TypeViolationsCheck {
+  readonly severity: Severity
+  /** Events of the window's time that broke a type or the schema (dead-lettered). */
+  readonly nEvents: number
+  /** nEvents over the window's events: the valid ones and these. */
+  readonly share: number
+  /** The features at fault, most violations first; events at fault as a whole are not listed. */
+  readonly features: ReadonlyArray<{ readonly feature: string; readonly nEvents: number }>
+  readonly reason: string
 }
 
 export interface VolumeCheck {
@@ -90,6 +107,8 @@ export interface DataQualityThresholds {
   readonly typeChanged: number
   /** Share of present values in categories the reference never saw. */
   readonly unseenCategory: { readonly warning: number; readonly critical: number }
+  /** Share of the window's events that broke a type or the schema (stream). */
+  readonly typeViolations: { readonly warning: number; readonly critical: number }
   /** Window events over expected events: below `low` or above `high`. */
   readonly volume: {
     readonly warning: { readonly low: number; readonly high: number }
@@ -102,6 +121,7 @@ export const defaultDataQualityThresholds: DataQualityThresholds = {
   outOfRange: { warning: 0.05, critical: 0.1 },
   typeChanged: 0.5,
   unseenCategory: { warning: 0.1, critical: 0.3 },
+  typeViolations: { warning: 0.05, critical: 0.1 },
   volume: { warning: { low: 0.5, high: 2 }, critical: { low: 0.2, high: 5 } },
 }
 
@@ -218,6 +238,76 @@ export function summarizeDataQuality(
     nCritical,
     missingShare: cells === 0 ? 0 : missing / cells,
     incident: severity === 'critical',
+  }
+}
+
+/**
+ * The report with the window's type violations counted (stream): `counts` is feature → events
+ * at fault ('' for events at fault as a whole), `rows` the window's valid events. Each feature
+ * at fault gets a typeViolation finding (its share of the window's events), and the summary the
+ * window's check, its severity folded in. Features the report does not have (not watched)
+ * count in the window's share only.
+ */
+export function withTypeViolations<
+  R extends {
+    readonly features: ReadonlyArray<{
+      readonly name: string
+      readonly dataQuality?: FeatureDataQuality
+      readonly nCurrent?: number
+      readonly metrics?: { readonly missingShare: number }
+    }>
+    readonly dataQuality?: DataQualitySummary
+  },
+>(
+  report: R,
+  counts: ReadonlyMap<string, number>,
+  rows: number,
+  thresholds: DataQualityThresholds = defaultDataQualityThresholds,
+): R {
+  const nEvents = [...counts.values()].reduce((a, b) => a + b, 0)
+  const total = rows + nEvents
+  const share = total === 0 ? 0 : nEvents / total
+  const features = [...counts]
+    .filter(([feature, n]) => feature !== '' && n > 0)
+    .sort(([a, m], [b, n]) => n - m || a.localeCompare(b))
+    .map(([feature, n]) => ({ feature, nEvents: n }))
+  const judged = report.features.map((f) => {
+    const n = counts.get(f.name) ?? 0
+    if (n === 0) return f
+    const featureShare = n / total
+    const severity = bySeverity(featureShare, thresholds.typeViolations)
+    if (severity === 'ok') return f
+    const findings = [
+      ...(f.dataQuality?.findings ?? []),
+      {
+        check: 'typeViolation' as const,
+        severity,
+        reason: `${pct(featureShare)} of the window's events had a value of the wrong type here (${n} of ${total}, dead-lettered)`,
+        value: featureShare,
+      },
+    ]
+    return { ...f, dataQuality: { severity: worst(findings.map((x) => x.severity)), findings } }
+  })
+  const severity = bySeverity(share, thresholds.typeViolations)
+  const check: TypeViolationsCheck = {
+    severity,
+    nEvents,
+    share,
+    features,
+    reason: `${nEvents} of ${total} events (${pct(share)}) broke a type or the schema and went to the dead-letter topic`,
+  }
+  const summary = summarizeDataQuality(judged)
+  const overall = worst([summary.severity, severity])
+  return {
+    ...report,
+    features: judged,
+    dataQuality: {
+      ...report.dataQuality,
+      ...summary,
+      severity: overall,
+      incident: overall === 'critical',
+      typeViolations: check,
+    },
   }
 }
 

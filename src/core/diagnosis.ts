@@ -24,7 +24,10 @@
 //   4. concept drift — performance degraded while neither features nor labels drifted: the
 //      relation between inputs and target changed;
 //   5. latency regression — latency is warning or critical, tied to a model version;
-//   6. none.
+//   6. gradual drift — no window drifted, but features' drift scores have been climbing for days
+//      (core/stream/trend.ts, stream only): an early warning, last because every other finding
+//      is a problem today;
+//   7. none.
 // The other layers' inputs are optional (their branches feed them in); without them the
 // diagnosis is made from data quality and feature drift alone.
 // Pure: a report's sections in, a diagnosis out.
@@ -38,6 +41,7 @@ export const diagnosisKinds = [
   'prior-shift',
   'concept-drift',
   'latency-regression',
+  'gradual-drift',
   'none',
 ] as const
 export type DiagnosisKind = (typeof diagnosisKinds)[number]
@@ -103,6 +107,17 @@ export interface DiagnosisInput {
   readonly labelDrift?: LabelDriftInput | undefined
   readonly performance?: PerformanceInput | undefined
   readonly latency?: LatencyInput | undefined
+  /** Features whose drift score climbs slowly while no window drifted (core/stream/trend.ts). */
+  readonly gradualDrift?: GradualDriftInput | undefined
+}
+
+/** The gradual-drift verdicts of the stream's trend (core/stream/trend.ts). */
+export interface GradualDriftInput {
+  /** The features that drift gradually, steepest first. */
+  readonly features: readonly string[]
+  /** Their rise of the drift score over the span, in the same order. */
+  readonly slopes: readonly number[]
+  readonly spanMs: number
 }
 
 /** Features listed in `impact.ranked`, and causes named by a diagnosis. */
@@ -172,9 +187,14 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
       .map((f) => f.name)
     const volume =
       input.dataQuality.volume?.severity === 'critical' ? input.dataQuality.volume : undefined
+    const violations =
+      input.dataQuality.typeViolations?.severity === 'critical'
+        ? input.dataQuality.typeViolations
+        : undefined
     const what = [
       ...(failing.length > 0 ? [`critical data-quality findings on ${list(failing)}`] : []),
       ...(volume === undefined ? [] : [`event volume: ${volume.reason}`]),
+      ...(violations === undefined ? [] : [`type violations: ${violations.reason}`]),
     ]
     matches.push({
       kind: 'data-quality',
@@ -243,6 +263,21 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
           ? 'Profile the serving path (model size, hardware, dependencies); no previous version to roll back to.'
           : `Roll back to version ${previousVersion}.`,
       topCauses: [],
+    })
+  }
+
+  const gradual = input.gradualDrift
+  if (gradual !== undefined && gradual.features.length > 0) {
+    const days = Number((gradual.spanMs / 86_400_000).toPrecision(3))
+    const rises = gradual.features
+      .slice(0, causesListed)
+      .map((f, i) => `${f} +${round(gradual.slopes[i] ?? 0).toFixed(2)}`)
+    matches.push({
+      kind: 'gradual-drift',
+      summary: `Gradual drift: the drift score of ${list(gradual.features.slice(0, 3))} has been climbing over ${days} days (${rises.join(', ')}) though no window drifted yet.`,
+      action:
+        'Plan a retrain on recent data before the windows start to drift; check whether the change is a population moving or a slow upstream change (a sensor ageing, a default value spreading).',
+      topCauses: gradual.features.slice(0, causesListed),
     })
   }
 

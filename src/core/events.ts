@@ -91,7 +91,22 @@ export interface PredictionEvent {
 }
 
 export type DecodeResult =
-  { ok: true; event: PredictionEvent } | { ok: false; reason: InvalidReason; detail: string }
+  | { ok: true; event: PredictionEvent }
+  | { ok: false; reason: InvalidReason; detail: string; violation?: TypeViolation }
+
+/**
+ * Where a rejected event belongs, when its identity and time were readable and only a value broke
+ * a type or the schema: the stream counts it in its window's data quality (core/data-quality.ts)
+ * besides dead-lettering it. `feature` names the feature at fault, '' when the event as a whole
+ * was (features not an object, a bad prediction, scores or latency).
+ */
+export interface TypeViolation {
+  readonly model: string
+  readonly modelVersion: string | null
+  /** ms since epoch; null when the event has none (the caller uses the Kafka timestamp) */
+  readonly timestamp: number | null
+  readonly feature: string
+}
 
 export interface DecodeLimits {
   readonly maxBytes: number
@@ -193,11 +208,21 @@ function decodeFields(doc: Record<string, unknown>, limits: DecodeLimits): Decod
   const time = decodeTimestamp(doc['timestamp'], limits)
   if (typeof time !== 'number' && time !== null) return time
 
+  // From here on, a rejected event has a readable identity and time: attributed to its window.
+  const source = {
+    model: model as string,
+    modelVersion: (rawVersion ?? null) as string | null,
+    timestamp: time,
+  }
+  const violated = (result: DecodeResult, feature = ''): DecodeResult =>
+    result.ok ? result : { ...result, violation: { ...source, feature } }
   const rawFeatures = doc['features']
   if (rawFeatures === undefined || rawFeatures === null)
-    return invalid('missing_field', 'features is missing')
+    return violated(invalid('missing_field', 'features is missing'))
   if (typeof rawFeatures !== 'object' || Array.isArray(rawFeatures)) {
-    return invalid('wrong_type', `features: expected an object, got ${jsonType(rawFeatures)}`)
+    return violated(
+      invalid('wrong_type', `features: expected an object, got ${jsonType(rawFeatures)}`),
+    )
   }
   const features: Record<string, unknown> = { ...rawFeatures }
   Object.setPrototypeOf(features, noPrototype)
@@ -205,14 +230,17 @@ function decodeFields(doc: Record<string, unknown>, limits: DecodeLimits): Decod
     const v = features[name]
     if (typeof v === 'number') {
       if (!Number.isFinite(v))
-        return invalid(
-          'non_finite_number',
-          `${pathTo('features', name)}: number out of float range`,
+        return violated(
+          invalid('non_finite_number', `${pathTo('features', name)}: number out of float range`),
+          name,
         )
     } else if (v !== null && typeof v !== 'string' && typeof v !== 'boolean') {
-      return invalid(
-        'wrong_type',
-        `${pathTo('features', name)}: expected number, string, boolean or null, got ${jsonType(v)}`,
+      return violated(
+        invalid(
+          'wrong_type',
+          `${pathTo('features', name)}: expected number, string, boolean or null, got ${jsonType(v)}`,
+        ),
+        name,
       )
     }
   }
@@ -229,11 +257,13 @@ function decodeFields(doc: Record<string, unknown>, limits: DecodeLimits): Decod
   if (prediction !== undefined && prediction !== null) {
     if (typeof prediction === 'number') {
       if (!Number.isFinite(prediction))
-        return invalid('non_finite_number', 'prediction: number out of float range')
+        return violated(invalid('non_finite_number', 'prediction: number out of float range'))
     } else if (typeof prediction !== 'string' && typeof prediction !== 'boolean') {
-      return invalid(
-        'wrong_type',
-        `prediction: expected number, string or boolean, got ${jsonType(prediction)}`,
+      return violated(
+        invalid(
+          'wrong_type',
+          `prediction: expected number, string or boolean, got ${jsonType(prediction)}`,
+        ),
       )
     }
     event.prediction = prediction
@@ -242,19 +272,22 @@ function decodeFields(doc: Record<string, unknown>, limits: DecodeLimits): Decod
   const rawScores = doc['scores']
   if (rawScores !== undefined && rawScores !== null) {
     if (typeof rawScores !== 'object' || Array.isArray(rawScores)) {
-      return invalid('wrong_type', `scores: expected an object, got ${jsonType(rawScores)}`)
+      return violated(
+        invalid('wrong_type', `scores: expected an object, got ${jsonType(rawScores)}`),
+      )
     }
     const scores: Record<string, unknown> = { ...rawScores }
     Object.setPrototypeOf(scores, noPrototype)
     for (const name in scores) {
       const p = scores[name]
       if (typeof p !== 'number')
-        return invalid(
-          'wrong_type',
-          `${pathTo('scores', name)}: expected a number, got ${jsonType(p)}`,
+        return violated(
+          invalid('wrong_type', `${pathTo('scores', name)}: expected a number, got ${jsonType(p)}`),
         )
       if (!Number.isFinite(p))
-        return invalid('non_finite_number', `${pathTo('scores', name)}: number out of float range`)
+        return violated(
+          invalid('non_finite_number', `${pathTo('scores', name)}: number out of float range`),
+        )
     }
     event.scores = scores as Record<string, number>
   }
@@ -262,10 +295,12 @@ function decodeFields(doc: Record<string, unknown>, limits: DecodeLimits): Decod
   const latency = doc['latencyMs']
   if (latency !== undefined && latency !== null) {
     if (typeof latency !== 'number')
-      return invalid('wrong_type', `latencyMs: expected a number, got ${jsonType(latency)}`)
+      return violated(
+        invalid('wrong_type', `latencyMs: expected a number, got ${jsonType(latency)}`),
+      )
     if (!Number.isFinite(latency))
-      return invalid('non_finite_number', 'latencyMs: number out of float range')
-    if (latency < 0) return invalid('invalid_value', `latencyMs: negative (${latency})`)
+      return violated(invalid('non_finite_number', 'latencyMs: number out of float range'))
+    if (latency < 0) return violated(invalid('invalid_value', `latencyMs: negative (${latency})`))
     event.latencyMs = latency
   }
 

@@ -11,6 +11,7 @@ import {
   computeImpact,
   diagnose,
   driftScore,
+  type GradualDriftInput,
   type LabelDriftInput,
   type LatencyInput,
   type PerformanceInput,
@@ -35,6 +36,7 @@ export interface LayerInputs {
   readonly labelDrift?: LabelDriftInput | undefined
   readonly performance?: PerformanceInput | undefined
   readonly latency?: LatencyInput | undefined
+  readonly gradualDrift?: GradualDriftInput | undefined
   /** Metric values other layers measured (`precision`, `latencyP99`…), for the conditions. */
   readonly metrics?: ReadonlyMap<string, number> | undefined
 }
@@ -57,6 +59,7 @@ export function withLayers<R extends DriftReport>(report: R, layers: LayerInputs
     labelDrift: layers.labelDrift,
     performance: layers.performance,
     latency: layers.latency,
+    gradualDrift: layers.gradualDrift,
   })
   return { ...judged, conditions, impact, diagnosis }
 }

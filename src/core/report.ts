@@ -1,6 +1,7 @@
 // The drift report: what `driftwatch check --format json` prints and what the stream publishes
 // per window. Plain data, JSON-serializable, so every sink (file, Kafka, HTTP) shows the same thing.
 
+import type { GradualDriftSection } from './stream/trend.js'
 import type { ConditionResult } from './conditions.js'
 import type { DataQualitySummary, FeatureDataQuality } from './data-quality.js'
 import type { Diagnosis, Impact } from './diagnosis.js'
@@ -151,4 +152,9 @@ export interface DriftReport {
   readonly predictionDrift?: FeatureResult
   /** Latency quantiles and their verdict (core/latency.ts), when the events carry `latencyMs`. */
   readonly latency?: LatencyReport
+  /**
+   * Stream only: each feature's drift-score trend over the last days of event time, and whether
+   * it is a gradual drift (core/stream/trend.ts).
+   */
+  readonly gradualDrift?: GradualDriftSection
 }

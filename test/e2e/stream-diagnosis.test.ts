@@ -2,7 +2,10 @@
 // the simulator's quality-incident scenario (f02, f07 and device null or garbage for two windows)
 // between stable stretches. The incident must be diagnosed as data quality, not drift; it fires a
 // data-quality-incident alert and the failing condition's alert, which both resolve afterwards;
-// GET /api/models/fraud/diagnosis says the same as the last report.
+// GET /api/models/fraud/diagnosis says the same as the last report. During the incident the
+// producer also sends events that break a type (f05 as text, where the reference is numerical;
+// a negative latency): they go to the dead-letter topic and are counted in their window's data
+// quality (`typeViolations`), f05 among the causes.
 // Event time advances 1 ms per event, so each 10 s window holds 10,000 events.
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -39,6 +42,11 @@ const broken = ['device', 'f02', 'f07']
 // Two hours back, on a window boundary, so the incident fills exactly windows 4 and 5.
 const T0 = Math.floor((Date.now() - 2 * 3_600_000) / window) * window
 const conditions = ['feature.f02.missingShare <= 0.05', 'rows >= 5000', 'precision >= 0.9']
+/** During the incident, beside every 8th event one with f05 as text; every 50th a bad latency. */
+const textEvery = 8
+const latencyEvery = 50
+const textPerWindow = window / textEvery
+const latencyPerWindow = window / latencyEvery
 
 interface Run {
   readonly reports: WindowReport[]
@@ -105,6 +113,17 @@ async function runIncident(): Promise<Run> {
       for (let i = 0; i < total; i++) {
         const event = generator.next(T0 + i)
         yield { key: event.eventId, value: JSON.stringify(event) }
+        if (i < stable || i >= stable + incident) continue
+        // Extra events, besides the counted ones: the windows' rows stay 10,000.
+        if (i % textEvery === 0) {
+          const text = { ...event, eventId: `${event.eventId}-text` }
+          text.features = { ...event.features, f05: 'n/a' }
+          yield { key: text.eventId, value: JSON.stringify(text) }
+        }
+        if (i % latencyEvery === 0) {
+          const slow = { ...event, eventId: `${event.eventId}-latency`, latencyMs: -1 }
+          yield { key: slow.eventId, value: JSON.stringify(slow) }
+        }
       }
     }
     await produceAll(producer, names.input, events())
@@ -152,7 +171,28 @@ describe('quality-incident: f02, f07 and device broken for two windows between s
     for (const report of bad) {
       expect(report.dataQuality).toMatchObject({ severity: 'critical', incident: true })
       expect(report.diagnosis?.kind).toBe('data-quality')
-      expect([...(report.diagnosis?.topCauses ?? [])].sort()).toEqual(broken)
+      // f05's values are fine: its text-valued events went to the dead-letter topic, and count
+      // in the window's type violations.
+      expect([...(report.diagnosis?.topCauses ?? [])].sort()).toEqual([...broken, 'f05'].sort())
+      const violations = textPerWindow + latencyPerWindow
+      expect(report.dataQuality?.typeViolations).toMatchObject({
+        severity: 'critical',
+        nEvents: violations,
+        features: [{ feature: 'f05', nEvents: textPerWindow }],
+      })
+      expect(report.dataQuality?.typeViolations?.share).toBeCloseTo(
+        violations / (window + violations),
+        12,
+      )
+      expect(report.diagnosis?.summary).toContain('type violations')
+      const f05 = report.features.find((f) => f.name === 'f05')
+      expect(f05?.dataQuality?.findings).toEqual([
+        expect.objectContaining({
+          check: 'typeViolation',
+          severity: 'critical',
+          value: textPerWindow / (window + violations),
+        }),
+      ])
       // Each broken feature: half missing, the rest garbage (far outside the range, or a
       // category the reference never saw).
       for (const name of broken) {
@@ -174,6 +214,7 @@ describe('quality-incident: f02, f07 and device broken for two windows between s
     expect(good.length).toBeGreaterThanOrEqual(4)
     for (const report of good) {
       expect(report.dataQuality?.incident, report.reportId).toBe(false)
+      expect(report.dataQuality?.typeViolations).toMatchObject({ severity: 'ok', nEvents: 0 })
       expect(report.diagnosis?.kind, report.reportId).toBe('none')
       expect(report.conditions?.map((c) => c.passed)).toEqual([true, true, null])
     }

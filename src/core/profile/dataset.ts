@@ -25,6 +25,12 @@ export interface DatasetProfile {
    */
   prediction?: FeatureProfile
   latency?: NumericalProfile
+  /**
+   * Stream only: events of these rows' time that broke a type or the schema (a string in a
+   * numerical feature) and went to the dead-letter topic instead, by the feature at fault ('' when
+   * the event as a whole was at fault). One entry per event; never in `rows`. Absent: none.
+   */
+  typeViolations?: Map<string, number>
 }
 
 /** The shape of a reference that new profiles must follow: kinds, breakpoints, vocabularies. */
@@ -141,7 +147,15 @@ export function mergeDatasets(into: DatasetProfile, other: DatasetProfile): Data
       into.latency === undefined
         ? cloneProfile(other.latency)
         : mergeProfiles(into.latency, other.latency)
+  if (other.typeViolations !== undefined)
+    for (const [feature, n] of other.typeViolations) addTypeViolation(into, feature, n)
   return into
+}
+
+/** Counts `n` events of the profile's time that broke a type at `feature` ('' for the event). */
+export function addTypeViolation(profile: DatasetProfile, feature: string, n = 1): void {
+  const counts = (profile.typeViolations ??= new Map())
+  counts.set(feature, (counts.get(feature) ?? 0) + n)
 }
 
 export function kindOf(profile: FeatureProfile): FeatureKind {

@@ -24,6 +24,8 @@ interface BucketJSON {
         /** The model's outputs (core/model-outputs.ts), when the bucket has them. */
         readonly prediction?: FeatureProfileJSON
         readonly latency?: FeatureProfileJSON
+        /** Events that broke a type, by feature ('' for the event); see DatasetProfile. */
+        readonly typeViolations?: ReadonlyArray<readonly [string, number]>
       },
     ]
   >
@@ -41,6 +43,9 @@ export function encodeBucket(bucket: BucketProfiles): string {
           ? {}
           : { prediction: encodeProfile(profile.prediction) }),
         ...(profile.latency === undefined ? {} : { latency: encodeProfile(profile.latency) }),
+        ...(profile.typeViolations === undefined
+          ? {}
+          : { typeViolations: [...profile.typeViolations] }),
       },
     ]),
   }
@@ -70,6 +75,7 @@ export function decodeBucket(
     if (body.prediction !== undefined) profile.prediction = decodeProfile(body.prediction, options)
     if (body.latency?.kind === 'numerical')
       profile.latency = decodeProfile(body.latency, options) as NumericalProfile
+    if (body.typeViolations !== undefined) profile.typeViolations = new Map(body.typeViolations)
     bucket.set(version, profile)
   }
   return bucket

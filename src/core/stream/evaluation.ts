@@ -4,16 +4,18 @@
 
 import { createHash } from 'node:crypto'
 import type { Condition } from '../conditions.js'
-import { assessVolume } from '../data-quality.js'
+import { assessVolume, withTypeViolations } from '../data-quality.js'
 import type { NoiseFloors } from '../drift-tests/noise-floor.js'
 import type { DriftTestRegistry } from '../drift-tests/registry.js'
 import type { DriftSettings } from '../drift-tests/thresholds.js'
 import { evaluateDrift } from '../evaluate.js'
+import { driftScore } from '../diagnosis.js'
 import {
   modelLayerInputs,
   performanceLayerInputs,
   performanceSections,
   withLayers,
+  type LayerInputs,
 } from '../layers.js'
 import {
   assessLatency,
@@ -35,6 +37,13 @@ import {
   type AlertState,
 } from './alerts.js'
 import { recordWindow, type VerdictHistory } from './history.js'
+import {
+  defaultGradualDriftPolicy,
+  recordTrend,
+  type GradualDriftPolicy,
+  type GradualDriftSection,
+  type TrendHistory,
+} from './trend.js'
 import type { WindowRecord } from './lateness.js'
 import type { SkipReason } from './windows.js'
 
@@ -83,6 +92,11 @@ export interface EvaluationState {
    * compared with the one before it). Absent in states stored before it existed.
    */
   readonly versions?: readonly string[]
+  /**
+   * Each feature's drift scores over the last days of event time, per version, for gradual drift
+   * (core/stream/trend.ts). Absent in states stored before it existed.
+   */
+  readonly trends?: TrendHistory
 }
 
 export const initialEvaluationState: EvaluationState = {
@@ -122,6 +136,8 @@ export interface WindowInput {
   } | null
   /** A model with `performance:`: the window's labelled predictions and the baseline. */
   readonly performance?: WindowPerformance
+  /** Gradual drift over days of event time (core/stream/trend.ts); its defaults when absent. */
+  readonly gradualDrift?: GradualDriftPolicy
 }
 
 export interface WindowPerformance {
@@ -147,6 +163,8 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
   const retrainRequested = new Set(previous.retrainRequested)
   const lastReports: Record<string, WindowReport> = { ...previous.lastReports }
   let history = previous.history
+  let trends = previous.trends
+  const gradualPolicy = input.gradualDrift ?? defaultGradualDriftPolicy
   const reports: WindowReport[] = []
   const at = input.windowEnd
   // Volume is the model's, over all its versions: a canary taking a share of the traffic is not a
@@ -198,9 +216,35 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
     }
     const performanceInputs = performanceLayerInputs(performanceReport)
     const outputInputs = modelLayerInputs(outputs)
+    // Events of the window dead-lettered for a type violation count in its data quality.
+    const base = withTypeViolations(
+      evaluateDrift(input.reference, current, options),
+      current.typeViolations ?? new Map<string, number>(),
+      current.rows,
+    )
+    const trend = recordTrend(
+      trends,
+      input.referenceId,
+      version,
+      at,
+      new Map(base.features.map((f) => [f.name, driftScore(f)] as const)),
+      gradualPolicy,
+    )
+    trends = trend.history
+    const gradualDrift: GradualDriftSection = {
+      threshold: gradualPolicy.threshold,
+      spanMs: gradualPolicy.spanMs,
+      features: trend.trends,
+    }
     const drift = withLayers(
-      { ...evaluateDrift(input.reference, current, options), ...performanceReport, ...outputs },
       {
+        ...base,
+        ...performanceReport,
+        ...outputs,
+        ...(gradualPolicy.enabled ? { gradualDrift } : {}),
+      },
+      {
+        gradualDrift: gradualPolicy.enabled ? gradualLayer(gradualDrift) : undefined,
         conditions: input.conditions,
         importance: input.importance,
         volume,
@@ -259,7 +303,20 @@ export function evaluateWindow(input: WindowInput, previous: EvaluationState): W
       lastReports,
       versions,
       ...(history === undefined ? {} : { history }),
+      ...(trends === undefined ? {} : { trends }),
     },
+  }
+}
+
+/** What the trend tells the diagnosis: the gradually drifting features, steepest first. */
+function gradualLayer(section: GradualDriftSection): NonNullable<LayerInputs['gradualDrift']> {
+  const gradual = section.features
+    .filter((f) => f.gradual)
+    .sort((a, b) => (b.slope ?? 0) - (a.slope ?? 0) || a.feature.localeCompare(b.feature))
+  return {
+    features: gradual.map((f) => f.feature),
+    slopes: gradual.map((f) => f.slope ?? 0),
+    spanMs: section.spanMs,
   }
 }
 
@@ -273,6 +330,9 @@ const alertNames: Readonly<Record<AlertObservation['kind'], string>> = {
   prediction_drift: 'DriftwatchPredictionDrift',
   latency: 'DriftwatchLatencyRegression',
   rollback_advice: 'DriftwatchRollbackAdvice',
+  // The same name as the Prometheus rule that watches the same criterion (deploy/prometheus/
+  // rules.yml): one alert, whichever path raises it (README, "Gradual drift").
+  gradual_drift: 'DriftwatchFeatureDriftGradual',
 }
 
 type AlertContext = Pick<WindowInput, 'model' | 'referenceId' | 'alertPolicy' | 'statusUrl'>
@@ -483,6 +543,7 @@ interface AlertObservation {
     | 'prediction_drift'
     | 'latency'
     | 'rollback_advice'
+    | 'gradual_drift'
   /** The feature, or the condition's text; '' for the dataset, the incident and the model layers. */
   readonly feature: string
   readonly drifted: boolean
@@ -530,7 +591,25 @@ function observationsOf(drift: DriftReport, model: string, version: string): Ale
     })),
     ...[performanceObservation(drift)].filter((o) => o !== null),
     ...modelLayerObservations(model, version, drift.predictionDrift, drift.latency ?? null),
+    ...gradualObservations(drift.gradualDrift),
   ]
+}
+
+/**
+ * One gradual-drift alert per feature (a warning: nothing has drifted yet). A feature without a
+ * slope yet (a young series) counts as clean.
+ */
+function gradualObservations(section: GradualDriftSection | undefined): AlertObservation[] {
+  if (section === undefined) return []
+  const days = Number((section.spanMs / 86_400_000).toPrecision(3))
+  return section.features.map((f) => ({
+    kind: 'gradual_drift' as const,
+    feature: f.feature,
+    drifted: f.gradual,
+    severity: f.gradual ? ('warning' as const) : ('ok' as const),
+    summary: `${f.feature} drifts slowly: its drift score rose ${formatStat(f.slope)} over ${days} days (threshold ${section.threshold}) while no window of the last ${Number((days / 7).toPrecision(3))} days drifted (highest ${formatStat(f.recentMax)})`,
+    annotations: { slope: formatStat(f.slope), windows: String(f.windows) },
+  }))
 }
 
 /** The key of an alert's state in EvaluationState.alerts. */

@@ -7,6 +7,7 @@
 
 import {
   addRow,
+  addTypeViolation,
   createDatasetProfile,
   type CellValue,
   type ProfileLayout,
@@ -65,7 +66,7 @@ export interface RoutedEvent {
 export function bucketFor(
   state: PartitionModelState,
   offset: bigint,
-  event: RoutedEvent,
+  event: Pick<RoutedEvent, 'eventTime'>,
   spec: WindowSpec,
   notBefore = Number.NEGATIVE_INFINITY,
 ): number | null {
@@ -107,6 +108,50 @@ export function applyEvent(
   addOutputs(profile, event.prediction, event.latencyMs)
   state.dirty.add(bucket)
   state.added.set(bucket, (state.added.get(bucket) ?? 0) + 1)
+  return 'counted'
+}
+
+/**
+ * An event that broke a type or the schema, dead-lettered but attributed to its window: the
+ * feature at fault ('' for the event as a whole), in its event time's bucket and series.
+ */
+export interface RoutedViolation {
+  readonly series: string
+  readonly eventTime: number
+  readonly feature: string
+}
+
+/**
+ * Counts a type violation in its bucket's data quality, under the same exactly-once rule as
+ * events (it moves `nextOffset`, and the flush stores both together). It neither moves the
+ * watermark nor counts as a row: a broken event must not close windows, and the window's events
+ * are the valid ones. One of a closed bucket (late) is dropped: the window has been reported.
+ */
+export function applyViolation(
+  state: PartitionModelState,
+  offset: bigint,
+  violation: RoutedViolation,
+  spec: WindowSpec,
+  layout: ProfileLayout,
+  notBefore = Number.NEGATIVE_INFINITY,
+): ApplyOutcome {
+  if (state.nextOffset !== null && offset < state.nextOffset) return 'replayed'
+  state.nextOffset = offset + 1n
+  if (violation.eventTime < notBefore) return 'skipped'
+  const bucket = bucketStart(violation.eventTime, spec)
+  if (isLate(bucket, state.watermark, spec)) return 'late'
+  let profiles = state.buckets.get(bucket)
+  if (profiles === undefined) {
+    profiles = new Map()
+    state.buckets.set(bucket, profiles)
+  }
+  let profile = profiles.get(violation.series)
+  if (profile === undefined) {
+    profile = createDatasetProfile(layout)
+    profiles.set(violation.series, profile)
+  }
+  addTypeViolation(profile, violation.feature)
+  state.dirty.add(bucket)
   return 'counted'
 }
 

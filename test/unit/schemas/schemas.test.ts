@@ -82,6 +82,12 @@ function reportOutputs(): WindowOutcome[] {
         i < latencies ? (10 + (i % 20)) * slower : undefined,
       )
     }
+    // Drifted windows also had events dead-lettered for type violations (the stream counts them).
+    if (shift > 0)
+      profile.typeViolations = new Map([
+        ['amount', 300],
+        ['', 10],
+      ])
     return profile
   }
   const registry = createDefaultRegistry()
