@@ -18,7 +18,12 @@ import {
 } from '../core/performance/summary.js'
 import { mergeDatasets, type DatasetProfile } from '../core/profile/dataset.js'
 import type { ReferenceSnapshot } from '../core/reference.js'
-import { decodeBucket, parseSeriesKey, windowExactLimit } from '../core/stream/bucket-codec.js'
+import {
+  compactBucketFields,
+  mergeBucketFields,
+  parseSeriesKey,
+  windowExactLimit,
+} from '../core/stream/bucket-codec.js'
 import type { Condition } from '../core/conditions.js'
 import { referenceRate } from '../core/data-quality.js'
 import type { AlertPolicy } from '../core/stream/alerts.js'
@@ -315,6 +320,7 @@ export class Evaluator {
         'window evaluated',
       )
     }
+    if (evaluated > 0 && lastEnd !== null) await this.#compact(model, lastEnd)
     if (lastEnd !== null && (progress === null || this.#looked.get(model.name) !== progress)) {
       await this.#reviseLate(model, token, lastEnd, state)
       if (progress !== null) this.#looked.set(model.name, progress)
@@ -552,17 +558,48 @@ export class Evaluator {
     const stored = await this.#options.store.readBuckets(model.name, buckets)
     const merged = new Map<string, DatasetProfile>()
     for (const bucket of buckets) {
-      for (const blob of stored.get(bucket)?.values() ?? []) {
-        for (const [series, profile] of decodeBucket(blob, { exactLimit: windowExactLimit })) {
-          const { referenceId: ref, modelVersion } = parseSeriesKey(series)
-          if (ref !== referenceId) continue
-          const into = merged.get(modelVersion)
-          if (into === undefined) merged.set(modelVersion, profile)
-          else mergeDatasets(into, profile)
-        }
+      const fields = stored.get(bucket)
+      if (fields === undefined || fields.size === 0) continue
+      // Each bucket as its compacted form would hold it (mergeBucketFields), so a window scores
+      // the same before and after its buckets are compacted.
+      for (const [series, profile] of mergeBucketFields(fields, { exactLimit: windowExactLimit })) {
+        const { referenceId: ref, modelVersion } = parseSeriesKey(series)
+        if (ref !== referenceId) continue
+        const into = merged.get(modelVersion)
+        if (into === undefined) merged.set(modelVersion, profile)
+        else mergeDatasets(into, profile)
       }
     }
     return merged
+  }
+
+  /**
+   * Merges the partitions of the window's buckets that no partition can write any more into one
+   * blob each (SketchStore.compactBuckets): 6 partitions store 1 bucket per minute instead of 6.
+   * A window's buckets stay in the next windows, so a bucket held back now (a partition behind)
+   * is tried again at the next evaluation. Failing here loses nothing: the bucket stays as it was.
+   */
+  async #compact(model: EvaluatedModel, end: number): Promise<void> {
+    const store = this.#options.store
+    if (store.compactBuckets === undefined) return
+    const spec = model.spec
+    try {
+      const compacted = await store.compactBuckets(
+        model.name,
+        windowBuckets(end, spec).map((start) => ({
+          start,
+          closesAt: start + spec.bucket + spec.allowedLateness,
+        })),
+        compactBucketFields,
+      )
+      if (compacted > 0)
+        this.#options.logger.debug({ model: model.name, compacted }, 'buckets compacted')
+    } catch (error: unknown) {
+      this.#options.logger.warn(
+        { model: model.name, err: errorMessage(error) },
+        'bucket compaction failed; the buckets stay as they are and are tried again later',
+      )
+    }
   }
 }
 
