@@ -33,7 +33,7 @@ import { RecordingSink } from '../helpers/recording-ports.js'
 import { deletePrefix, testPrefix } from '../helpers/redis-stores.js'
 import { redisUrl } from '../helpers/services.js'
 
-const T0 = 1_700_000_040_000
+const T0 = 1_700_000_100_000 // a multiple of the hop (3 min): the window is the three buckets
 const W = 60_000
 const BUCKETS = [T0, T0 + W, T0 + 2 * W]
 const refs: PartitionRef[] = [0, 1, 2].map((partition) => ({ topic: 'predictions', partition }))
