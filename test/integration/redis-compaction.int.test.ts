@@ -44,8 +44,7 @@ const snapshot: ReferenceSnapshot = (() => {
     { name: 'c', kind: 'categorical', reason: 'test' },
   ])
   const rng = mulberry32(1)
-  for (let i = 0; i < 5000; i++)
-    builder.add({ x: normal(rng, 0, 1), c: ['a', 'b', 'c'][i % 3] as string })
+  for (let i = 0; i < 5000; i++) builder.add({ x: normal(rng, 0, 1), c: ['a', 'b', 'c'][i % 3] })
   return {
     id: 'ref-1',
     createdAt: new Date(0).toISOString(),

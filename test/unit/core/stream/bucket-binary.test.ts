@@ -36,7 +36,7 @@ function layout(): ProfileLayout {
     builder.add({
       amount: normal(rng, 100, 15),
       rating: 1 + Math.floor(rng() * 5),
-      country: ['de', 'fr', 'it', 'es'][Math.floor(rng() * 4)] as string,
+      country: ['de', 'fr', 'it', 'es'][Math.floor(rng() * 4)],
     })
   const reference = builder.build()
   const columns = [...reference.features].map(([name, p]) =>
