@@ -37,6 +37,7 @@ const { startLocalServices } = await importDist('adapters/local-services/index.j
 const { compactBucketFields, decodeBucket, encodeBucketJSON } = await importDist(
   'core/stream/bucket-codec.js',
 )
+const { encodeBucketBinary } = await importDist('core/stream/bucket-binary.js')
 const { pino } = await import('pino')
 
 const PARTITIONS = 6
@@ -177,6 +178,27 @@ async function fieldSizes(redis, prefix, start) {
 
 const sum = (xs) => xs.reduce((a, b) => a + b, 0)
 
+/** Where a compacted bucket's bytes go, before deflate: digests, breakpoints, the rest. */
+function anatomyOf(blob) {
+  const bucket = decodeBucket(blob)
+  let digests = 0
+  let centroids = 0
+  let edges = 0
+  let numerical = 0
+  for (const profile of bucket.values()) {
+    const all = [...profile.features.values(), profile.prediction, profile.latency]
+    for (const p of all) {
+      if (p === undefined || p.kind !== 'numerical') continue
+      numerical++
+      digests += p.digest.encode().length
+      centroids += p.digest.centroids().means.length
+      edges += 8 * p.binning.edges.length
+    }
+  }
+  const raw = encodeBucketBinary(bucket, { deflateFrom: Number.POSITIVE_INFINITY }).length
+  return { stored: blob.length, raw, digests, centroids, edges, numerical }
+}
+
 /** @param {{ minutes?: number, referenceRows?: number }} [options] */
 export async function runRedisFootprintBench(options = {}) {
   const minutes = options.minutes ?? 6
@@ -216,6 +238,11 @@ export async function runRedisFootprintBench(options = {}) {
     const compactMs = (performance.now() - compactStarted) / minutes
     const currentBytes = await bucketBytes(redis, prefixes.current, starts)
     const compactedFields = await fieldSizes(redis, prefixes.current, starts[0])
+    const compactedBlob = await redis.hgetBuffer(
+      `${prefixes.current}:{bench}:bucket:${starts[0]}`,
+      '*',
+    )
+    const anatomy = anatomyOf(compactedBlob)
     const ttl = await redis.pttl(`${prefixes.current}:{bench}:bucket:${starts[0]}`)
     const perSlot = (m) => sum([...m.values()]) / minutes
     const result = {
@@ -233,6 +260,7 @@ export async function runRedisFootprintBench(options = {}) {
         current: perSlot(currentBytes),
       },
       fields: { baseline: baselineFields, binary: binaryFields, compacted: compactedFields },
+      anatomy,
     }
     result.ratio = result.perSlot.current / result.perSlot.baseline
     result.binaryRatio = result.perSlot.binary / result.perSlot.baseline
@@ -274,6 +302,10 @@ export function printRedisFootprintBench(r) {
   const sizes = (xs) => xs.map((x) => kb(x)).join(', ')
   console.log(`  field sizes of the first bucket: JSON ${sizes(r.fields.baseline)}`)
   console.log(`    binary ${sizes(r.fields.binary)}; compacted ${sizes(r.fields.compacted)}`)
+  const a = r.anatomy
+  console.log(
+    `  a compacted bucket: ${kb(a.raw)} before deflate, ${kb(a.stored)} stored; of the ${kb(a.raw)}: t-digests ${kb(a.digests)} (${a.numerical} numerical profiles, ${(a.centroids / a.numerical).toFixed(0)} centroids each), breakpoints ${kb(a.edges)}, counters and the rest ${kb(a.raw - a.digests - a.edges)}`,
+  )
   console.log(
     `  ${r.compacted} of ${r.minutes} buckets compacted, ${r.compactMsPerBucket.toFixed(1)} ms each; expiry kept (PTTL ${(r.ttlKeptMs / 3_600_000).toFixed(2)} h); ingest of ${r.minutes + 2} min of events ${r.ingestSeconds.toFixed(1)} s`,
   )

@@ -4,6 +4,7 @@
 // record: a crash in between re-publishes that window with the same reportId (consumers dedupe
 // on it) rather than losing it.
 
+import { createHash } from 'node:crypto'
 import { setImmediate } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { NoiseFloors } from '../core/drift-tests/noise-floor.js'
@@ -20,7 +21,8 @@ import { mergeDatasets, type DatasetProfile } from '../core/profile/dataset.js'
 import type { ReferenceSnapshot } from '../core/reference.js'
 import {
   compactBucketFields,
-  mergeBucketFields,
+  mergeBucket,
+  type BucketBlob,
   parseSeriesKey,
   windowExactLimit,
 } from '../core/stream/bucket-codec.js'
@@ -111,6 +113,8 @@ export class Evaluator {
   /** Calibrated mode's floors, kept per reference profile across windows (weakly: a new
    * reference snapshot drops the old one's). */
   readonly #floors = new NoiseFloors()
+  /** Per model, the merged buckets of the window read last (#windowProfiles, for #compact). */
+  readonly #merges = new Map<string, Map<number, { fingerprint: string; compacted: Uint8Array }>>()
   /** Models whose lease this instance held at its last tick. */
   readonly #held = new Set<string>()
   /** Closed buckets never change: their decoded merge is kept (bounded by the window size). */
@@ -557,12 +561,18 @@ export class Evaluator {
     const buckets = windowBuckets(end, model.spec)
     const stored = await this.#options.store.readBuckets(model.name, buckets)
     const merged = new Map<string, DatasetProfile>()
+    // Kept for #compact, which stores the same merge when it finds the same fields.
+    const merges = new Map<number, { fingerprint: string; compacted: Uint8Array }>()
+    this.#merges.set(model.name, merges)
     for (const bucket of buckets) {
       const fields = stored.get(bucket)
       if (fields === undefined || fields.size === 0) continue
       // Each bucket as its compacted form would hold it (mergeBucketFields), so a window scores
       // the same before and after its buckets are compacted.
-      for (const [series, profile] of mergeBucketFields(fields, { exactLimit: windowExactLimit })) {
+      const { profiles, compacted } = mergeBucket(fields, { exactLimit: windowExactLimit })
+      if (compacted !== undefined)
+        merges.set(bucket, { fingerprint: fingerprintOf(fields), compacted })
+      for (const [series, profile] of profiles) {
         const { referenceId: ref, modelVersion } = parseSeriesKey(series)
         if (ref !== referenceId) continue
         const into = merged.get(modelVersion)
@@ -590,17 +600,36 @@ export class Evaluator {
           start,
           closesAt: start + spec.bucket + spec.allowedLateness,
         })),
-        compactBucketFields,
+        (fields, start) => {
+          const known = this.#merges.get(model.name)?.get(start)
+          return known !== undefined && known.fingerprint === fingerprintOf(fields)
+            ? known.compacted
+            : compactBucketFields(fields)
+        },
       )
       if (compacted > 0)
         this.#options.logger.debug({ model: model.name, compacted }, 'buckets compacted')
     } catch (error: unknown) {
+      this.#merges.delete(model.name)
       this.#options.logger.warn(
         { model: model.name, err: errorMessage(error) },
         'bucket compaction failed; the buckets stay as they are and are tried again later',
       )
     }
   }
+}
+
+/**
+ * A bucket's fields as read, in a few bytes: two reads with the same fingerprint hold the same
+ * fields with the same bytes (SHA-256 of each blob), so the merge of one is the merge of the other.
+ */
+function fingerprintOf(fields: ReadonlyMap<string, BucketBlob>): string {
+  const hash = createHash('sha256')
+  for (const name of [...fields.keys()].sort()) {
+    const blob = fields.get(name) as BucketBlob
+    hash.update(`${name}\u0000${createHash('sha256').update(blob).digest('hex')}\u0000`)
+  }
+  return hash.digest('hex')
 }
 
 /** Where an alert of `model` points (its generatorURL): the model's status in the HTTP API. */

@@ -123,7 +123,7 @@ export interface SketchStore {
   compactBuckets?(
     model: string,
     buckets: ReadonlyArray<{ readonly start: number; readonly closesAt: number }>,
-    merge: (fields: ReadonlyMap<string, BucketBlob>) => Uint8Array,
+    merge: (fields: ReadonlyMap<string, BucketBlob>, bucketStart: number) => Uint8Array,
   ): Promise<number>
   /**
    * The smallest watermark over the model's partitions that have seen an event, or null with

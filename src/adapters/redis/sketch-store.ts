@@ -215,7 +215,7 @@ export class RedisSketchStore implements SketchStore {
   async compactBuckets(
     model: string,
     buckets: ReadonlyArray<{ readonly start: number; readonly closesAt: number }>,
-    merge: (fields: ReadonlyMap<string, BucketBlob>) => Uint8Array,
+    merge: (fields: ReadonlyMap<string, BucketBlob>, bucketStart: number) => Uint8Array,
   ): Promise<number> {
     const checkpointsKey = this.#keys.checkpoints(model)
     // First the checkpoints and the buckets' field names only (a compacted bucket is skipped
@@ -280,7 +280,7 @@ export class RedisSketchStore implements SketchStore {
       )
       blobs.delete(ROWS_FIELD)
       if (![...blobs.keys()].some((name) => name !== compactedField)) continue
-      const merged = merge(blobs)
+      const merged = merge(blobs, bucket.start)
       const reply = await withRedisErrors(
         () => `compact bucket ${bucket.start} of model ${model}`,
         () =>

@@ -182,7 +182,8 @@ export function encodeBucketBinary(
   let flags = 0
   let stored = body
   if (body.length >= (options.deflateFrom ?? deflateFrom)) {
-    const deflated = deflateRawSync(body, { level: 6 })
+    // Level 1: 3x faster than the default 6 here, and within 4 % of its size (BENCHMARKS.md).
+    const deflated = deflateRawSync(body, { level: 1 })
     if (deflated.length < body.length) {
       stored = deflated
       flags = FLAG_DEFLATED

@@ -121,25 +121,35 @@ export const compactedField = '*'
 /**
  * One bucket's profiles, merged over its fields: the compacted field first, then the partitions
  * in the order of their ids, each into a fresh accumulator, and the result put through the stored
- * form once. The compactor stores exactly this (encoded) and a window reads every bucket through
- * it, so a window scores the same whether its buckets were compacted or not, byte for byte: the
- * merges happen in one order, and the stored form's round trip is exact and resets what a merge
- * leaves behind besides the numbers (a t-digest's next merge direction).
+ * form once. The compactor stores exactly that stored form (`compacted`) and a window reads every
+ * bucket through this merge, so a window scores the same whether its buckets were compacted or
+ * not, byte for byte: the merges happen in one order, and the stored form's round trip is exact
+ * and resets what a merge leaves behind besides the numbers (a t-digest's next merge direction).
+ * `compacted` is absent when there is one field: it is read as it is.
  */
+export function mergeBucket(
+  fields: ReadonlyMap<string, BucketBlob>,
+  options: { readonly exactLimit?: number } = {},
+): { readonly profiles: BucketProfiles; readonly compacted?: Uint8Array } {
+  const names = [...fields.keys()].sort((a, b) =>
+    a === compactedField ? -1 : b === compactedField ? 1 : a < b ? -1 : a > b ? 1 : 0,
+  )
+  if (names.length === 1) return { profiles: decodeBucket(fields.get(names[0]!)!, options) }
+  const merged: BucketProfiles = new Map()
+  for (const name of names) mergeBuckets(merged, decodeBucket(fields.get(name)!, options))
+  const compacted = encodeBucket(merged)
+  return { profiles: decodeBucket(compacted, options), compacted }
+}
+
 export function mergeBucketFields(
   fields: ReadonlyMap<string, BucketBlob>,
   options: { readonly exactLimit?: number } = {},
 ): BucketProfiles {
-  const names = [...fields.keys()].sort((a, b) =>
-    a === compactedField ? -1 : b === compactedField ? 1 : a < b ? -1 : a > b ? 1 : 0,
-  )
-  if (names.length === 1) return decodeBucket(fields.get(names[0]!)!, options)
-  const merged: BucketProfiles = new Map()
-  for (const name of names) mergeBuckets(merged, decodeBucket(fields.get(name)!, options))
-  return decodeBucket(encodeBucket(merged), options)
+  return mergeBucket(fields, options).profiles
 }
 
 /** The compacted blob of a bucket's fields: what SketchStore.compactBuckets stores. */
 export function compactBucketFields(fields: ReadonlyMap<string, BucketBlob>): Uint8Array {
-  return encodeBucket(mergeBucketFields(fields, { exactLimit: windowExactLimit }))
+  const { profiles, compacted } = mergeBucket(fields, { exactLimit: windowExactLimit })
+  return compacted ?? encodeBucket(profiles)
 }
