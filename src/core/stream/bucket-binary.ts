@@ -162,7 +162,7 @@ export function isBinaryBucket(blob: Uint8Array): boolean {
 
 export function encodeBucketBinary(
   bucket: ReadonlyMap<string, DatasetProfile>,
-  options: { readonly deflateFrom?: number } = {},
+  options: { readonly deflateFrom?: number; readonly level?: number } = {},
 ): Uint8Array {
   const w = new Writer()
   w.uv(bucket.size)
@@ -182,8 +182,10 @@ export function encodeBucketBinary(
   let flags = 0
   let stored = body
   if (body.length >= (options.deflateFrom ?? deflateFrom)) {
-    // Level 1: 3x faster than the default 6 here, and within 4 % of its size (BENCHMARKS.md).
-    const deflated = deflateRawSync(body, { level: 1 })
+    // Level 1 by default: a partition's bucket is rewritten on every flush, and level 1 is 3x
+    // faster than 6 here, within 4 % of its size. A compacted bucket is written once: level 6
+    // (bucket-codec.ts mergeBucket). See BENCHMARKS.md, Redis footprint.
+    const deflated = deflateRawSync(body, { level: options.level ?? 1 })
     if (deflated.length < body.length) {
       stored = deflated
       flags = FLAG_DEFLATED

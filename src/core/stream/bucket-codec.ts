@@ -137,7 +137,8 @@ export function mergeBucket(
   if (names.length === 1) return { profiles: decodeBucket(fields.get(names[0]!)!, options) }
   const merged: BucketProfiles = new Map()
   for (const name of names) mergeBuckets(merged, decodeBucket(fields.get(name)!, options))
-  const compacted = encodeBucket(merged)
+  // Stored once and read by every window over it: worth deflate's slower, tighter level.
+  const compacted = encodeBucketBinary(merged, { level: 6 })
   return { profiles: decodeBucket(compacted, options), compacted }
 }
 
@@ -151,5 +152,5 @@ export function mergeBucketFields(
 /** The compacted blob of a bucket's fields: what SketchStore.compactBuckets stores. */
 export function compactBucketFields(fields: ReadonlyMap<string, BucketBlob>): Uint8Array {
   const { profiles, compacted } = mergeBucket(fields, { exactLimit: windowExactLimit })
-  return compacted ?? encodeBucket(profiles)
+  return compacted ?? encodeBucketBinary(profiles, { level: 6 })
 }
