@@ -112,7 +112,7 @@ export interface SketchStore {
   ): Promise<Map<number, Map<string, BucketBlob>>>
   /**
    * Merges the partition blobs of each given bucket into its compacted field, for the buckets no
-   * partition can write again: every partition of the model that has seen an event has a stored
+   * partition can write again: every partition with a checkpoint for the model has a stored
    * watermark at or past the bucket's `closesAt` (its end plus the allowed lateness), so its
    * events for the bucket would be late (core/stream/windows.ts), and the partition neither
    * loads nor writes it any more. `merge` builds the compacted blob from the fields read

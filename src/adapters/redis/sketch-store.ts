@@ -247,10 +247,11 @@ export class RedisSketchStore implements SketchStore {
           const stored = Object.entries(values[0] as Record<string, string>).map(([id, json]) =>
             decodeCheckpoint(json, `${model}/${id}`),
           )
-          // Partitions without an event yet do not hold compaction back (see compact-bucket-2.lua).
-          const seen = stored.map((c) => c.watermark).filter((w) => Number.isFinite(w))
+          // A partition without an event yet (watermark -Infinity) holds compaction back too: it
+          // may still write any bucket (see compact-bucket-2.lua).
+          const watermarks = stored.map((c) => c.watermark)
           return {
-            watermark: seen.length === 0 ? Number.NEGATIVE_INFINITY : Math.min(...seen),
+            watermark: watermarks.length === 0 ? Number.NEGATIVE_INFINITY : Math.min(...watermarks),
             fields: values.slice(1) as Array<Record<string, Buffer> | string[]>,
           }
         },

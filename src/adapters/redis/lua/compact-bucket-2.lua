@@ -3,8 +3,8 @@
   blob in the bucket's compacted field '*' (core/stream/bucket-codec.ts mergeBucketFields), only
   if no partition may still write the bucket and the bucket holds exactly the fields read.
 
-  No partition may still write it when every partition that has seen an event has a stored
-  watermark at or past the bucket's close (its end plus the allowed lateness): its later events
+  No partition may still write it when every partition with a checkpoint has a stored
+  watermark at or past the bucket's close (a partition without an event yet may write any bucket) (its end plus the allowed lateness): its later events
   for the bucket are late (core/stream/windows.ts), so it neither loads nor writes the bucket
   again, and a crash replays from a checkpoint whose watermark is already past it. Holding
   exactly the fields read means no other compactor got there first and no new partition wrote
@@ -34,8 +34,8 @@ local closesAt = tonumber(ARGV[1])
 local checkpoints = rcall("HVALS", KEYS[1])
 for _, json in ipairs(checkpoints) do
   local watermark = cjson.decode(json)["watermark"]
-  -- A partition without an event yet stores null; cjson reads it as cjson.null.
-  if type(watermark) == "number" and watermark < closesAt then
+  -- A partition without an event yet stores null (cjson.null): it may still write any bucket.
+  if type(watermark) ~= "number" or watermark < closesAt then
     return 0
   end
 end
