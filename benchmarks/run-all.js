@@ -3,7 +3,7 @@
 // whatever the targets: these are measurements, not tests.
 //
 // Run: npm run bench   (builds dist/ first), or: node benchmarks/run-all.js [--only=name,name]
-// Names: tdigest, compression, sketch-accuracy, check, check-compare, ingest-path, calibration, ingest. Each file also runs alone:
+// Names: tdigest, compression, sketch-accuracy, check, check-compare, ingest-path, calibration, redis-footprint, ingest. Each file also runs alone:
 // `node benchmarks/<name>.bench.js`.
 
 import { describeMachine, isMain, machineInfo } from './lib/common.js'
@@ -83,6 +83,17 @@ const benches = [
       return {
         run: () => m.runCalibrationBench(),
         print: m.printCalibrationBench,
+        summary: m.summaryLines,
+      }
+    },
+  },
+  {
+    name: 'redis-footprint',
+    load: async () => {
+      const m = await import('./redis-footprint.bench.js')
+      return {
+        run: () => m.runRedisFootprintBench(),
+        print: m.printRedisFootprintBench,
         summary: m.summaryLines,
       }
     },

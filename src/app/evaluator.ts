@@ -4,6 +4,7 @@
 // record: a crash in between re-publishes that window with the same reportId (consumers dedupe
 // on it) rather than losing it.
 
+import { createHash } from 'node:crypto'
 import { setImmediate } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { NoiseFloors } from '../core/drift-tests/noise-floor.js'
@@ -18,7 +19,13 @@ import {
 } from '../core/performance/summary.js'
 import { mergeDatasets, type DatasetProfile } from '../core/profile/dataset.js'
 import type { ReferenceSnapshot } from '../core/reference.js'
-import { decodeBucket, parseSeriesKey, windowExactLimit } from '../core/stream/bucket-codec.js'
+import {
+  compactBucketFields,
+  mergeBucket,
+  type BucketBlob,
+  parseSeriesKey,
+  windowExactLimit,
+} from '../core/stream/bucket-codec.js'
 import type { Condition } from '../core/conditions.js'
 import { referenceRate } from '../core/data-quality.js'
 import type { AlertPolicy } from '../core/stream/alerts.js'
@@ -109,6 +116,8 @@ export class Evaluator {
   /** Calibrated mode's floors, kept per reference profile across windows (weakly: a new
    * reference snapshot drops the old one's). */
   readonly #floors = new NoiseFloors()
+  /** Per model, the merged buckets of the window read last (#windowProfiles, for #compact). */
+  readonly #merges = new Map<string, Map<number, { fingerprint: string; compacted: Uint8Array }>>()
   /** Models whose lease this instance held at its last tick. */
   readonly #held = new Set<string>()
   /** Per model, the input positions at the last look for late events (nothing moved: no look). */
@@ -316,6 +325,7 @@ export class Evaluator {
         'window evaluated',
       )
     }
+    if (evaluated > 0 && lastEnd !== null) await this.#compact(model, lastEnd)
     if (lastEnd !== null && (progress === null || this.#looked.get(model.name) !== progress)) {
       await this.#reviseLate(model, token, lastEnd, state)
       if (progress !== null) this.#looked.set(model.name, progress)
@@ -553,19 +563,75 @@ export class Evaluator {
     const buckets = windowBuckets(end, model.spec)
     const stored = await this.#options.store.readBuckets(model.name, buckets)
     const merged = new Map<string, DatasetProfile>()
+    // Kept for #compact, which stores the same merge when it finds the same fields.
+    const merges = new Map<number, { fingerprint: string; compacted: Uint8Array }>()
+    this.#merges.set(model.name, merges)
     for (const bucket of buckets) {
-      for (const blob of stored.get(bucket)?.values() ?? []) {
-        for (const [series, profile] of decodeBucket(blob, { exactLimit: windowExactLimit })) {
-          const { referenceId: ref, modelVersion } = parseSeriesKey(series)
-          if (ref !== referenceId) continue
-          const into = merged.get(modelVersion)
-          if (into === undefined) merged.set(modelVersion, profile)
-          else mergeDatasets(into, profile)
-        }
+      const fields = stored.get(bucket)
+      if (fields === undefined || fields.size === 0) continue
+      // Each bucket as its compacted form would hold it (mergeBucketFields), so a window scores
+      // the same before and after its buckets are compacted.
+      const { profiles, compacted } = mergeBucket(fields, { exactLimit: windowExactLimit })
+      if (compacted !== undefined)
+        merges.set(bucket, { fingerprint: fingerprintOf(fields), compacted })
+      for (const [series, profile] of profiles) {
+        const { referenceId: ref, modelVersion } = parseSeriesKey(series)
+        if (ref !== referenceId) continue
+        const into = merged.get(modelVersion)
+        if (into === undefined) merged.set(modelVersion, profile)
+        else mergeDatasets(into, profile)
       }
     }
     return merged
   }
+
+  /**
+   * Merges the partitions of the window's buckets that no partition can write any more into one
+   * blob each (SketchStore.compactBuckets): 6 partitions store 1 bucket per minute instead of 6.
+   * A window's buckets stay in the next windows, so a bucket held back now (a partition behind)
+   * is tried again at the next evaluation. Failing here loses nothing: the bucket stays as it was.
+   */
+  async #compact(model: EvaluatedModel, end: number): Promise<void> {
+    const store = this.#options.store
+    if (store.compactBuckets === undefined) return
+    const spec = model.spec
+    try {
+      const compacted = await store.compactBuckets(
+        model.name,
+        windowBuckets(end, spec).map((start) => ({
+          start,
+          closesAt: start + spec.bucket + spec.allowedLateness,
+        })),
+        (fields, start) => {
+          const known = this.#merges.get(model.name)?.get(start)
+          return known !== undefined && known.fingerprint === fingerprintOf(fields)
+            ? known.compacted
+            : compactBucketFields(fields)
+        },
+      )
+      if (compacted > 0)
+        this.#options.logger.debug({ model: model.name, compacted }, 'buckets compacted')
+    } catch (error: unknown) {
+      this.#merges.delete(model.name)
+      this.#options.logger.warn(
+        { model: model.name, err: errorMessage(error) },
+        'bucket compaction failed; the buckets stay as they are and are tried again later',
+      )
+    }
+  }
+}
+
+/**
+ * A bucket's fields as read, in a few bytes: two reads with the same fingerprint hold the same
+ * fields with the same bytes (SHA-256 of each blob), so the merge of one is the merge of the other.
+ */
+function fingerprintOf(fields: ReadonlyMap<string, BucketBlob>): string {
+  const hash = createHash('sha256')
+  for (const name of [...fields.keys()].sort()) {
+    const blob = fields.get(name) as BucketBlob
+    hash.update(`${name}\u0000${createHash('sha256').update(blob).digest('hex')}\u0000`)
+  }
+  return hash.digest('hex')
 }
 
 /** Where an alert of `model` points (its generatorURL): the model's status in the HTTP API. */

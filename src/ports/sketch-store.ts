@@ -10,7 +10,10 @@
 // newer owner has moved on, and this flush is dropped). Replaying from a checkpoint therefore
 // rebuilds exactly the stored state: every event counted once.
 
+import type { BucketBlob } from '../core/stream/bucket-codec.js'
 import type { IdlePolicy } from '../core/stream/watermark.js'
+
+export type { BucketBlob }
 
 export interface PartitionRef {
   readonly topic: string
@@ -49,7 +52,7 @@ export interface BucketWrite {
   readonly bucketStart: number
   readonly ref: PartitionRef
   /** Encoded profiles of this partition's events in this bucket (all of them, not a delta). */
-  readonly blob: string
+  readonly blob: BucketBlob
   /**
    * Events added to the blob since the partition's last flush: the store adds them to the
    * bucket's row counter in the same atomic step, so the evaluator can tell cheaply that a window
@@ -92,18 +95,36 @@ export type FlushOutcome =
 
 export interface SketchStore {
   loadCheckpoints(model: string, refs: readonly PartitionRef[]): Promise<Map<string, Checkpoint>>
-  loadBucket(model: string, bucketStart: number, ref: PartitionRef): Promise<string | null>
+  loadBucket(model: string, bucketStart: number, ref: PartitionRef): Promise<BucketBlob | null>
   applyFlush(batch: FlushBatch): Promise<FlushOutcome>
   /**
    * Each bucket's row counter: every event ever added to it (over partitions and series), as the
    * flushes that added them stored it. Absent buckets give 0.
    */
   bucketRows(model: string, bucketStarts: readonly number[]): Promise<Map<number, number>>
-  /** Every partition's blob for each bucket (absent buckets give an empty map). */
+  /**
+   * Every field's blob for each bucket (absent buckets give an empty map): one per partition, and
+   * the compacted field ('*', bucket-codec.ts) once partitions were merged into it.
+   */
   readBuckets(
     model: string,
     bucketStarts: readonly number[],
-  ): Promise<Map<number, Map<string, string>>>
+  ): Promise<Map<number, Map<string, BucketBlob>>>
+  /**
+   * Merges the partition blobs of each given bucket into its compacted field, for the buckets no
+   * partition can write again: every partition with a checkpoint for the model has a stored
+   * watermark at or past the bucket's `closesAt` (its end plus the allowed lateness), so its
+   * events for the bucket would be late (core/stream/windows.ts), and the partition neither
+   * loads nor writes it any more. `merge` builds the compacted blob from the fields read
+   * (mergeBucketFields). The merge and the removal of the merged fields are one atomic step,
+   * applied only if the bucket still holds exactly the fields read. Expiry is untouched.
+   * Returns how many buckets were compacted.
+   */
+  compactBuckets?(
+    model: string,
+    buckets: ReadonlyArray<{ readonly start: number; readonly closesAt: number }>,
+    merge: (fields: ReadonlyMap<string, BucketBlob>, bucketStart: number) => Uint8Array,
+  ): Promise<number>
   /**
    * The smallest watermark over the model's partitions that have seen an event, or null with
    * none: event time is complete only up to the slowest partition, so a window is evaluated

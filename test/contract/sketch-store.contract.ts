@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DriftwatchError } from '../../src/errors.js'
 import type {
+  BucketBlob,
   BucketWrite,
   Checkpoint,
   FlushBatch,
@@ -48,8 +49,25 @@ function flush(ref: PartitionRef, expected: string | null, next: Checkpoint): Pa
   return { ref, expected, next }
 }
 
-function bucket(bucketStart: number, ref: PartitionRef, blob: string): BucketWrite {
+function bucket(bucketStart: number, ref: PartitionRef, blob: BucketBlob): BucketWrite {
   return { bucketStart, ref, blob }
+}
+
+/** A blob as text: Redis hands back the bytes written (buckets are binary), the memory store the
+ * value itself; text written is the same text either way. */
+function asText(blob: BucketBlob | null): string | null {
+  return blob === null || typeof blob === 'string' ? blob : Buffer.from(blob).toString('utf8')
+}
+
+function asTexts(
+  buckets: Map<number, Map<string, BucketBlob>>,
+): Map<number, Map<string, string | null>> {
+  return new Map(
+    [...buckets].map(([start, blobs]) => [
+      start,
+      new Map([...blobs].map(([id, blob]) => [id, asText(blob)])),
+    ]),
+  )
 }
 
 function batch(
@@ -111,9 +129,9 @@ export function describeSketchStoreContract(
       expect(await store().loadCheckpoints(model, [p0, p1])).toEqual(
         new Map([['predictions:0', checkpoint('10')]]),
       )
-      expect(await store().loadBucket(model, T0, p0)).toBe('blob-a')
-      expect(await store().loadBucket(model, T1, p0)).toBe('blob-b')
-      expect(await store().loadBucket(model, T1, p1)).toBeNull()
+      expect(asText(await store().loadBucket(model, T0, p0))).toBe('blob-a')
+      expect(asText(await store().loadBucket(model, T1, p0))).toBe('blob-b')
+      expect(asText(await store().loadBucket(model, T1, p1))).toBeNull()
     })
 
     it('applies a flush that starts from the stored offset, overwriting the blobs', async () => {
@@ -128,7 +146,7 @@ export function describeSketchStoreContract(
       expect((await store().loadCheckpoints(model, [p0])).get('predictions:0')).toEqual(
         checkpoint('25', T0 + 5_000, 2),
       )
-      expect(await store().loadBucket(model, T0, p0)).toBe('v2')
+      expect(asText(await store().loadBucket(model, T0, p0))).toBe('v2')
     })
 
     it('drops a stale flush and writes nothing: no bucket, no checkpoint, no expiry change', async () => {
@@ -151,8 +169,8 @@ export function describeSketchStoreContract(
       expect(await store().loadCheckpoints(model, [p0])).toEqual(
         new Map([['predictions:0', checkpoint('10')]]),
       )
-      expect(await store().loadBucket(model, T0, p0)).toBe('kept')
-      expect(await store().loadBucket(model, T1, p0)).toBeNull()
+      expect(asText(await store().loadBucket(model, T0, p0))).toBe('kept')
+      expect(asText(await store().loadBucket(model, T1, p0))).toBeNull()
       expect(await harness().bucketTtlMs(model, T1)).toBeNull()
       const ttlAfter = await harness().bucketTtlMs(model, T0)
       expect(ttlAfter).not.toBeNull()
@@ -204,7 +222,7 @@ export function describeSketchStoreContract(
           ['predictions:1', checkpoint('5')],
         ]),
       )
-      expect(await store().readBuckets(model, [T0, T1])).toEqual(
+      expect(asTexts(await store().readBuckets(model, [T0, T1]))).toEqual(
         new Map([
           [
             T0,
@@ -256,7 +274,7 @@ export function describeSketchStoreContract(
       )
 
       const T2 = T1 + 60_000
-      const buckets = await store().readBuckets(model, [T0, T1, T2])
+      const buckets = asTexts(await store().readBuckets(model, [T0, T1, T2]))
 
       expect(buckets).toEqual(
         new Map([
@@ -272,7 +290,7 @@ export function describeSketchStoreContract(
           [T2, new Map()],
         ]),
       )
-      expect(await store().readBuckets(model, [])).toEqual(new Map())
+      expect(asTexts(await store().readBuckets(model, []))).toEqual(new Map())
     })
 
     it("counts each bucket's rows over flushes and partitions, apart from its blobs; stale flushes add nothing", async () => {
@@ -309,7 +327,7 @@ export function describeSketchStoreContract(
           [T2, 0],
         ]),
       )
-      expect((await store().readBuckets(model, [T0])).get(T0)).toEqual(
+      expect(asTexts(await store().readBuckets(model, [T0])).get(T0)).toEqual(
         new Map([
           ['predictions:0', 'a2'],
           ['predictions:1', 'c'],
@@ -339,7 +357,20 @@ export function describeSketchStoreContract(
         ),
       )
       for (const [i, ref] of refs.entries())
-        expect(await store().loadBucket(model, T0, ref)).toBe(blobs[i])
+        expect(asText(await store().loadBucket(model, T0, ref))).toBe(blobs[i])
+    })
+
+    it('keeps binary blobs byte for byte (every byte value, 100 KB)', async () => {
+      const model = newModel()
+      const bytes = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 7919) % 256)
+      await store().applyFlush(
+        batch(model, [flush(p0, null, checkpoint('1'))], [bucket(T0, p0, bytes)]),
+      )
+      const loaded = await store().loadBucket(model, T0, p0)
+      expect(loaded).not.toBeNull()
+      expect(Buffer.from(loaded as Uint8Array).equals(Buffer.from(bytes))).toBe(true)
+      const read = (await store().readBuckets(model, [T0])).get(T0)?.get('predictions:0')
+      expect(Buffer.from(read as Uint8Array).equals(Buffer.from(bytes))).toBe(true)
     })
 
     it('sets every written bucket to expire after the retention, counted from its last write', async () => {
@@ -371,10 +402,10 @@ export function describeSketchStoreContract(
       await store().applyFlush(
         batch(model, [flush(p0, null, checkpoint('1'))], [bucket(T0, p0, 'short-lived')], 150),
       )
-      expect(await store().loadBucket(model, T0, p0)).toBe('short-lived')
+      expect(asText(await store().loadBucket(model, T0, p0))).toBe('short-lived')
       await sleep(400)
-      expect(await store().loadBucket(model, T0, p0)).toBeNull()
-      expect(await store().readBuckets(model, [T0])).toEqual(new Map([[T0, new Map()]]))
+      expect(asText(await store().loadBucket(model, T0, p0))).toBeNull()
+      expect(asTexts(await store().readBuckets(model, [T0]))).toEqual(new Map([[T0, new Map()]]))
       expect(await harness().bucketTtlMs(model, T0)).toBeNull()
       expect((await store().loadCheckpoints(model, [p0])).get('predictions:0')).toEqual(
         checkpoint('1'),
@@ -470,8 +501,8 @@ export function describeSketchStoreContract(
         batch(b, [flush(p0, null, checkpoint('99', T0 + 2))], [bucket(T0, p0, 'of-b')]),
       )
       expect((await store().loadCheckpoints(a, [p0])).get('predictions:0')?.nextOffset).toBe('10')
-      expect(await store().loadBucket(a, T0, p0)).toBe('of-a')
-      expect(await store().readBuckets(b, [T0])).toEqual(
+      expect(asText(await store().loadBucket(a, T0, p0))).toBe('of-a')
+      expect(asTexts(await store().readBuckets(b, [T0]))).toEqual(
         new Map([[T0, new Map([['predictions:0', 'of-b']])]]),
       )
       expect(await store().modelWatermark(a)).toBe(T0 + 1)
@@ -513,7 +544,7 @@ export function describeSketchStoreContract(
           ),
         ),
       )
-      expect(await store().readBuckets(model, [T0])).toEqual(new Map([[T0, new Map()]]))
+      expect(asTexts(await store().readBuckets(model, [T0]))).toEqual(new Map([[T0, new Map()]]))
       expect(await store().loadCheckpoints(model, [p0])).toEqual(new Map())
     })
 

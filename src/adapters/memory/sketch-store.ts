@@ -5,6 +5,7 @@
 
 import {
   partitionId,
+  type BucketBlob,
   type Checkpoint,
   type FlushBatch,
   type FlushOutcome,
@@ -21,7 +22,7 @@ export interface MemoryStoreOptions {
 }
 
 interface Bucket {
-  readonly blobs: Map<string, string>
+  readonly blobs: Map<string, BucketBlob>
   rows: number
   expiresAt: number
 }
@@ -76,7 +77,7 @@ export class MemorySketchStore implements SketchStore {
     return Promise.resolve(found)
   }
 
-  loadBucket(model: string, bucketStart: number, ref: PartitionRef): Promise<string | null> {
+  loadBucket(model: string, bucketStart: number, ref: PartitionRef): Promise<BucketBlob | null> {
     return Promise.resolve(this.#bucket(model, bucketStart)?.blobs.get(partitionId(ref)) ?? null)
   }
 
@@ -117,8 +118,8 @@ export class MemorySketchStore implements SketchStore {
   readBuckets(
     model: string,
     bucketStarts: readonly number[],
-  ): Promise<Map<number, Map<string, string>>> {
-    const buckets = new Map<number, Map<string, string>>()
+  ): Promise<Map<number, Map<string, BucketBlob>>> {
+    const buckets = new Map<number, Map<string, BucketBlob>>()
     for (const start of bucketStarts)
       buckets.set(start, new Map(this.#bucket(model, start)?.blobs ?? []))
     return Promise.resolve(buckets)

@@ -1,7 +1,11 @@
 // Every Redis key driftwatch uses, and nothing else builds one (bullmq's queue-keys.ts).
 //
 //   <prefix>:{<model>}:checkpoints          hash  partition id ('topic:partition') → checkpoint JSON
-//   <prefix>:{<model>}:bucket:<startMs>     hash  partition id → encoded profiles; PEXPIRE retention
+//   <prefix>:{<model>}:bucket:<startMs>     hash  partition id → encoded profiles (binary,
+//                                                 bucket-binary.ts), '*' → the partitions merged
+//                                                 once none can write the bucket again
+//                                                 (compact-bucket-2.lua), '#rows' → row counter;
+//                                                 PEXPIRE retention
 //   <prefix>:{<model>}:lease                string  evaluator owner id; PX ttl
 //   <prefix>:{<model>}:lease:token          string  fencing counter, INCR on every change of owner
 //   <prefix>:{<model>}:evaluation           hash  windowEnd, state (last committed evaluation)

@@ -19,6 +19,7 @@ export const scriptNames = [
   'commit-evaluation',
   'seed-reference',
   'join-labels',
+  'compact-bucket',
 ] as const
 export type ScriptName = (typeof scriptNames)[number]
 
@@ -92,7 +93,7 @@ export function commandName(name: ScriptName): string {
   return `${name}:${packageVersion}`
 }
 
-type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>
+type ScriptCommand = (...args: (string | number | Buffer)[]) => Promise<unknown>
 
 function commandOf(client: RedisClient, name: ScriptName): ScriptCommand | undefined {
   // defineCommand adds methods that ioredis' types cannot know about.
@@ -118,7 +119,7 @@ export function runScript(
   client: RedisClient,
   name: ScriptName,
   keys: readonly string[],
-  args: readonly (string | number)[],
+  args: readonly (string | number | Buffer)[],
 ): Promise<unknown> {
   const script = luaScripts().get(name)
   const command = commandOf(client, name)

@@ -5,6 +5,7 @@
 import { DriftwatchError } from '../../errors.js'
 import {
   partitionId,
+  type BucketBlob,
   type Checkpoint,
   type FlushBatch,
   type FlushOutcome,
@@ -12,6 +13,7 @@ import {
   type SketchStore,
 } from '../../ports/sketch-store.js'
 import { modelWatermarkOf, type IdlePolicy } from '../../core/stream/watermark.js'
+import { compactedField } from '../../core/stream/bucket-codec.js'
 import { checkCheckpoint, validateFlushBatch } from '../store-arguments.js'
 import { withRedisErrors } from './errors.js'
 import { redisKeys, type RedisKeys } from './keys.js'
@@ -74,6 +76,13 @@ export function decodeCheckpoint(json: string, where: string): Checkpoint {
   return checkpoint
 }
 
+/** A blob as a script argument: bytes go as a Buffer (ioredis sends them unchanged). */
+function asArgument(blob: BucketBlob): string | Buffer {
+  return typeof blob === 'string'
+    ? blob
+    : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength)
+}
+
 /** The bucket hash field of its row counter; '#' cannot start a partition id (topic names). */
 const ROWS_FIELD = '#rows'
 
@@ -107,11 +116,17 @@ export class RedisSketchStore implements SketchStore {
     return checkpoints
   }
 
-  async loadBucket(model: string, bucketStart: number, ref: PartitionRef): Promise<string | null> {
+  // Buckets are read as bytes: the binary form is not text, and the JSON form of earlier versions
+  // decodes from its bytes as well (bucket-codec.ts).
+  async loadBucket(
+    model: string,
+    bucketStart: number,
+    ref: PartitionRef,
+  ): Promise<BucketBlob | null> {
     const key = this.#keys.bucket(model, bucketStart)
     return withRedisErrors(
       () => `load bucket ${bucketStart} of model ${model}`,
-      () => this.#client.hget(key, partitionId(ref)),
+      () => this.#client.hgetBuffer(key, partitionId(ref)),
     )
   }
 
@@ -119,7 +134,7 @@ export class RedisSketchStore implements SketchStore {
     validateFlushBatch(batch)
     const keys = [this.#keys.checkpoints(batch.model)]
     const keyIndex = new Map<number, number>()
-    const args: (string | number)[] = [batch.retentionMs, batch.partitions.length]
+    const args: (string | number | Buffer)[] = [batch.retentionMs, batch.partitions.length]
     for (const flush of batch.partitions) {
       args.push(partitionId(flush.ref), flush.expected ?? '', encodeCheckpoint(flush.next))
     }
@@ -138,7 +153,7 @@ export class RedisSketchStore implements SketchStore {
         index = keys.length // Lua's KEYS is 1-based
         keyIndex.set(bucket.bucketStart, index)
       }
-      args.push(index, partitionId(bucket.ref), bucket.blob, bucket.rowsAdded ?? 0)
+      args.push(index, partitionId(bucket.ref), asArgument(bucket.blob), bucket.rowsAdded ?? 0)
     }
     const reply = await withRedisErrors(
       () => `apply flush of model ${batch.model}`,
@@ -168,8 +183,8 @@ export class RedisSketchStore implements SketchStore {
   async readBuckets(
     model: string,
     bucketStarts: readonly number[],
-  ): Promise<Map<number, Map<string, string>>> {
-    const buckets = new Map<number, Map<string, string>>()
+  ): Promise<Map<number, Map<string, BucketBlob>>> {
+    const buckets = new Map<number, Map<string, BucketBlob>>()
     const starts = [...new Set(bucketStarts)]
     if (starts.length === 0) return buckets
     // One MULTI (the keys share a slot): the buckets are read as of one moment, so a window never
@@ -178,7 +193,7 @@ export class RedisSketchStore implements SketchStore {
       () => `read ${starts.length} buckets of model ${model}`,
       async () => {
         const multi = this.#client.multi()
-        for (const start of starts) multi.hgetall(this.#keys.bucket(model, start))
+        for (const start of starts) multi.hgetallBuffer(this.#keys.bucket(model, start))
         const results = await multi.exec()
         if (results === null)
           throw new DriftwatchError('REDIS_UNAVAILABLE', 'transaction aborted', { canRetry: true })
@@ -189,12 +204,97 @@ export class RedisSketchStore implements SketchStore {
       },
     )
     starts.forEach((start, i) => {
-      const fields = replies[i] as Record<string, string> | undefined
-      const blobs = new Map(Object.entries(fields ?? {}))
+      const fields = replies[i] as Record<string, Buffer> | undefined
+      const blobs = new Map<string, BucketBlob>(Object.entries(fields ?? {}))
       blobs.delete(ROWS_FIELD)
       buckets.set(start, blobs)
     })
     return buckets
+  }
+
+  async compactBuckets(
+    model: string,
+    buckets: ReadonlyArray<{ readonly start: number; readonly closesAt: number }>,
+    merge: (fields: ReadonlyMap<string, BucketBlob>, bucketStart: number) => Uint8Array,
+  ): Promise<number> {
+    const checkpointsKey = this.#keys.checkpoints(model)
+    // First the checkpoints and the buckets' field names only (a compacted bucket is skipped
+    // without reading its blob), then the blobs of those left, with the checkpoints again, in
+    // one MULTI: the watermarks and the fields as of one moment.
+    const snapshot = async (
+      starts: readonly number[],
+      read: 'names' | 'blobs',
+    ): Promise<{ watermark: number; fields: Array<Record<string, Buffer> | string[]> }> =>
+      withRedisErrors(
+        () => `read ${starts.length} buckets of model ${model} to compact`,
+        async () => {
+          const multi = this.#client.multi()
+          multi.hgetall(checkpointsKey)
+          for (const start of starts) {
+            const key = this.#keys.bucket(model, start)
+            if (read === 'names') multi.hkeys(key)
+            else multi.hgetallBuffer(key)
+          }
+          const results = await multi.exec()
+          if (results === null)
+            throw new DriftwatchError('REDIS_UNAVAILABLE', 'transaction aborted', {
+              canRetry: true,
+            })
+          const values = results.map(([error, value]) => {
+            if (error !== null) throw error
+            return value
+          })
+          const stored = Object.entries(values[0] as Record<string, string>).map(([id, json]) =>
+            decodeCheckpoint(json, `${model}/${id}`),
+          )
+          // A partition without an event yet (watermark -Infinity) holds compaction back too: it
+          // may still write any bucket (see compact-bucket-2.lua).
+          const watermarks = stored.map((c) => c.watermark)
+          return {
+            watermark: watermarks.length === 0 ? Number.NEGATIVE_INFINITY : Math.min(...watermarks),
+            fields: values.slice(1) as Array<Record<string, Buffer> | string[]>,
+          }
+        },
+      )
+    const closed = [...new Map(buckets.map((b) => [b.start, b])).values()]
+    const first = await snapshot(
+      closed.map((b) => b.start),
+      'names',
+    )
+    const wanted = closed.filter((b, i) => {
+      const names = first.fields[i] as string[]
+      return (
+        b.closesAt <= first.watermark &&
+        names.some((name) => name !== ROWS_FIELD && name !== compactedField)
+      )
+    })
+    if (wanted.length === 0) return 0
+    const second = await snapshot(
+      wanted.map((b) => b.start),
+      'blobs',
+    )
+    let compacted = 0
+    for (const [i, bucket] of wanted.entries()) {
+      if (bucket.closesAt > second.watermark) continue
+      const blobs = new Map<string, BucketBlob>(
+        Object.entries(second.fields[i] as Record<string, Buffer>),
+      )
+      blobs.delete(ROWS_FIELD)
+      if (![...blobs.keys()].some((name) => name !== compactedField)) continue
+      const merged = merge(blobs, bucket.start)
+      const reply = await withRedisErrors(
+        () => `compact bucket ${bucket.start} of model ${model}`,
+        () =>
+          runScript(
+            this.#client,
+            'compact-bucket',
+            [checkpointsKey, this.#keys.bucket(model, bucket.start)],
+            [bucket.closesAt, asArgument(merged), ...blobs.keys()],
+          ),
+      )
+      if (reply === 1) compacted++
+    }
+    return compacted
   }
 
   async bucketRows(model: string, bucketStarts: readonly number[]): Promise<Map<number, number>> {

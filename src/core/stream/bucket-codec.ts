@@ -1,5 +1,7 @@
 // What one partition's share of one time bucket looks like in the store: the dataset profile of
-// each model version seen in it. JSON, via the same profile encoding as reference snapshots.
+// each model version seen in it. Written in the binary form (bucket-binary.ts); read in it or in
+// the JSON form every bucket had before (the same profile encoding as reference snapshots), which
+// a rolling upgrade meets in buckets written by the previous version.
 
 import { mergeDatasets, type DatasetProfile } from '../profile/dataset.js'
 import {
@@ -9,6 +11,7 @@ import {
   type FeatureProfileJSON,
 } from '../profile/index.js'
 import type { NumericalProfile } from '../profile/numerical.js'
+import { decodeBucketBinary, encodeBucketBinary, isBinaryBucket } from './bucket-binary.js'
 
 /** Series (`${referenceId}|${modelVersion}`) → profile of its events; see RoutedEvent. */
 export type BucketProfiles = Map<string, DatasetProfile>
@@ -31,7 +34,16 @@ interface BucketJSON {
   >
 }
 
-export function encodeBucket(bucket: BucketProfiles): string {
+/** A stored bucket: the binary form, or the JSON form of earlier versions (text or its bytes). */
+export type BucketBlob = string | Uint8Array
+
+/** The form a bucket is stored in. */
+export function encodeBucket(bucket: BucketProfiles): Uint8Array {
+  return encodeBucketBinary(bucket)
+}
+
+/** The JSON form, as every version before the binary one stored it (and the benchmark's baseline). */
+export function encodeBucketJSON(bucket: BucketProfiles): string {
   const json: BucketJSON = {
     v: 1,
     versions: [...bucket].map(([version, profile]) => [
@@ -60,9 +72,14 @@ export function encodeBucket(bucket: BucketProfiles): string {
 export const windowExactLimit = 100_000
 
 export function decodeBucket(
-  text: string,
+  blob: BucketBlob,
   options: { readonly exactLimit?: number } = {},
 ): BucketProfiles {
+  if (typeof blob !== 'string' && isBinaryBucket(blob)) return decodeBucketBinary(blob, options)
+  const text =
+    typeof blob === 'string'
+      ? blob
+      : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString('utf8')
   const json = JSON.parse(text) as BucketJSON
   const versions = json.versions as unknown
   if (json.v !== 1 || !Array.isArray(versions))
@@ -99,4 +116,47 @@ export function seriesKey(referenceId: string, modelVersion: string): string {
 export function parseSeriesKey(key: string): { referenceId: string; modelVersion: string } {
   const bar = key.indexOf('|')
   return { referenceId: key.slice(0, bar), modelVersion: key.slice(bar + 1) }
+}
+
+/**
+ * The field a bucket's partitions are merged into once no partition can write the bucket again
+ * (adapters/redis/sketch-store.ts compacts). '*' cannot start a partition id (topic names).
+ */
+export const compactedField = '*'
+
+/**
+ * One bucket's profiles, merged over its fields: the compacted field first, then the partitions
+ * in the order of their ids, each into a fresh accumulator, and the result put through the stored
+ * form once. The compactor stores exactly that stored form (`compacted`) and a window reads every
+ * bucket through this merge, so a window scores the same whether its buckets were compacted or
+ * not, byte for byte: the merges happen in one order, and the stored form's round trip is exact
+ * and resets what a merge leaves behind besides the numbers (a t-digest's next merge direction).
+ * `compacted` is absent when there is one field: it is read as it is.
+ */
+export function mergeBucket(
+  fields: ReadonlyMap<string, BucketBlob>,
+  options: { readonly exactLimit?: number } = {},
+): { readonly profiles: BucketProfiles; readonly compacted?: Uint8Array } {
+  const names = [...fields.keys()].sort((a, b) =>
+    a === compactedField ? -1 : b === compactedField ? 1 : a < b ? -1 : a > b ? 1 : 0,
+  )
+  if (names.length === 1) return { profiles: decodeBucket(fields.get(names[0]!)!, options) }
+  const merged: BucketProfiles = new Map()
+  for (const name of names) mergeBuckets(merged, decodeBucket(fields.get(name)!, options))
+  // Stored once and read by every window over it: worth deflate's slower, tighter level.
+  const compacted = encodeBucketBinary(merged, { level: 6 })
+  return { profiles: decodeBucket(compacted, options), compacted }
+}
+
+export function mergeBucketFields(
+  fields: ReadonlyMap<string, BucketBlob>,
+  options: { readonly exactLimit?: number } = {},
+): BucketProfiles {
+  return mergeBucket(fields, options).profiles
+}
+
+/** The compacted blob of a bucket's fields: what SketchStore.compactBuckets stores. */
+export function compactBucketFields(fields: ReadonlyMap<string, BucketBlob>): Uint8Array {
+  const { profiles, compacted } = mergeBucket(fields, { exactLimit: windowExactLimit })
+  return compacted ?? encodeBucketBinary(profiles, { level: 6 })
 }
