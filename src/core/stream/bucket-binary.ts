@@ -174,9 +174,21 @@ export function encodeBucketBinary(
       w.str(name)
       writeProfile(w, feature)
     }
-    w.u8((profile.prediction === undefined ? 0 : 1) | (profile.latency === undefined ? 0 : 2))
+    w.u8(
+      (profile.prediction === undefined ? 0 : 1) |
+        (profile.latency === undefined ? 0 : 2) |
+        (profile.typeViolations === undefined ? 0 : 4),
+    )
     if (profile.prediction !== undefined) writeProfile(w, profile.prediction)
     if (profile.latency !== undefined) writeProfile(w, profile.latency)
+    if (profile.typeViolations !== undefined) {
+      // Events that broke a type, by feature ('' for the event); see DatasetProfile.
+      w.uv(profile.typeViolations.size)
+      for (const [feature, n] of profile.typeViolations) {
+        w.str(feature)
+        w.num(n)
+      }
+    }
   }
   const body = w.bytes.subarray(0, w.length)
   let flags = 0
@@ -232,6 +244,15 @@ export function decodeBucketBinary(
       if (latency.kind !== 'numerical')
         throw new TypeError('not a driftwatch bucket: a categorical latency')
       profile.latency = latency
+    }
+    if ((outputs & 4) !== 0) {
+      const violations = new Map<string, number>()
+      const count = r.uv()
+      for (let i = 0; i < count; i++) {
+        const feature = r.str()
+        violations.set(feature, r.num())
+      }
+      profile.typeViolations = violations
     }
     bucket.set(series, profile)
   }

@@ -21,7 +21,11 @@ import {
   mergeDatasets,
 } from '../../../../src/core/profile/dataset.js'
 import { ReferenceBuilder } from '../../../../src/core/reference.js'
-import { decodeBucket, encodeBucket } from '../../../../src/core/stream/bucket-codec.js'
+import {
+  decodeBucket,
+  encodeBucket,
+  encodeBucketJSON,
+} from '../../../../src/core/stream/bucket-codec.js'
 import { evaluateWindow, initialEvaluationState } from '../../../../src/core/stream/evaluation.js'
 import {
   applyEvent,
@@ -136,10 +140,11 @@ describe('applyViolation: counted once, in its bucket, as no row', () => {
     mergeDatasets(merged, profile)
     expect(merged.typeViolations?.get('y')).toBe(2)
     expect(merged.typeViolations?.get('')).toBe(2)
-    // A bucket without violations has no field: blobs of older versions decode as before.
-    expect(encodeBucket(new Map([[series, createDatasetProfile(layout)]]))).not.toContain(
-      'typeViolations',
-    )
+    // A bucket without violations stores none and reads back none; the JSON form of earlier
+    // versions decodes as before.
+    const clean = new Map([[series, createDatasetProfile(layout)]])
+    expect(decodeBucket(encodeBucket(clean)).get(series)?.typeViolations).toBeUndefined()
+    expect(encodeBucketJSON(clean)).not.toContain('typeViolations')
   })
 })
 
