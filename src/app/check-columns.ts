@@ -70,33 +70,52 @@ export async function spillTable(
   const writers = columns.map((name) => new ColumnWriter(dir, name))
   const observers = new Map((options.observe ?? []).map((n) => [n, new ColumnKindObserver()]))
   const observed = columns.map((name) => observers.get(name))
-  let rows = 0
+  // Rows written per column: a reader may hand the columns over one after another.
+  const written = columns.map(() => 0)
+  const columnwise = table.columnBatches !== undefined
+  const readOptions = {
+    columns,
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    onFloatColumn: (name: string) => observers.get(name)?.markFloat(),
+  }
   let pairs = new Int32Array(0)
   try {
-    for await (const batch of table.batches({
-      columns,
-      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-      onFloatColumn: (name) => observers.get(name)?.markFloat(),
-    })) {
+    for await (const batch of table.columnBatches?.(readOptions) ?? table.batches(readOptions)) {
       const n = batch.length
       if (pairs.length < 2 * n) pairs = new Int32Array(2 * n)
       for (let c = 0; c < columns.length; c++) {
         const column = batch.columns.get(columns[c] as string)
-        if (column === undefined) continue
-        ;(writers[c] as ColumnWriter).add(column, n, rows, pairs)
+        if (column === undefined) {
+          // A row batch without the column: its cells are missing.
+          if (!columnwise) {
+            ;(writers[c] as ColumnWriter).add(missingColumn(n), n, written[c] as number, pairs)
+            written[c] = (written[c] as number) + n
+            const observer = observed[c]
+            if (observer !== undefined) for (let i = 0; i < n; i++) observer.observe(null)
+          }
+          continue
+        }
+        ;(writers[c] as ColumnWriter).add(column, n, written[c] as number, pairs)
+        written[c] = (written[c] as number) + n
         const observer = observed[c]
         if (observer !== undefined) for (let i = 0; i < n; i++) observer.observe(cellAt(column, i))
       }
-      rows += n
     }
   } finally {
     for (const writer of writers) writer.close()
   }
+  const rows = Math.max(0, ...written)
+  if (written.some((n) => n !== rows))
+    throw new Error(`${table.path}: columns read with different row counts (${written.join(', ')})`)
   return {
     rows,
     columns: new Map(columns.map((name, c) => [name, (writers[c] as ColumnWriter).spilled()])),
     inferred: inferColumnKinds(observers),
   }
+}
+
+function missingColumn(n: number): CellColumn {
+  return { numbers: new Float64Array(n).fill(Number.NaN), others: null }
 }
 
 class ColumnWriter {
