@@ -4,6 +4,14 @@
 import { basename } from 'node:path'
 import { openTable, type TableSource } from '../adapters/files/table-source.js'
 import { isReferenceSnapshotFile, readReferenceFile } from '../adapters/files/reference-file.js'
+import { SpillDirectory } from '../adapters/files/spill.js'
+import {
+  buildCurrentFromSpill,
+  buildReferenceFromSpill,
+  SortedColumnCache,
+  spillSortedValues,
+  spillTable,
+} from './check-columns.js'
 import { layerConfigProblems } from '../config/conditions.js'
 import { configProblemsError, driftConfigProblems } from '../config/drift-check.js'
 import { parseConditions } from '../core/conditions.js'
@@ -14,12 +22,15 @@ import {
   withLayers,
 } from '../core/layers.js'
 import { ColumnKindObserver, inferColumnKinds } from '../core/column-kinds.js'
-import { assertKnownTests, createDefaultRegistry } from '../core/drift-tests/registry.js'
+import {
+  assertKnownTests,
+  createDefaultRegistry,
+  type DriftTestRegistry,
+} from '../core/drift-tests/registry.js'
 import type { DriftSettings } from '../core/drift-tests/thresholds.js'
 import { evaluateDrift } from '../core/evaluate.js'
 import { assessLatency, latencySummary } from '../core/latency.js'
 import {
-  addOutputs,
   createLatencyProfile,
   defaultOutputColumns,
   separateOutputs,
@@ -44,7 +55,6 @@ import { evaluatePredictionDrift } from '../core/prediction-drift.js'
 import { fileCheckCategoryCap } from '../core/profile/categorical.js'
 import { addBatch, cellAt, type ColumnBatch } from '../core/profile/batch.js'
 import { createDatasetProfile, layoutOf, type DatasetProfile } from '../core/profile/dataset.js'
-import { addNumber, sortKeptValues, type NumericalProfile } from '../core/profile/numerical.js'
 import {
   exactValueLimit,
   ReferenceBuilder,
@@ -79,29 +89,8 @@ export async function buildReferenceFromFile(
   options: BuildReferenceOptions,
 ): Promise<ReferenceSnapshot> {
   const table = openTable(path)
-  const available = await table.columns()
-  const outputs = options.outputColumns ?? defaultOutputColumns
-  // The output columns are read whenever the file has them, with or without --columns.
-  const excluded = new Set(options.excludeColumns ?? [])
-  const columns = [
-    ...new Set([
-      ...selectColumns(available, options.columns, path).filter((name) => !excluded.has(name)),
-      ...[outputs.prediction, outputs.latency].filter((name) => available.includes(name)),
-    ]),
-  ]
-  for (const name of Object.keys(options.kindOverrides ?? {})) {
-    if (!available.includes(name))
-      throw new UnknownColumnError(name, available, `${path} (kind override)`)
-  }
-  // A latency column is numerical whatever its values look like (whole milliseconds would
-  // otherwise make a column of few values categorical).
-  const kinds = await inferKinds(table, columns, {
-    ...options,
-    kindOverrides: {
-      ...(available.includes(outputs.latency) ? { [outputs.latency]: 'numerical' as const } : {}),
-      ...options.kindOverrides,
-    },
-  })
+  const { columns, outputs, kindOverrides } = await referenceColumns(table, options)
+  const kinds = await inferKinds(table, columns, { ...options, kindOverrides })
   const builder = new ReferenceBuilder(kinds, undefined, options.categoryCap)
   await readAll(table, columns, 'reference: profiling', options.onProgress, (batch) =>
     builder.addBatch(batch),
@@ -133,6 +122,92 @@ export async function buildReferenceFromFile(
   }
 }
 
+/** The reference file's columns to read (the output columns too), and the kind overrides. */
+async function referenceColumns(
+  table: TableSource,
+  options: BuildReferenceOptions,
+): Promise<{
+  columns: string[]
+  outputs: OutputColumns
+  kindOverrides: Readonly<Record<string, FeatureKind>>
+}> {
+  const path = table.path
+  const available = await table.columns()
+  const outputs = options.outputColumns ?? defaultOutputColumns
+  // The output columns are read whenever the file has them, with or without --columns.
+  const excluded = new Set(options.excludeColumns ?? [])
+  const columns = [
+    ...new Set([
+      ...selectColumns(available, options.columns, path).filter((name) => !excluded.has(name)),
+      ...[outputs.prediction, outputs.latency].filter((name) => available.includes(name)),
+    ]),
+  ]
+  for (const name of Object.keys(options.kindOverrides ?? {})) {
+    if (!available.includes(name))
+      throw new UnknownColumnError(name, available, `${path} (kind override)`)
+  }
+  // A latency column is numerical whatever its values look like (whole milliseconds would
+  // otherwise make a column of few values categorical).
+  const kindOverrides = {
+    ...(available.includes(outputs.latency) ? { [outputs.latency]: 'numerical' as const } : {}),
+    ...options.kindOverrides,
+  }
+  return { columns, outputs, kindOverrides }
+}
+
+/**
+ * `buildReferenceFromFile` for `check`, through temporary files: one read of the file (kinds are
+ * inferred while it is spilled), then column by column (app/check-columns.ts); each numerical
+ * column's sorted values stay on disk until a test scores them. The same profile, value for value.
+ */
+async function buildSpilledReference(
+  path: string,
+  options: BuildReferenceOptions,
+  dir: SpillDirectory,
+  cache: SortedColumnCache,
+): Promise<ReferenceSnapshot> {
+  const table = openTable(path)
+  const { columns, outputs, kindOverrides } = await referenceColumns(table, options)
+  const spilled = await spillTable(table, columns, dir, {
+    observe: columns.filter((name) => kindOverrides[name] === undefined),
+    ...(await progressOf(table, 'reference', options.onProgress)),
+  })
+  const kinds = decideKinds(columns, kindOverrides, spilled.inferred)
+  const { profile, exact } = buildReferenceFromSpill(spilled, kinds, {
+    categoryCap: options.categoryCap ?? fileCheckCategoryCap,
+    onNumerical: (name, feature) => spillSortedValues(feature, dir, `reference-${name}`, cache),
+  })
+  separateOutputs(profile, outputs)
+  assertHasData(
+    profile,
+    columns.filter((name) => profile.features.has(name)),
+    path,
+    'reference',
+  )
+  return {
+    ...(profile.prediction === undefined ? {} : { predictionColumn: outputs.prediction }),
+    id: '',
+    createdAt: options.now().toISOString(),
+    source: { kind: 'file', file: basename(path), format: table.format },
+    exactBreakpoints: exact,
+    kindReasons: new Map(kinds.map((k) => [k.name, k.reason])),
+    profile,
+  }
+}
+
+async function progressOf(
+  table: TableSource,
+  phase: string,
+  onProgress: Progress | undefined,
+): Promise<{ onProgress?: (bytesRead: number) => void }> {
+  if (onProgress === undefined) return {}
+  const totalBytes = await table.sizeBytes()
+  return {
+    onProgress: (bytesRead: number): void =>
+      onProgress({ file: table.path, phase, bytesRead, totalBytes }),
+  }
+}
+
 async function inferKinds(
   table: TableSource,
   columns: readonly string[],
@@ -156,8 +231,16 @@ async function inferKinds(
       (name) => observers.get(name)?.markFloat(),
     )
   }
+  return decideKinds(columns, overrides, inferColumnKinds(observers))
+}
+
+/** Each column's kind: its override, else what was inferred from its cells. */
+function decideKinds(
+  columns: readonly string[],
+  overrides: Readonly<Record<string, FeatureKind>>,
+  inferred: ReadonlyMap<string, { kind: FeatureKind; reason: string }>,
+): ColumnKind[] {
   // Overridden columns were not observed; their kind is the override.
-  const inferred = inferColumnKinds(observers)
   return columns.map((name) => {
     const override = overrides[name]
     if (override !== undefined) return { name, kind: override, reason: 'override' }
@@ -225,6 +308,21 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     registry,
     [global, ...Object.values(byKind ?? {}), ...Object.values(byFeature ?? {})].map((c) => c?.test),
   )
+  // Column values wait in temporary files (app/check-columns.ts), removed however the run ends.
+  const dir = new SpillDirectory()
+  try {
+    return await checkWithSpill(options, registry, dir)
+  } finally {
+    dir.remove()
+  }
+}
+
+async function checkWithSpill(
+  options: CheckOptions,
+  registry: DriftTestRegistry,
+  dir: SpillDirectory,
+): Promise<CheckResult> {
+  const cache = new SortedColumnCache()
   const referenceIsSnapshot = await isReferenceSnapshotFile(options.reference)
   const table = openTable(options.current)
   const currentColumns = await table.columns()
@@ -236,12 +334,16 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     (!referenceIsSnapshot && (await openTable(options.reference).columns()).includes(labelColumn))
   const reference = referenceIsSnapshot
     ? await readReferenceFile(options.reference)
-    : await buildReferenceFromFile(options.reference, {
-        ...options,
-        categoryCap: fileCheckCategoryCap,
-        sortedValues: true,
-        excludeColumns: hasLabels ? [labelColumn] : [],
-      })
+    : await buildSpilledReference(
+        options.reference,
+        {
+          ...options,
+          categoryCap: fileCheckCategoryCap,
+          excludeColumns: hasLabels ? [labelColumn] : [],
+        },
+        dir,
+        cache,
+      )
   const referenceColumns = [...reference.profile.features.keys()].filter(
     (name) => !hasLabels || name !== labelColumn,
   )
@@ -291,50 +393,46 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   }
   const currentSummary = emptySummary()
   const layout = layoutOf(reference.profile)
+  const read = [
+    ...new Set([
+      ...columns,
+      ...(hasPrediction ? [predictionColumn] : []),
+      ...(hasLatency ? [outputs.latency] : []),
+    ]),
+  ]
+  const spilled = await spillTable(
+    table,
+    read,
+    dir,
+    await progressOf(table, 'current', options.onProgress),
+  )
   // The current side is never encoded here, so it keeps new categories by name up to the same
   // cap, and its numerical values up to the reference's limit: KS and Wasserstein are then exact
   // (scipy's values); sketches take over only beyond it.
-  const current = createDatasetProfile(
+  const current = buildCurrentFromSpill(
+    spilled,
     {
       columns: layout.columns.filter((c) => columns.includes(c.name)),
       ...(hasPrediction && layout.prediction !== undefined
         ? { prediction: layout.prediction }
         : {}),
     },
-    { unseenCap: fileCheckCategoryCap, exactLimit: exactValueLimit },
+    {
+      unseenCap: fileCheckCategoryCap,
+      prediction: hasPrediction ? predictionColumn : undefined,
+      latency: hasLatency ? createLatencyProfile(exactValueLimit) : undefined,
+      latencyColumn: hasLatency ? outputs.latency : undefined,
+      onNumerical: (name, feature) => spillSortedValues(feature, dir, `current-${name}`, cache),
+    },
   )
-  if (hasLatency) current.latency = createLatencyProfile(exactValueLimit)
-  const read = [
-    ...new Set([
-      ...columns,
-      ...(hasPrediction || scoring !== null ? [predictionColumn] : []),
-      ...(hasLatency ? [outputs.latency] : []),
-      ...(scoring !== null ? [labelColumn] : []),
-    ]),
-  ]
-  await readAll(table, read, 'current', options.onProgress, (batch) => {
-    addBatch(current, batch)
-    if (hasPrediction) {
-      const column = batch.columns.get(predictionColumn)
-      for (let i = 0; i < batch.length; i++) addOutputs(current, cellAt(column, i), undefined)
-    }
-    if (scoring !== null)
-      addPairs(currentSummary, scoring.settings, batch, predictionColumn, labelColumn)
-    if (hasLatency) {
-      const column = batch.columns.get(outputs.latency)
-      for (let i = 0; i < batch.length; i++) {
-        const latency = cellAt(column, i)
-        if (typeof latency === 'number' || latency === null)
-          addNumber(current.latency as NumericalProfile, latency)
-      }
-    }
-  })
-  assertHasData(current, columns, options.current, 'current')
-  // Column by column, so that at most one column's values are held twice while sorting.
-  for (const profile of [reference.profile, current]) {
-    for (const feature of profile.features.values())
-      if (feature.kind === 'numerical') sortKeptValues(feature)
+  if (scoring !== null) {
+    // The current pairs, read apart from the spilled columns: two columns, only when scoring.
+    const pairColumns = [...new Set([predictionColumn, labelColumn])]
+    await readAll(table, pairColumns, 'current: labels', options.onProgress, (batch) =>
+      addPairs(currentSummary, scoring.settings, batch, predictionColumn, labelColumn),
+    )
   }
+  assertHasData(current, columns, options.current, 'current')
   const evaluate = { settings: options.settings, registry, features: columns }
   const drift = evaluateDrift(reference.profile, current, evaluate)
   const predictionDrift = evaluatePredictionDrift(reference.profile, current, evaluate)

@@ -49,6 +49,11 @@ export interface TableSource {
   rows(opts?: ReadOptions): AsyncIterable<TableRow>
   /** The same cells as `rows()`, column by column, in batches of consecutive rows. */
   batches(opts?: ReadOptions): AsyncIterable<ColumnBatch>
+  /**
+   * The same batches one column at a time (all of a column's rows before the next column's), for
+   * a reader that reads columns apart and then holds one column's window instead of all (Parquet).
+   */
+  columnBatches?(opts?: ReadOptions): AsyncIterable<ColumnBatch>
   sizeBytes(): Promise<number>
 }
 

@@ -85,6 +85,8 @@ export interface ProfileOptions {
   readonly unseenCap?: number
   /** Finite values each numerical profile keeps exactly (see numerical.ts); default 1000. */
   readonly exactLimit?: number
+  /** Finite values each numerical profile will receive, when known (see numerical.ts). */
+  readonly expectedValues?: number
 }
 
 export function createDatasetProfile(
@@ -100,7 +102,7 @@ export function createDatasetProfile(
 
 function createColumn(column: ColumnLayout, options: ProfileOptions): FeatureProfile {
   return column.kind === 'numerical'
-    ? createNumericalProfile(column.binning, undefined, options.exactLimit)
+    ? createNumericalProfile(column.binning, undefined, options.exactLimit, options.expectedValues)
     : createCategoricalProfile(column.vocabulary, options.unseenCap)
 }
 

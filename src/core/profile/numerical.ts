@@ -15,7 +15,7 @@
 // computed exactly (as scipy does) instead of from the digest.
 
 import { TDigest } from '../sketch/tdigest.js'
-import { sortedCopy } from '../stats/sort.js'
+import { sortedCopy, sortInPlace } from '../stats/sort.js'
 import { binIndex, sameBinning, type Binning } from './binning.js'
 
 export const smallValueLimit = 5
@@ -65,12 +65,34 @@ export interface NumericalProfile {
   readonly exactLimit: number
   /** The finite values in arrival order (the first `count` entries), or null past exactLimit. */
   values: Float64Array | null
+  /**
+   * The kept values, sorted, held outside the profile (`storeValues`): `values` is then null and
+   * `sortedValues` asks for them when a test needs them.
+   */
+  stored?: StoredValues
+}
+
+/**
+ * Sorted values kept elsewhere than in memory: `driftwatch check` writes each column's values to
+ * a temporary file and reads them back one column at a time (app/check-columns.ts), so exact KS
+ * and Wasserstein do not need every column of both files in memory at once.
+ */
+export interface StoredValues {
+  /** How many values: the profile's `count` when they were stored. */
+  readonly count: number
+  /** The values, sorted ascending (a fresh array or a shared one the caller must not change). */
+  sorted(): Float64Array
 }
 
 export function createNumericalProfile(
   binning: Binning,
   compression = profileCompression,
   exactLimit = defaultExactLimit,
+  /**
+   * Finite values the caller knows will come (a file already read once): the kept array starts at
+   * that size instead of growing by doubling, which left a trail of freed arrays behind.
+   */
+  expectedValues = 0,
 ): NumericalProfile {
   return {
     kind: 'numerical',
@@ -90,7 +112,8 @@ export function createNumericalProfile(
     atEdge: new Float64Array(binning.edges.length),
     smallValues: new Map(),
     exactLimit,
-    values: exactLimit > 0 ? new Float64Array(Math.min(exactLimit, 64)) : null,
+    values:
+      exactLimit > 0 ? new Float64Array(Math.min(exactLimit, Math.max(64, expectedValues))) : null,
   }
 }
 
@@ -261,7 +284,10 @@ const sortedCache = new WeakMap<NumericalProfile, { count: number; sorted: Float
 
 /** The kept values, sorted (cached per profile until it changes), or null past exactLimit. */
 export function sortedValues(profile: NumericalProfile): Float64Array | null {
-  if (profile.values === null) return null
+  if (profile.values === null) {
+    const stored = profile.stored
+    return stored !== undefined && stored.count === profile.count ? stored.sorted() : null
+  }
   const cached = sortedCache.get(profile)
   if (cached !== undefined && cached.count === profile.count) return cached.sorted
   const sorted = sortedCopy(profile.values, profile.count)
@@ -275,8 +301,13 @@ export function sortedValues(profile: NumericalProfile): Float64Array | null {
  * holding both orders of 20 columns of a million values took 160 MB more per side.
  */
 export function sortKeptValues(profile: NumericalProfile): void {
-  const sorted = sortedValues(profile)
-  if (sorted === null) return
+  if (profile.values === null) return
+  const cached = sortedCache.get(profile)
+  // The arrival order is given up, so it is sorted where it lies (no copy to hold besides).
+  const sorted =
+    cached !== undefined && cached.count === profile.count
+      ? cached.sorted
+      : sortInPlace(profile.values, profile.count)
   profile.values = sorted
   sortedCache.set(profile, { count: profile.count, sorted })
 }
@@ -289,4 +320,15 @@ export function keepSortedValues(profile: NumericalProfile, sorted: Float64Array
   if (profile.values === null || sorted.length !== profile.count) return
   profile.values = sorted
   sortedCache.set(profile, { count: profile.count, sorted })
+}
+
+/**
+ * Moves the kept values out of the profile (see `StoredValues`): `stored` must give exactly the
+ * kept values, sorted. A profile past its exact limit has nothing to store and stays as it is.
+ */
+export function storeValues(profile: NumericalProfile, stored: StoredValues): void {
+  if (profile.values === null || stored.count !== profile.count) return
+  profile.values = null
+  profile.stored = stored
+  sortedCache.delete(profile)
 }

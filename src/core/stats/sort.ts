@@ -16,10 +16,24 @@ const radixThreshold = 4096
 /** A sorted copy of values[0..n). */
 export function sortedCopy(values: Float64Array, n = values.length): Float64Array {
   if (n < radixThreshold) return values.slice(0, n).sort()
-  let src = values.slice(0, n)
-  let dst = new Float64Array(n)
-  let srcWords = new Int32Array(src.buffer, src.byteOffset, 2 * n)
-  let dstWords = new Int32Array(dst.buffer, dst.byteOffset, 2 * n)
+  return radixSort(values.slice(0, n), n)
+}
+
+/**
+ * values[0..n) sorted, for a caller that gives `values` up: the sort starts from it instead of a
+ * copy, and the result is `values` itself or the one scratch array.
+ */
+export function sortInPlace(values: Float64Array, n = values.length): Float64Array {
+  const own = values.subarray(0, n)
+  if (n < radixThreshold) return own.sort()
+  return radixSort(own, n)
+}
+
+function radixSort(values: Float64Array, n: number): Float64Array<ArrayBufferLike> {
+  let src: Float64Array<ArrayBufferLike> = values
+  let dst: Float64Array<ArrayBufferLike> = new Float64Array(n)
+  let srcWords: Int32Array<ArrayBufferLike> = new Int32Array(src.buffer, src.byteOffset, 2 * n)
+  let dstWords: Int32Array<ArrayBufferLike> = new Int32Array(dst.buffer, dst.byteOffset, 2 * n)
   const counts = new Uint32Array(4 * DIGITS)
   for (let i = 0; i < n; i++) {
     const hi = srcWords[2 * i + HI] as number
