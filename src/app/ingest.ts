@@ -7,10 +7,17 @@
 // any step pauses consumption and retries; nothing is acknowledged before Redis holds it.
 
 import type { Logger } from 'pino'
-import { classifyModel, decodePredictionEvent, type PredictionEvent } from '../core/events.js'
+import { EventReader, type ReadEvent } from '../core/event-reader.js'
+import { classifyModel, decodePredictionEvent } from '../core/events.js'
 import { encodePending } from '../core/performance/join.js'
 import type { PredictionOutput } from '../core/performance/summary.js'
-import type { CellValue, DatasetProfile, ProfileLayout } from '../core/profile/dataset.js'
+import { categoryOf } from '../core/profile/categorical.js'
+import type {
+  CellValue,
+  DatasetProfile,
+  LayoutCells,
+  ProfileLayout,
+} from '../core/profile/dataset.js'
 import { decodeBucket, encodeBucket, seriesKey } from '../core/stream/bucket-codec.js'
 import {
   advanceTo,
@@ -85,6 +92,21 @@ interface PartitionEntry {
   readonly pending: Map<string, Array<readonly [string, string]>>
 }
 
+/** Where a model's layout columns sit in the reader's slots, for one layout. */
+interface ModelSlots {
+  readonly layout: ProfileLayout
+  readonly reader: EventReader
+  /** Per layout column: its slot in `reader`. */
+  readonly slots: Int32Array
+  readonly numerical: Uint8Array
+  readonly names: readonly string[]
+}
+
+/** One slice's cells of one model (LayoutCells), filled row by row as events are routed. */
+interface SliceCells extends LayoutCells {
+  rows: number
+}
+
 /** A prediction to keep for the label join (ModelRuntime.performance). */
 interface JoinablePrediction {
   readonly eventId: string
@@ -108,10 +130,58 @@ export class Ingestor {
   #failedStep: FlushStep | null = null
   /** Per partition, the next pause while the decoder's schema registry does not answer. */
   readonly #decoderBackoff = new Map<string, number>()
+  /** Reads JSON events straight into slots of the features the models watch; see #route. */
+  #reader: EventReader
+  readonly #modelSlots = new Map<string, ModelSlots>()
+  /** Whether any model joins labels: only then does the reader keep event ids and scores. */
+  readonly #joins: boolean
 
   constructor(options: IngestOptions) {
     this.#options = options
     this.#knownModels = new Map([...options.models.keys()].map((name) => [name, null] as const))
+    this.#reader = this.#newReader()
+    this.#joins = [...options.models.values()].some((m) => m.performance !== undefined)
+  }
+
+  /** A reader with a slot for every column of every model's current layout. */
+  #newReader(): EventReader {
+    const names = new Set<string>()
+    for (const runtime of this.#options.models.values())
+      for (const column of runtime.layout.columns) names.add(column.name)
+    return new EventReader(names)
+  }
+
+  /** The model's slots for its current layout; a new reader when a layout brings new columns. */
+  #slotsOf(model: string, runtime: ModelRuntime): ModelSlots {
+    const known = this.#modelSlots.get(model)
+    if (known !== undefined && known.layout === runtime.layout && known.reader === this.#reader)
+      return known
+    const columns = runtime.layout.columns
+    if (columns.some((c) => this.#reader.slotOf(c.name) === -1)) this.#reader = this.#newReader()
+    const reader = this.#reader
+    const slots: ModelSlots = {
+      layout: runtime.layout,
+      reader,
+      slots: Int32Array.from(columns, (c) => reader.slotOf(c.name)),
+      numerical: Uint8Array.from(columns, (c) => (c.kind === 'numerical' ? 1 : 0)),
+      names: columns.map((c) => c.name),
+    }
+    this.#modelSlots.set(model, slots)
+    return slots
+  }
+
+  /** The event's features by name, decoded again (see RoutedEvent.features). */
+  readonly #featuresOf = (event: RoutedEvent): Readonly<Record<string, CellValue>> => {
+    if (event.features !== null) return event.features
+    const value = event.message === null ? null : Buffer.from(event.message)
+    const limits = { maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: Number.MAX_SAFE_INTEGER }
+    const decoded =
+      this.#options.decoder === undefined
+        ? decodePredictionEvent(value, limits)
+        : this.#options.decoder.decode(value, limits)
+    // The reader accepts only events the decoder accepts (core/event-reader.ts).
+    if (!decoded.ok) throw new Error(`event no longer decodes: ${decoded.detail}`)
+    return decoded.event.features
   }
 
   /** Flushes on a timer too, so a quiet stream still moves its checkpoints and closes buckets. */
@@ -262,10 +332,11 @@ export class Ingestor {
     // consumer restarted from the committed offset, a hint that lags Redis). Their events are
     // counted, and their dead letters queued, or sent before the flush that stored the checkpoint.
     const handled = handledBelow(entry)
+    const cells = new Map<string, SliceCells>()
     for (const message of batch.messages) {
       const offset = BigInt(message.offset)
       if (handled !== null && offset < handled) continue
-      const result = this.#route(message.value, message.timestamp)
+      const result = this.#route(message.value, message.timestamp, cells, batch.messages.length)
       if (!result.ok) {
         letters.push({
           value: message.value,
@@ -302,6 +373,7 @@ export class Ingestor {
             runtime.spec,
             runtime.layout,
             runtime.notBefore,
+            this.#featuresOf,
           )
           if (outcome === 'late') late.set(name, (late.get(name) ?? 0) + 1)
           if (outcome === 'late' || outcome === 'counted')
@@ -367,15 +439,30 @@ export class Ingestor {
   #route(
     value: Buffer | null,
     kafkaTimestamp: number,
+    cells: Map<string, SliceCells>,
+    capacity: number,
   ):
     | { ok: true; model: string; event: RoutedEvent; prediction?: JoinablePrediction }
     | { ok: false; reason: string; detail: string } {
     const limits = { maxBytes: this.#options.maxEventBytes, now: this.#options.now() }
     const decoder = this.#options.decoder
-    const decoded =
-      decoder === undefined ? decodePredictionEvent(value, limits) : decoder.decode(value, limits)
-    if (!decoded.ok) return decoded
-    const event: PredictionEvent = decoded.event
+    // The reader first where the event is JSON: it declines (null) whatever it cannot prove
+    // the decoder would accept, and the decoder then decides (core/event-reader.ts).
+    const reader = this.#reader
+    const read =
+      value !== null && (decoder === undefined || decoder.readsAsJson(value))
+        ? reader.read(value, limits, this.#joins)
+        : null
+    let event: ReadEvent
+    let features: Readonly<Record<string, CellValue>> | null = null
+    if (read !== null) event = read
+    else {
+      const decoded =
+        decoder === undefined ? decodePredictionEvent(value, limits) : decoder.decode(value, limits)
+      if (!decoded.ok) return decoded
+      event = decoded.event
+      features = decoded.event.features
+    }
     const unknown = classifyModel(event, this.#knownModels)
     if (unknown !== null)
       return {
@@ -384,22 +471,34 @@ export class Ingestor {
         detail: `model '${event.model.slice(0, 100)}' is not configured`,
       }
     const runtime = this.#options.models.get(event.model) as ModelRuntime
-    // The decoded features go to the profiles as they are: addRow reads only the layout's columns
-    // and takes an absent feature as missing, like null. Copying the watched ones into a new
-    // object cost about as much as JSON.parse (a keyed store per feature that changes the
-    // object's shape each time); see BENCHMARKS.md, ingest.
-    const features: Readonly<Record<string, CellValue>> = event.features
-    for (const [name, kind] of runtime.kinds) {
-      if (kind !== 'numerical') continue
-      const value = features[name]
-      if (value !== undefined && value !== null && typeof value !== 'number') {
-        return {
-          ok: false,
-          reason: 'feature_kind_mismatch',
-          detail: `feature '${name}' is numerical, got ${typeof value}`,
-        }
+    const slots = this.#slotsOf(event.model, runtime)
+    // A layout with columns the reader had no slot for: read the event again with the new one.
+    if (read !== null && slots.reader !== reader)
+      return this.#route(value, kafkaTimestamp, cells, capacity)
+    let slice = cells.get(event.model)
+    if (slice === undefined) {
+      const width = slots.names.length
+      slice = {
+        width,
+        rows: 0,
+        numbers: new Float64Array(capacity * width),
+        categories: new Array<string | null>(capacity * width).fill(null),
+      }
+      cells.set(event.model, slice)
+    }
+    const row = slice.rows
+    const mismatch =
+      features === null
+        ? fillFromSlots(slice, row, slots, slots.reader)
+        : fillFromRecord(slice, row, slots, features)
+    if (mismatch !== null) {
+      return {
+        ok: false,
+        reason: 'feature_kind_mismatch',
+        detail: `feature '${mismatch.name}' is numerical, got ${typeof mismatch.value}`,
       }
     }
+    slice.rows++
     const eventTime = event.timestamp ?? kafkaTimestamp
     // One producer's bad clock must not move event time for everyone: an event from the future
     // would close (and report) windows that have not happened yet.
@@ -420,9 +519,12 @@ export class Ingestor {
       event: {
         series: seriesKey(runtime.referenceId, event.modelVersion ?? ''),
         eventTime,
+        cells: slice,
+        row,
         features,
-        ...(event.prediction === undefined ? {} : { prediction: event.prediction }),
-        ...(event.latencyMs === undefined ? {} : { latencyMs: event.latencyMs }),
+        message: features === null ? value : null,
+        prediction: event.prediction,
+        latencyMs: event.latencyMs,
       },
       ...(joinable
         ? {
@@ -649,6 +751,57 @@ export class Ingestor {
     if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer)
     await this.flush()
   }
+}
+
+/**
+ * Row `row` of `slice` from the reader's slots; the first numerical column holding something
+ * else than a number or null, if any (feature_kind_mismatch).
+ */
+function fillFromSlots(
+  slice: SliceCells,
+  row: number,
+  slots: ModelSlots,
+  reader: EventReader,
+): { name: string; value: CellValue } | null {
+  const base = row * slice.width
+  const { numbers, categories } = slice
+  const readNumbers = reader.numbers
+  const readOthers = reader.others
+  for (let c = 0; c < slice.width; c++) {
+    const slot = slots.slots[c] as number
+    const present = reader.has(slot)
+    const x = present ? (readNumbers[slot] as number) : Number.NaN
+    const other = present && x !== x ? (readOthers[slot] ?? null) : null
+    if (slots.numerical[c] === 1) {
+      if (other !== null) return { name: slots.names[c] as string, value: other }
+      numbers[base + c] = x
+    } else
+      categories[base + c] = x === x ? categoryOf(x) : other === null ? null : categoryOf(other)
+  }
+  return null
+}
+
+/** fillFromSlots for features a decoder built by name. */
+function fillFromRecord(
+  slice: SliceCells,
+  row: number,
+  slots: ModelSlots,
+  features: Readonly<Record<string, CellValue>>,
+): { name: string; value: CellValue } | null {
+  const base = row * slice.width
+  const { numbers, categories } = slice
+  for (let c = 0; c < slice.width; c++) {
+    const name = slots.names[c] as string
+    const value = features[name]
+    if (slots.numerical[c] === 1) {
+      if (typeof value === 'number') numbers[base + c] = value
+      else if (value === undefined || value === null) numbers[base + c] = Number.NaN
+      else return { name, value }
+    } else
+      categories[base + c] =
+        value === undefined || value === null || Number.isNaN(value) ? null : categoryOf(value)
+  }
+  return null
 }
 
 /** The smallest next offset over the partition's models, or null while one of them has none. */
