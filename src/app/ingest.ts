@@ -8,7 +8,7 @@
 
 import type { Logger } from 'pino'
 import { EventReader, type ReadEvent } from '../core/event-reader.js'
-import { classifyModel, decodePredictionEvent } from '../core/events.js'
+import { classifyModel, decodePredictionEvent, type DecodeLimits } from '../core/events.js'
 import { encodePending } from '../core/performance/join.js'
 import type { PredictionOutput } from '../core/performance/summary.js'
 import { categoryOf } from '../core/profile/categorical.js'
@@ -324,7 +324,7 @@ export class Ingestor {
       offset: bigint
       model: string | null
       event: RoutedEvent | null
-      prediction?: JoinablePrediction
+      prediction: JoinablePrediction | undefined
     }> = []
     const consumed = new Map<string, number>()
     const letters: DeadLetter[] = []
@@ -333,10 +333,18 @@ export class Ingestor {
     // counted, and their dead letters queued, or sent before the flush that stored the checkpoint.
     const handled = handledBelow(entry)
     const cells = new Map<string, SliceCells>()
+    // One clock reading per slice (at most 100 events, well under a millisecond).
+    const limits = { maxBytes: this.#options.maxEventBytes, now: this.#options.now() }
     for (const message of batch.messages) {
       const offset = BigInt(message.offset)
       if (handled !== null && offset < handled) continue
-      const result = this.#route(message.value, message.timestamp, cells, batch.messages.length)
+      const result = this.#route(
+        message.value,
+        message.timestamp,
+        cells,
+        batch.messages.length,
+        limits,
+      )
       if (!result.ok) {
         letters.push({
           value: message.value,
@@ -344,14 +352,14 @@ export class Ingestor {
           detail: result.detail,
           source: { ...batch.ref, offset: message.offset },
         })
-        routed.push({ offset, model: null, event: null })
+        routed.push({ offset, model: null, event: null, prediction: undefined })
         continue
       }
       routed.push({
         offset,
         model: result.model,
         event: result.event,
-        ...(result.prediction === undefined ? {} : { prediction: result.prediction }),
+        prediction: result.prediction,
       })
     }
     // May throw (Redis down): kafkajs then delivers the batch again, so nothing of it may be
@@ -441,10 +449,10 @@ export class Ingestor {
     kafkaTimestamp: number,
     cells: Map<string, SliceCells>,
     capacity: number,
+    limits: DecodeLimits,
   ):
-    | { ok: true; model: string; event: RoutedEvent; prediction?: JoinablePrediction }
+    | { ok: true; model: string; event: RoutedEvent; prediction: JoinablePrediction | undefined }
     | { ok: false; reason: string; detail: string } {
-    const limits = { maxBytes: this.#options.maxEventBytes, now: this.#options.now() }
     const decoder = this.#options.decoder
     // The reader first where the event is JSON: it declines (null) whatever it cannot prove
     // the decoder would accept, and the decoder then decides (core/event-reader.ts).
@@ -474,7 +482,7 @@ export class Ingestor {
     const slots = this.#slotsOf(event.model, runtime)
     // A layout with columns the reader had no slot for: read the event again with the new one.
     if (read !== null && slots.reader !== reader)
-      return this.#route(value, kafkaTimestamp, cells, capacity)
+      return this.#route(value, kafkaTimestamp, cells, capacity, limits)
     let slice = cells.get(event.model)
     if (slice === undefined) {
       const width = slots.names.length
@@ -526,18 +534,16 @@ export class Ingestor {
         prediction: event.prediction,
         latencyMs: event.latencyMs,
       },
-      ...(joinable
+      prediction: joinable
         ? {
-            prediction: {
-              eventId: event.eventId,
-              version: event.modelVersion ?? '',
-              output: {
-                ...(event.prediction === undefined ? {} : { prediction: event.prediction }),
-                ...(event.scores === undefined ? {} : { scores: event.scores }),
-              },
+            eventId: event.eventId,
+            version: event.modelVersion ?? '',
+            output: {
+              ...(event.prediction === undefined ? {} : { prediction: event.prediction }),
+              ...(event.scores === undefined ? {} : { scores: event.scores }),
             },
           }
-        : {}),
+        : undefined,
     }
   }
 

@@ -487,7 +487,8 @@ export class EventReader {
 
   #isForbiddenKey(): boolean {
     const length = this.#textEnd - this.#textStart
-    return (length === 9 || length === 11) && forbiddenKeys.has(this.#text())
+    if (length === 9) return this.#textIs(protoBytes) || this.#textIs(prototypeBytes)
+    return length === 11 && this.#textIs(constructorBytes)
   }
 
   #idLength(): boolean {
@@ -520,6 +521,9 @@ const emptyBytes = new Uint8Array(0)
 const trueBytes = Buffer.from('true', 'latin1')
 const falseBytes = Buffer.from('false', 'latin1')
 const nullBytes = Buffer.from('null', 'latin1')
+const protoBytes = Buffer.from('__proto__', 'latin1')
+const prototypeBytes = Buffer.from('prototype', 'latin1')
+const constructorBytes = Buffer.from('constructor', 'latin1')
 
 type Latin1Slice = (this: Uint8Array, start: number, end: number) => string
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: Latin1Slice }).latin1Slice

@@ -115,18 +115,30 @@ export interface BinTable {
   readonly cells: number
 }
 
-const binTableCells = 1024
+/**
+ * Cells per table: enough for about two per gap between the closest edges, so most cells hold at
+ * most one edge, within [1024, 16384] (4 to 64 KB per column).
+ */
+const minTableCells = 1024
+const maxTableCells = 16_384
 const binTables = new WeakMap<Float64Array, BinTable>()
 
-/** The lookup table of a binning's edges (one per edges array, kept while the edges live). */
+/**
+ * The lookup table of a binning's edges (one per edges array, kept while the edges live: callers
+ * ask with a reference's edges, which every profile on that reference shares).
+ */
 export function binTableOf(edges: Float64Array): BinTable {
   const known = binTables.get(edges)
   if (known !== undefined) return known
   const m = edges.length
   const low = m === 0 ? 0 : (edges[0] as number)
   const span = m === 0 ? 0 : (edges[m - 1] as number) - low
-  const scale = span > 0 && Number.isFinite(span) ? binTableCells / span : 0
-  const cells = scale > 0 ? binTableCells : 0
+  let minGap = Number.POSITIVE_INFINITY
+  for (let i = 1; i < m; i++)
+    minGap = Math.min(minGap, (edges[i] as number) - (edges[i - 1] as number))
+  const wanted = Math.min(maxTableCells, Math.max(minTableCells, Math.ceil((2 * span) / minGap)))
+  const scale = span > 0 && Number.isFinite(span) ? wanted / span : 0
+  const cells = scale > 0 && Number.isFinite(scale) ? wanted : 0
   const starts = new Int32Array(cells + 1)
   let at = 0
   for (let c = 0; c <= cells; c++) {

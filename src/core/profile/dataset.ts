@@ -3,7 +3,7 @@
 
 import { DriftwatchError } from '../../errors.js'
 import type { FeatureKind } from '../report.js'
-import { binTableOf, type BinTable, type Binning } from './binning.js'
+import { binTableOf, sameBinning, type BinTable, type Binning } from './binning.js'
 import {
   addCategory,
   categoryOf,
@@ -151,9 +151,15 @@ export function addLayoutRow(
       layout,
       size: profile.features.size,
       features,
-      tables: (features ?? []).map((f) =>
-        f?.kind === 'numerical' ? binTableOf(f.binning.edges) : undefined,
-      ),
+      tables: (features ?? []).map((f, c) => {
+        const column = layout.columns[c]
+        // The layout's edges, shared by every profile on the reference: one table per column.
+        return f?.kind === 'numerical' &&
+          column?.kind === 'numerical' &&
+          sameBinning(f.binning, column.binning)
+          ? binTableOf(column.binning.edges)
+          : undefined
+      }),
     }
     layoutOrder.set(profile, order)
   }
