@@ -121,6 +121,13 @@ export class Ingestor {
   readonly #partitions = new Map<string, PartitionEntry>()
   readonly #mutex = new Mutex()
   #deadLetters: DeadLetter[] = []
+  /**
+   * Per partition, the offset below which this process has queued every bad event for the
+   * dead-letter topic. It outlives the partition's entry: a flush whose Redis answer was lost (or
+   * a reassignment) drops the entry and reads the partition again from the store's checkpoint,
+   * which may lag letters already sent (they go out before the Redis step).
+   */
+  readonly #letteredBelow = new Map<string, bigint>()
   #lastFlush = 0
   #paused = false
   #retryTimer: NodeJS.Timeout | undefined
@@ -335,6 +342,8 @@ export class Ingestor {
     const cells = new Map<string, SliceCells>()
     // One clock reading per slice (at most 100 events, well under a millisecond).
     const limits = { maxBytes: this.#options.maxEventBytes, now: this.#options.now() }
+    const id = partitionId(batch.ref)
+    const lettered = this.#letteredBelow.get(id) ?? -1n
     for (const message of batch.messages) {
       const offset = BigInt(message.offset)
       if (handled !== null && offset < handled) continue
@@ -346,12 +355,14 @@ export class Ingestor {
         limits,
       )
       if (!result.ok) {
-        letters.push({
-          value: message.value,
-          reason: result.reason,
-          detail: result.detail,
-          source: { ...batch.ref, offset: message.offset },
-        })
+        // Below the mark: queued or sent already by this process (see #letteredBelow).
+        if (offset >= lettered)
+          letters.push({
+            value: message.value,
+            reason: result.reason,
+            detail: result.detail,
+            source: { ...batch.ref, offset: message.offset },
+          })
         routed.push({ offset, model: null, event: null, prediction: undefined })
         continue
       }
@@ -369,6 +380,8 @@ export class Ingestor {
       this.#deadLetters.push(letter)
       metrics.invalidEvent(letter.reason, batch.ref.topic)
     }
+    const last = routed[routed.length - 1]
+    if (last !== undefined && last.offset >= lettered) this.#letteredBelow.set(id, last.offset + 1n)
     const late = new Map<string, number>()
     for (const { offset, model, event, prediction } of routed) {
       for (const [name, state] of entry.models) {
@@ -407,7 +420,6 @@ export class Ingestor {
     }
     for (const [model, n] of consumed) metrics.eventsConsumed(model, batch.ref.topic, n)
     for (const [model, n] of late) metrics.lateEvents(model, n)
-    const last = routed[routed.length - 1]
     if (last !== undefined)
       metrics.lag(
         batch.ref.topic,

@@ -392,6 +392,7 @@ describe('Redis outage: 30 s down (SIGKILL), started again on the same port with
     stopExit: undefined as { code: number | null; signal: NodeJS.Signals | null } | undefined,
     pausedLogLines: 0,
     resumedLogLines: 0,
+    refusedBatchLogLines: 0,
   }
 
   let scenario: Promise<void> | undefined
@@ -446,6 +447,9 @@ describe('Redis outage: 30 s down (SIGKILL), started again on the same port with
     result.resumedLogLines = log
       .split('\n')
       .filter((l) => l.includes('resuming consumption')).length
+    result.refusedBatchLogLines = log
+      .split('\n')
+      .filter((l) => l.includes('Error when calling eachBatch')).length
   }
 
   afterAll(async () => {
@@ -460,8 +464,11 @@ describe('Redis outage: 30 s down (SIGKILL), started again on the same port with
     console.log(`[faults] detector warnings and errors:\n${logSummary(detector?.logFile ?? '')}`)
     expect(result.exitDuringRun, logTail(detector?.logFile ?? '')).toBeUndefined()
     expect(result.stopExit).toEqual({ code: 0, signal: null })
-    expect(result.pausedLogLines).toBeGreaterThanOrEqual(1)
-    expect(result.resumedLogLines).toBeGreaterThanOrEqual(1)
+    // The ingest path saw the outage one of two ways, depending on where the kill fell: a flush
+    // failed (consumption paused, then resumed), or every batch needed state from Redis and was
+    // refused (kafkajs delivers it again later) while nothing unflushed was left to fail a flush.
+    expect(result.pausedLogLines + result.refusedBatchLogLines).toBeGreaterThanOrEqual(1)
+    if (result.pausedLogLines > 0) expect(result.resumedLogLines).toBeGreaterThanOrEqual(1)
   })
 
   it('answers /readyz 503 with redis not ok while Redis is down, 200 once it is back', () => {

@@ -1,6 +1,7 @@
 // When a flush fails, consumption pauses and /readyz names the dependency that failed: Redis when
 // the state could not be stored, Kafka when the dead letters could not be sent (the flush stops
-// there, before Redis). Before, both showed as "redis not ok".
+// there, before Redis). Before, both showed as "redis not ok". And a failed flush does not send a
+// dead letter twice when the partition is read again from the store's checkpoint.
 
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -30,13 +31,20 @@ function reference(): ReferenceSnapshot {
   }
 }
 
-/** The memory store, with applyFlush failing while `failing` is set. */
+/**
+ * The memory store, with applyFlush failing while `failing` is set; with `replyLost` set it applies
+ * the flush and then fails, as a Redis killed between running the script and answering does.
+ */
 class FlakyStore extends MemorySketchStore {
   failing: Error | undefined
-  override applyFlush(
+  replyLost = false
+  override async applyFlush(
     batch: Parameters<SketchStore['applyFlush']>[0],
   ): ReturnType<SketchStore['applyFlush']> {
-    return this.failing === undefined ? super.applyFlush(batch) : Promise.reject(this.failing)
+    if (this.failing !== undefined) throw this.failing
+    const outcome = await super.applyFlush(batch)
+    if (this.replyLost) throw new Error('connection lost before the reply')
+    return outcome
   }
 }
 
@@ -93,16 +101,16 @@ function setUp(): {
   return { ingestor, store, sink, source, status }
 }
 
-/** One valid event and one that is not JSON. */
-async function feed(ingestor: Ingestor): Promise<void> {
-  const valid = { eventId: 'e1', model: 'fraud', timestamp: T0, features: { x: 5 } }
+/** From offset `first`: one valid event, then one that is not JSON. */
+async function feed(ingestor: Ingestor, first = 0): Promise<void> {
+  const valid = { eventId: `e${first}`, model: 'fraud', timestamp: T0, features: { x: 5 } }
   await ingestor.onBatch(
     {
       ref,
-      highWatermark: '2',
+      highWatermark: String(first + 2),
       messages: [
-        { offset: '0', value: Buffer.from(JSON.stringify(valid)), timestamp: T0 },
-        { offset: '1', value: Buffer.from('{not json'), timestamp: T0 },
+        { offset: String(first), value: Buffer.from(JSON.stringify(valid)), timestamp: T0 },
+        { offset: String(first + 1), value: Buffer.from('{not json'), timestamp: T0 },
       ],
     },
     { isRunning: () => true, heartbeat: () => Promise.resolve() },
@@ -140,5 +148,28 @@ describe('a failed flush and /readyz', () => {
     const down = await status.readiness()
     expect(down.checks['redis']?.ok).toBe(false)
     expect(down.checks['kafka']).toEqual({ ok: true })
+  })
+})
+
+describe('dead letters when a flush fails after Redis applied it', () => {
+  it('sends each bad event once, though the partition is read again from the checkpoint', async () => {
+    const { ingestor, store, sink, source } = setUp()
+    await feed(ingestor, 0)
+    // The flush reaches Redis (checkpoint 2) but its answer is lost: our view of the checkpoint
+    // stays behind the store's.
+    store.replyLost = true
+    await ingestor.flushSafely()
+    store.replyLost = false
+    // A batch that was in flight: its dead letter (offset 3) goes out with the next flush, which
+    // then finds the checkpoint moved, drops its state and seeks back to the store's checkpoint.
+    await feed(ingestor, 2)
+    await ingestor.flushSafely()
+    expect(source.seeks).toContainEqual({ partition: 0, offset: '2' })
+    // Kafka delivers offsets 2 and 3 again: the valid event is counted, the bad one was sent.
+    await feed(ingestor, 2)
+    await ingestor.flushSafely()
+    expect(sink.deadLettersSent.map((l) => l.source.offset)).toEqual(['1', '3'])
+    const rows = [...(await store.loadCheckpoints('fraud', [ref])).values()]
+    expect(rows.map((c) => c.nextOffset)).toEqual(['4'])
   })
 })
