@@ -225,7 +225,9 @@ async function countedRows(redis, prefix) {
     )
     cursor = next
     for (const key of keys) {
-      for (const blob of Object.values(await redis.hgetall(key))) {
+      for (const [field, blob] of Object.entries(await redis.hgetall(key))) {
+        // '#rows' is the bucket's row counter (src/adapters/redis/lua/apply-flush.lua), not a blob.
+        if (field.startsWith('#')) continue
         for (const [, body] of JSON.parse(blob).versions) rows += body.rows
       }
     }
