@@ -7,15 +7,22 @@
 // any step pauses consumption and retries; nothing is acknowledged before Redis holds it.
 
 import type { Logger } from 'pino'
+import { EventReader, type ReadEvent } from '../core/event-reader.js'
 import {
   classifyModel,
   decodePredictionEvent,
-  type PredictionEvent,
+  type DecodeLimits,
   type TypeViolation,
 } from '../core/events.js'
 import { encodePending } from '../core/performance/join.js'
 import type { PredictionOutput } from '../core/performance/summary.js'
-import type { CellValue, DatasetProfile, ProfileLayout } from '../core/profile/dataset.js'
+import { categoryOf } from '../core/profile/categorical.js'
+import type {
+  CellValue,
+  DatasetProfile,
+  LayoutCells,
+  ProfileLayout,
+} from '../core/profile/dataset.js'
 import { decodeBucket, encodeBucket, seriesKey } from '../core/stream/bucket-codec.js'
 import {
   advanceTo,
@@ -92,6 +99,21 @@ interface PartitionEntry {
   readonly pending: Map<string, Array<readonly [string, string]>>
 }
 
+/** Where a model's layout columns sit in the reader's slots, for one layout. */
+interface ModelSlots {
+  readonly layout: ProfileLayout
+  readonly reader: EventReader
+  /** Per layout column: its slot in `reader`. */
+  readonly slots: Int32Array
+  readonly numerical: Uint8Array
+  readonly names: readonly string[]
+}
+
+/** One slice's cells of one model (LayoutCells), filled row by row as events are routed. */
+interface SliceCells extends LayoutCells {
+  rows: number
+}
+
 /** A prediction to keep for the label join (ModelRuntime.performance). */
 interface JoinablePrediction {
   readonly eventId: string
@@ -122,10 +144,58 @@ export class Ingestor {
   #failedStep: FlushStep | null = null
   /** Per partition, the next pause while the decoder's schema registry does not answer. */
   readonly #decoderBackoff = new Map<string, number>()
+  /** Reads JSON events straight into slots of the features the models watch; see #route. */
+  #reader: EventReader
+  readonly #modelSlots = new Map<string, ModelSlots>()
+  /** Whether any model joins labels: only then does the reader keep event ids and scores. */
+  readonly #joins: boolean
 
   constructor(options: IngestOptions) {
     this.#options = options
     this.#knownModels = new Map([...options.models.keys()].map((name) => [name, null] as const))
+    this.#reader = this.#newReader()
+    this.#joins = [...options.models.values()].some((m) => m.performance !== undefined)
+  }
+
+  /** A reader with a slot for every column of every model's current layout. */
+  #newReader(): EventReader {
+    const names = new Set<string>()
+    for (const runtime of this.#options.models.values())
+      for (const column of runtime.layout.columns) names.add(column.name)
+    return new EventReader(names)
+  }
+
+  /** The model's slots for its current layout; a new reader when a layout brings new columns. */
+  #slotsOf(model: string, runtime: ModelRuntime): ModelSlots {
+    const known = this.#modelSlots.get(model)
+    if (known !== undefined && known.layout === runtime.layout && known.reader === this.#reader)
+      return known
+    const columns = runtime.layout.columns
+    if (columns.some((c) => this.#reader.slotOf(c.name) === -1)) this.#reader = this.#newReader()
+    const reader = this.#reader
+    const slots: ModelSlots = {
+      layout: runtime.layout,
+      reader,
+      slots: Int32Array.from(columns, (c) => reader.slotOf(c.name)),
+      numerical: Uint8Array.from(columns, (c) => (c.kind === 'numerical' ? 1 : 0)),
+      names: columns.map((c) => c.name),
+    }
+    this.#modelSlots.set(model, slots)
+    return slots
+  }
+
+  /** The event's features by name, decoded again (see RoutedEvent.features). */
+  readonly #featuresOf = (event: RoutedEvent): Readonly<Record<string, CellValue>> => {
+    if (event.features !== null) return event.features
+    const value = event.message === null ? null : Buffer.from(event.message)
+    const limits = { maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: Number.MAX_SAFE_INTEGER }
+    const decoded =
+      this.#options.decoder === undefined
+        ? decodePredictionEvent(value, limits)
+        : this.#options.decoder.decode(value, limits)
+    // The reader accepts only events the decoder accepts (core/event-reader.ts).
+    if (!decoded.ok) throw new Error(`event no longer decodes: ${decoded.detail}`)
+    return decoded.event.features
   }
 
   /** Flushes on a timer too, so a quiet stream still moves its checkpoints and closes buckets. */
@@ -268,7 +338,7 @@ export class Ingestor {
       offset: bigint
       model: string | null
       event: RoutedEvent | null
-      prediction?: JoinablePrediction
+      prediction: JoinablePrediction | undefined
       /** A dead-lettered event counted in its window's data quality (model is its model). */
       violation?: RoutedViolation
     }> = []
@@ -278,12 +348,21 @@ export class Ingestor {
     // consumer restarted from the committed offset, a hint that lags Redis). Their events are
     // counted, and their dead letters queued, or sent before the flush that stored the checkpoint.
     const handled = handledBelow(entry)
+    const cells = new Map<string, SliceCells>()
+    // One clock reading per slice (at most 100 events, well under a millisecond).
+    const limits = { maxBytes: this.#options.maxEventBytes, now: this.#options.now() }
     const id = partitionId(batch.ref)
     const lettered = this.#letteredBelow.get(id) ?? -1n
     for (const message of batch.messages) {
       const offset = BigInt(message.offset)
       if (handled !== null && offset < handled) continue
-      const result = this.#route(message.value, message.timestamp)
+      const result = this.#route(
+        message.value,
+        message.timestamp,
+        cells,
+        batch.messages.length,
+        limits,
+      )
       if (!result.ok) {
         // Below the mark: queued or sent already by this process (see #letteredBelow).
         if (offset >= lettered)
@@ -296,8 +375,14 @@ export class Ingestor {
         const violation = result.violation
         routed.push(
           violation === undefined
-            ? { offset, model: null, event: null }
-            : { offset, model: violation.model, event: null, violation: violation.routed },
+            ? { offset, model: null, event: null, prediction: undefined }
+            : {
+                offset,
+                model: violation.model,
+                event: null,
+                prediction: undefined,
+                violation: violation.routed,
+              },
         )
         continue
       }
@@ -305,7 +390,7 @@ export class Ingestor {
         offset,
         model: result.model,
         event: result.event,
-        ...(result.prediction === undefined ? {} : { prediction: result.prediction }),
+        prediction: result.prediction,
       })
     }
     // May throw (Redis down): kafkajs then delivers the batch again, so nothing of it may be
@@ -331,6 +416,7 @@ export class Ingestor {
             runtime.spec,
             runtime.layout,
             runtime.notBefore,
+            this.#featuresOf,
           )
           if (outcome === 'late') late.set(name, (late.get(name) ?? 0) + 1)
           if (outcome === 'late' || outcome === 'counted')
@@ -401,31 +487,46 @@ export class Ingestor {
   #route(
     value: Buffer | null,
     kafkaTimestamp: number,
+    cells: Map<string, SliceCells>,
+    capacity: number,
+    limits: DecodeLimits,
   ):
-    | { ok: true; model: string; event: RoutedEvent; prediction?: JoinablePrediction }
+    | { ok: true; model: string; event: RoutedEvent; prediction: JoinablePrediction | undefined }
     | {
         ok: false
         reason: string
         detail: string
         violation?: { model: string; routed: RoutedViolation }
       } {
-    const limits = { maxBytes: this.#options.maxEventBytes, now: this.#options.now() }
     const decoder = this.#options.decoder
-    const decoded =
-      decoder === undefined ? decodePredictionEvent(value, limits) : decoder.decode(value, limits)
-    if (!decoded.ok) {
-      const violation =
-        decoded.violation === undefined
-          ? undefined
-          : this.#attribute(decoded.violation, kafkaTimestamp)
-      return {
-        ok: false,
-        reason: decoded.reason,
-        detail: decoded.detail,
-        ...(violation === undefined ? {} : { violation }),
+    // The reader first where the event is JSON: it declines (null) whatever it cannot prove
+    // the decoder would accept, and the decoder then decides (core/event-reader.ts).
+    const reader = this.#reader
+    const read =
+      value !== null && (decoder === undefined || decoder.readsAsJson(value))
+        ? reader.read(value, limits, this.#joins)
+        : null
+    let event: ReadEvent
+    let features: Readonly<Record<string, CellValue>> | null = null
+    if (read !== null) event = read
+    else {
+      const decoded =
+        decoder === undefined ? decodePredictionEvent(value, limits) : decoder.decode(value, limits)
+      if (!decoded.ok) {
+        const violation =
+          decoded.violation === undefined
+            ? undefined
+            : this.#attribute(decoded.violation, kafkaTimestamp)
+        return {
+          ok: false,
+          reason: decoded.reason,
+          detail: decoded.detail,
+          ...(violation === undefined ? {} : { violation }),
+        }
       }
+      event = decoded.event
+      features = decoded.event.features
     }
-    const event: PredictionEvent = decoded.event
     const unknown = classifyModel(event, this.#knownModels)
     if (unknown !== null)
       return {
@@ -434,32 +535,44 @@ export class Ingestor {
         detail: `model '${event.model.slice(0, 100)}' is not configured`,
       }
     const runtime = this.#options.models.get(event.model) as ModelRuntime
-    // The decoded features go to the profiles as they are: addRow reads only the layout's columns
-    // and takes an absent feature as missing, like null. Copying the watched ones into a new
-    // object cost about as much as JSON.parse (a keyed store per feature that changes the
-    // object's shape each time); see BENCHMARKS.md, ingest.
-    const features: Readonly<Record<string, CellValue>> = event.features
-    for (const [name, kind] of runtime.kinds) {
-      if (kind !== 'numerical') continue
-      const value = features[name]
-      if (value !== undefined && value !== null && typeof value !== 'number') {
-        const violation = this.#attribute(
-          {
-            model: event.model,
-            modelVersion: event.modelVersion,
-            timestamp: event.timestamp,
-            feature: name,
-          },
-          kafkaTimestamp,
-        )
-        return {
-          ok: false,
-          reason: 'feature_kind_mismatch',
-          detail: `feature '${name}' is numerical, got ${typeof value}`,
-          ...(violation === undefined ? {} : { violation }),
-        }
+    const slots = this.#slotsOf(event.model, runtime)
+    // A layout with columns the reader had no slot for: read the event again with the new one.
+    if (read !== null && slots.reader !== reader)
+      return this.#route(value, kafkaTimestamp, cells, capacity, limits)
+    let slice = cells.get(event.model)
+    if (slice === undefined) {
+      const width = slots.names.length
+      slice = {
+        width,
+        rows: 0,
+        numbers: new Float64Array(capacity * width),
+        categories: new Array<string | null>(capacity * width).fill(null),
+      }
+      cells.set(event.model, slice)
+    }
+    const row = slice.rows
+    const mismatch =
+      features === null
+        ? fillFromSlots(slice, row, slots, slots.reader)
+        : fillFromRecord(slice, row, slots, features)
+    if (mismatch !== null) {
+      const violation = this.#attribute(
+        {
+          model: event.model,
+          modelVersion: event.modelVersion,
+          timestamp: event.timestamp,
+          feature: mismatch.name,
+        },
+        kafkaTimestamp,
+      )
+      return {
+        ok: false,
+        reason: 'feature_kind_mismatch',
+        detail: `feature '${mismatch.name}' is numerical, got ${typeof mismatch.value}`,
+        ...(violation === undefined ? {} : { violation }),
       }
     }
+    slice.rows++
     const eventTime = event.timestamp ?? kafkaTimestamp
     // One producer's bad clock must not move event time for everyone: an event from the future
     // would close (and report) windows that have not happened yet.
@@ -480,22 +593,23 @@ export class Ingestor {
       event: {
         series: seriesKey(runtime.referenceId, event.modelVersion ?? ''),
         eventTime,
+        cells: slice,
+        row,
         features,
-        ...(event.prediction === undefined ? {} : { prediction: event.prediction }),
-        ...(event.latencyMs === undefined ? {} : { latencyMs: event.latencyMs }),
+        message: features === null ? value : null,
+        prediction: event.prediction,
+        latencyMs: event.latencyMs,
       },
-      ...(joinable
+      prediction: joinable
         ? {
-            prediction: {
-              eventId: event.eventId,
-              version: event.modelVersion ?? '',
-              output: {
-                ...(event.prediction === undefined ? {} : { prediction: event.prediction }),
-                ...(event.scores === undefined ? {} : { scores: event.scores }),
-              },
+            eventId: event.eventId,
+            version: event.modelVersion ?? '',
+            output: {
+              ...(event.prediction === undefined ? {} : { prediction: event.prediction }),
+              ...(event.scores === undefined ? {} : { scores: event.scores }),
             },
           }
-        : {}),
+        : undefined,
     }
   }
 
@@ -733,6 +847,57 @@ export class Ingestor {
     if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer)
     await this.flush()
   }
+}
+
+/**
+ * Row `row` of `slice` from the reader's slots; the first numerical column holding something
+ * else than a number or null, if any (feature_kind_mismatch).
+ */
+function fillFromSlots(
+  slice: SliceCells,
+  row: number,
+  slots: ModelSlots,
+  reader: EventReader,
+): { name: string; value: CellValue } | null {
+  const base = row * slice.width
+  const { numbers, categories } = slice
+  const readNumbers = reader.numbers
+  const readOthers = reader.others
+  for (let c = 0; c < slice.width; c++) {
+    const slot = slots.slots[c] as number
+    const present = reader.has(slot)
+    const x = present ? (readNumbers[slot] as number) : Number.NaN
+    const other = present && x !== x ? (readOthers[slot] ?? null) : null
+    if (slots.numerical[c] === 1) {
+      if (other !== null) return { name: slots.names[c] as string, value: other }
+      numbers[base + c] = x
+    } else
+      categories[base + c] = x === x ? categoryOf(x) : other === null ? null : categoryOf(other)
+  }
+  return null
+}
+
+/** fillFromSlots for features a decoder built by name. */
+function fillFromRecord(
+  slice: SliceCells,
+  row: number,
+  slots: ModelSlots,
+  features: Readonly<Record<string, CellValue>>,
+): { name: string; value: CellValue } | null {
+  const base = row * slice.width
+  const { numbers, categories } = slice
+  for (let c = 0; c < slice.width; c++) {
+    const name = slots.names[c] as string
+    const value = features[name]
+    if (slots.numerical[c] === 1) {
+      if (typeof value === 'number') numbers[base + c] = value
+      else if (value === undefined || value === null) numbers[base + c] = Number.NaN
+      else return { name, value }
+    } else
+      categories[base + c] =
+        value === undefined || value === null || Number.isNaN(value) ? null : categoryOf(value)
+  }
+  return null
 }
 
 /** The smallest next offset over the partition's models, or null while one of them has none. */

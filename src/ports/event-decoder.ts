@@ -14,4 +14,9 @@ export interface EventDecoder {
   prepare(values: ReadonlyArray<Buffer | null>): Promise<void>
   /** Never throws: every outcome is a value, as decodePredictionEvent's. */
   decode(value: Buffer | null, limits: DecodeLimits): DecodeResult
+  /**
+   * True when decode() would read this value as a JSON event (decodePredictionEvent): the
+   * caller may then use its faster JSON reader (core/event-reader.ts) first.
+   */
+  readsAsJson(value: Buffer): boolean
 }

@@ -154,6 +154,10 @@ export class AvroEventDecoder implements EventDecoder {
     return decodePredictionRecord({ ...(record as Record<string, unknown>) }, limits)
   }
 
+  readsAsJson(value: Buffer): boolean {
+    return schemaIdOf(value) === null
+  }
+
   #givenUp(failing: Failing, now: number): boolean {
     return now - failing.since >= this.#options.deadLetterAfterMs
   }

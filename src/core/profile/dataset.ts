@@ -3,7 +3,7 @@
 
 import { DriftwatchError } from '../../errors.js'
 import type { FeatureKind } from '../report.js'
-import type { Binning } from './binning.js'
+import { binTableOf, sameBinning, type BinTable, type Binning } from './binning.js'
 import {
   addCategory,
   categoryOf,
@@ -116,6 +116,87 @@ export function addRow(
 ): void {
   profile.rows++
   for (const [name, feature] of profile.features) addCell(feature, row[name])
+}
+
+/**
+ * One event per row, a layout's columns per row: the number of each numerical column (NaN when
+ * missing) and the category of each categorical one (null when missing). The stream's ingest
+ * fills these from the decoder's slots, so no object per event carries the features.
+ */
+export interface LayoutCells {
+  readonly width: number
+  readonly numbers: Float64Array
+  readonly categories: Array<string | null>
+}
+
+/** Per profile, its features in the layout's column order (undefined where it lacks one). */
+const layoutOrder = new WeakMap<
+  DatasetProfile,
+  {
+    layout: ProfileLayout
+    size: number
+    features: Array<FeatureProfile | undefined> | null
+    /** Per column, a numerical feature's bin lookup table. */
+    tables: Array<BinTable | undefined>
+  }
+>()
+
+/**
+ * `addRow` for row `row` of `cells`, whose values follow `layout`: the same counts. False, and
+ * nothing added, when the profile holds a feature the layout does not (a bucket stored under
+ * another watched list): the caller then hands addRow the event's features.
+ */
+export function addLayoutRow(
+  profile: DatasetProfile,
+  layout: ProfileLayout,
+  cells: LayoutCells,
+  row: number,
+): boolean {
+  let order = layoutOrder.get(profile)
+  if (order === undefined || order.layout !== layout || order.size !== profile.features.size) {
+    const features = featuresInOrder(profile, layout)
+    order = {
+      layout,
+      size: profile.features.size,
+      features,
+      tables: (features ?? []).map((f, c) => {
+        const column = layout.columns[c]
+        // The layout's edges, shared by every profile on the reference: one table per column.
+        return f?.kind === 'numerical' &&
+          column?.kind === 'numerical' &&
+          sameBinning(f.binning, column.binning)
+          ? binTableOf(column.binning.edges)
+          : undefined
+      }),
+    }
+    layoutOrder.set(profile, order)
+  }
+  const features = order.features
+  const tables = order.tables
+  if (features === null) return false
+  profile.rows++
+  const base = row * cells.width
+  for (let c = 0; c < features.length; c++) {
+    const feature = features[c]
+    if (feature === undefined) continue
+    if (feature.kind === 'numerical') {
+      const x = cells.numbers[base + c] as number
+      addNumber(feature, x === x ? x : null, tables[c])
+    } else addCategory(feature, cells.categories[base + c] ?? null)
+  }
+  return true
+}
+
+function featuresInOrder(
+  profile: DatasetProfile,
+  layout: ProfileLayout,
+): Array<FeatureProfile | undefined> | null {
+  const features = layout.columns.map((column) => {
+    const feature = profile.features.get(column.name)
+    return feature === undefined || feature.kind !== column.kind ? undefined : feature
+  })
+  const placed = features.filter((f) => f !== undefined).length
+  return placed === profile.features.size ? features : null
 }
 
 export function addCell(feature: FeatureProfile, value: CellValue | undefined): void {

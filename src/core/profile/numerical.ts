@@ -16,7 +16,7 @@
 
 import { TDigest } from '../sketch/tdigest.js'
 import { sortedCopy, sortInPlace } from '../stats/sort.js'
-import { binIndex, sameBinning, type Binning } from './binning.js'
+import { binIndex, lookupBin, sameBinning, type BinTable, type Binning } from './binning.js'
 
 export const smallValueLimit = 5
 /**
@@ -129,8 +129,15 @@ export function scaleOf(x: number): number {
   return s
 }
 
-/** Adds one observation; anything that is not a finite number is missing or non-finite. */
-export function addNumber(profile: NumericalProfile, value: number | null | undefined): void {
+/**
+ * Adds one observation; anything that is not a finite number is missing or non-finite. `table`:
+ * the binning's lookup table (binTableOf), for callers that add many values.
+ */
+export function addNumber(
+  profile: NumericalProfile,
+  value: number | null | undefined,
+  table?: BinTable,
+): void {
   if (value === null || value === undefined || Number.isNaN(value)) {
     profile.missing++
     return
@@ -174,7 +181,7 @@ export function addNumber(profile: NumericalProfile, value: number | null | unde
   }
   profile.digest.add(value)
   const edges = profile.binning.edges
-  const bin = binIndex(edges, value)
+  const bin = table === undefined ? binIndex(edges, value) : lookupBin(table, value)
   profile.bins[bin] = (profile.bins[bin] as number) + 1
   if (bin > 0 && edges[bin - 1] === value)
     profile.atEdge[bin - 1] = (profile.atEdge[bin - 1] as number) + 1

@@ -6,10 +6,12 @@
 // watermark, which is stored with the offset — so a replay after a crash makes the same decisions.
 
 import {
+  addLayoutRow,
   addRow,
   addTypeViolation,
   createDatasetProfile,
   type CellValue,
+  type LayoutCells,
   type ProfileLayout,
 } from '../profile/dataset.js'
 import { addOutputs } from '../model-outputs.js'
@@ -56,10 +58,18 @@ export interface RoutedEvent {
    */
   readonly series: string
   readonly eventTime: number
-  readonly features: Readonly<Record<string, CellValue>>
+  /** The event's features in the model's layout: row `row` of `cells`. */
+  readonly cells: LayoutCells
+  readonly row: number
+  /**
+   * All its features by name, when the decoder built them; else null, and `featuresOf` below
+   * rebuilds them from `message` for the rare profile the layout does not cover.
+   */
+  readonly features: Readonly<Record<string, CellValue>> | null
+  readonly message: Uint8Array | null
   /** The model's outputs (core/model-outputs.ts), when the event carries them. */
-  readonly prediction?: CellValue
-  readonly latencyMs?: number
+  readonly prediction: CellValue | undefined
+  readonly latencyMs: number | undefined
 }
 
 /** Which bucket an event would go to, so the caller can load it from the store first. */
@@ -83,6 +93,7 @@ export function applyEvent(
   spec: WindowSpec,
   layout: ProfileLayout,
   notBefore = Number.NEGATIVE_INFINITY,
+  featuresOf: (event: RoutedEvent) => Readonly<Record<string, CellValue>> = (e) => e.features ?? {},
 ): ApplyOutcome {
   if (state.nextOffset !== null && offset < state.nextOffset) return 'replayed'
   state.nextOffset = offset + 1n
@@ -104,7 +115,7 @@ export function applyEvent(
     profile = createDatasetProfile(layout)
     profiles.set(event.series, profile)
   }
-  addRow(profile, event.features)
+  if (!addLayoutRow(profile, layout, event.cells, event.row)) addRow(profile, featuresOf(event))
   addOutputs(profile, event.prediction, event.latencyMs)
   state.dirty.add(bucket)
   state.added.set(bucket, (state.added.get(bucket) ?? 0) + 1)

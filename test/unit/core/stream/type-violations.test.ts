@@ -31,6 +31,7 @@ import {
   applyEvent,
   applyViolation,
   newPartitionState,
+  type RoutedEvent,
 } from '../../../../src/core/stream/partition-state.js'
 import type { WindowSpec } from '../../../../src/core/stream/windows.js'
 
@@ -91,10 +92,28 @@ describe('decodePredictionEvent: where a rejected event belongs', () => {
 describe('applyViolation: counted once, in its bucket, as no row', () => {
   const spec: WindowSpec = { bucket: M, size: 10 * M, hop: 5 * M, allowedLateness: M }
   const series = 'ref-1|'
+  /** A valid event as the ingestor routes it: its features in the layout's cells. */
+  const routed = (eventTime: number, features: Record<string, number>): RoutedEvent => {
+    const width = layout.columns.length
+    const cells = { width, numbers: new Float64Array(width), categories: Array(width).fill(null) }
+    layout.columns.forEach((column, c) => {
+      cells.numbers[c] = features[column.name] ?? Number.NaN
+    })
+    return {
+      series,
+      eventTime,
+      cells,
+      row: 0,
+      features,
+      message: null,
+      prediction: undefined,
+      latencyMs: undefined,
+    }
+  }
 
   it('counts in the bucket of its event time, moves the offset, not the watermark or rows', () => {
     const state = newPartitionState(null)
-    applyEvent(state, 0n, { series, eventTime: 10 * M + 5, features: { x: 1, y: 2 } }, spec, layout)
+    applyEvent(state, 0n, routed(10 * M + 5, { x: 1, y: 2 }), spec, layout)
     const outcome = applyViolation(
       state,
       1n,
@@ -118,7 +137,7 @@ describe('applyViolation: counted once, in its bucket, as no row', () => {
 
   it('drops one of a closed bucket (its window was reported)', () => {
     const state = newPartitionState(null)
-    applyEvent(state, 0n, { series, eventTime: 30 * M, features: { x: 1 } }, spec, layout)
+    applyEvent(state, 0n, routed(30 * M, { x: 1 }), spec, layout)
     expect(applyViolation(state, 1n, { series, eventTime: M, feature: '' }, spec, layout)).toBe(
       'late',
     )
