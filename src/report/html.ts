@@ -3,6 +3,7 @@
 // fetch, and the only script allowed to run is ours, pinned by its hash, so a hostile feature
 // name that somehow slipped past escaping still could not execute.
 
+import { performanceMetricNames } from '../core/performance/metrics.js'
 import { createHash } from 'node:crypto'
 import type {
   DistributionBin,
@@ -610,18 +611,6 @@ function diagnosisSection(report: DriftReport): string {
   )
 }
 
-const performanceMetricOrder = [
-  'accuracy',
-  'precision',
-  'recall',
-  'f1',
-  'rocAuc',
-  'logLoss',
-  'mae',
-  'rmse',
-  'mape',
-] as const
-
 /**
  * The model's layers beside its inputs, when reported: its prediction's drift, its performance
  * against the reference's labels (every metric measured, current and reference) with the labels'
@@ -645,7 +634,7 @@ function modelSection(report: DriftReport): string {
       p.insufficientData !== undefined
         ? `not judged (${escapeHtml(p.insufficientData.reason)})`
         : `${severityBadge(p.severity)} ${p.degraded ? 'degraded' : 'no degradation'}`
-    const names = performanceMetricOrder.filter(
+    const names = performanceMetricNames.filter(
       (name) => p.current[name] !== undefined || p.reference?.[name] !== undefined,
     )
     parts.push(

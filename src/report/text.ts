@@ -2,6 +2,7 @@
 // drift: a drift statistic on an emptied or retyped column means nothing), the diagnosis with its
 // impact ranking, the test-suite conditions, then one line per feature, drifted first.
 
+import { performanceMetricNames } from '../core/performance/metrics.js'
 import type { DriftReport, FeatureResult } from '../core/report.js'
 
 export function renderTextReport(report: DriftReport): string {
@@ -110,19 +111,6 @@ function modelLayerLines(report: DriftReport): string[] {
   return lines
 }
 
-/** Metrics shown, in this order, when measured. */
-const performanceMetricOrder = [
-  'accuracy',
-  'precision',
-  'recall',
-  'f1',
-  'rocAuc',
-  'logLoss',
-  'mae',
-  'rmse',
-  'mape',
-] as const
-
 /** The performance section: the judged metric against the baseline, then every metric measured. */
 function performanceLines(report: DriftReport): string[] {
   const p = report.performance
@@ -141,7 +129,7 @@ function performanceLines(report: DriftReport): string[] {
     `performance (${p.metric}): ${formatNumber(p.value)} vs baseline ${formatNumber(p.baseline)}${drop}; ${verdict}; ${p.nLabels} labels`,
   ]
   const measured = (m: typeof p.current): string =>
-    performanceMetricOrder
+    performanceMetricNames
       .filter((name) => m[name] !== undefined)
       .map((name) => `${name} ${formatNumber(m[name])}`)
       .join(', ')
