@@ -104,22 +104,11 @@ export async function buildReferenceFromFile(
       addBatch(profile, batch),
     )
   }
-  separateOutputs(profile, outputs)
-  assertHasData(
+  return fileSnapshot(
     profile,
-    columns.filter((name) => profile.features.has(name)),
-    path,
-    'reference',
+    { path, table, outputs, columns, kinds, now: options.now },
+    builder.exact,
   )
-  return {
-    ...(profile.prediction === undefined ? {} : { predictionColumn: outputs.prediction }),
-    id: '',
-    createdAt: options.now().toISOString(),
-    source: { kind: 'file', file: basename(path), format: table.format },
-    exactBreakpoints: builder.exact,
-    kindReasons: new Map(kinds.map((k) => [k.name, k.reason])),
-    profile,
-  }
 }
 
 /** The reference file's columns to read (the output columns too), and the kind overrides. */
@@ -177,6 +166,23 @@ async function buildSpilledReference(
     categoryCap: options.categoryCap ?? fileCheckCategoryCap,
     onNumerical: (name, feature) => spillSortedValues(feature, dir, `reference-${name}`, cache),
   })
+  return fileSnapshot(profile, { path, table, outputs, columns, kinds, now: options.now }, exact)
+}
+
+/** A reference profiled from a file, as a snapshot: its outputs apart, checked to hold data. */
+function fileSnapshot(
+  profile: DatasetProfile,
+  file: {
+    readonly path: string
+    readonly table: TableSource
+    readonly outputs: OutputColumns
+    readonly columns: readonly string[]
+    readonly kinds: readonly ColumnKind[]
+    readonly now: () => Date
+  },
+  exact: boolean,
+): ReferenceSnapshot {
+  const { path, table, outputs, columns, kinds } = file
   separateOutputs(profile, outputs)
   assertHasData(
     profile,
@@ -187,7 +193,7 @@ async function buildSpilledReference(
   return {
     ...(profile.prediction === undefined ? {} : { predictionColumn: outputs.prediction }),
     id: '',
-    createdAt: options.now().toISOString(),
+    createdAt: file.now().toISOString(),
     source: { kind: 'file', file: basename(path), format: table.format },
     exactBreakpoints: exact,
     kindReasons: new Map(kinds.map((k) => [k.name, k.reason])),
