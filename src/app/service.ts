@@ -155,6 +155,9 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
       topics: topics.predictions,
       fromBeginning: replay,
       sessionTimeoutMs: config.kafka.sessionTimeout,
+      ...(config.kafka.heartbeatInterval === undefined
+        ? {}
+        : { heartbeatIntervalMs: config.kafka.heartbeatInterval }),
     })
 
     const ingestor = new Ingestor({
@@ -344,6 +347,9 @@ export async function startApp(config: ServiceConfig, options: CreateAppOptions)
         topics: [labelsTopic],
         fromBeginning: replay,
         sessionTimeoutMs: config.kafka.sessionTimeout,
+        ...(config.kafka.heartbeatInterval === undefined
+          ? {}
+          : { heartbeatIntervalMs: config.kafka.heartbeatInterval }),
       })
       const joiner = new LabelJoiner({
         store: labelStore,

@@ -13,55 +13,71 @@ const topicName = z
   .string()
   .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name (letters, digits, . _ -)')
 
-export const kafkaSchema = z.strictObject({
-  brokers: z.array(z.string().min(1)).min(1),
-  clientId: z.string().default('driftwatch'),
-  groupId: z.string().default('driftwatch'),
-  ssl: z
-    .strictObject({
-      ca: z.string().optional().describe('path to a CA bundle (PEM)'),
-      rejectUnauthorized: z.boolean().default(true),
-    })
-    .optional(),
-  sasl: z
-    .strictObject({
-      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
-      username: z.string().min(1),
-      password: z.string().optional().describe('prefer DRIFTWATCH_KAFKA_PASSWORD'),
-    })
-    .optional(),
-  topics: z
-    .strictObject({
-      predictions: z.array(topicName).min(1).default(['predictions']),
-      deadLetter: topicName.default('driftwatch.dead-letter'),
-      reports: topicName.default('driftwatch.drift-reports'),
-      alerts: topicName.default('driftwatch.alerts'),
-      retrain: topicName.default('driftwatch.retrain'),
-      labels: topicName
-        .optional()
-        .describe(
-          'ground truth {eventId, model, label, timestamp}, joined to predictions by eventId',
-        ),
-    })
-    .prefault({}),
-  /** Largest accepted event, bytes; larger ones go to the dead-letter topic. */
-  maxEventBytes: z.number().int().positive().default(1_048_576),
-  /**
-   * How long the group waits for a silent member (a killed pod) before handing its partitions on;
-   * the whole group stalls that long after a kill -9. Brokers accept 6s to 30m by default.
-   */
-  sessionTimeout: durationSchema
-    .default(30_000)
-    .refine((ms) => ms >= 6000 && ms <= 1_800_000, {
-      message:
-        'expected between 6s and 30m (the broker defaults of group.min/max.session.timeout.ms)',
-    })
-    .describe('consumer group session timeout, e.g. "10s"'),
-  compression: z
-    .enum(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
-    .default('none')
-    .describe('codec of the batches driftwatch writes; input topics are read in any codec'),
-})
+export const kafkaSchema = z
+  .strictObject({
+    brokers: z.array(z.string().min(1)).min(1),
+    clientId: z.string().default('driftwatch'),
+    groupId: z.string().default('driftwatch'),
+    ssl: z
+      .strictObject({
+        ca: z.string().optional().describe('path to a CA bundle (PEM)'),
+        rejectUnauthorized: z.boolean().default(true),
+      })
+      .optional(),
+    sasl: z
+      .strictObject({
+        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+        username: z.string().min(1),
+        password: z.string().optional().describe('prefer DRIFTWATCH_KAFKA_PASSWORD'),
+      })
+      .optional(),
+    topics: z
+      .strictObject({
+        predictions: z.array(topicName).min(1).default(['predictions']),
+        deadLetter: topicName.default('driftwatch.dead-letter'),
+        reports: topicName.default('driftwatch.drift-reports'),
+        alerts: topicName.default('driftwatch.alerts'),
+        retrain: topicName.default('driftwatch.retrain'),
+        labels: topicName
+          .optional()
+          .describe(
+            'ground truth {eventId, model, label, timestamp}, joined to predictions by eventId',
+          ),
+      })
+      .prefault({}),
+    /** Largest accepted event, bytes; larger ones go to the dead-letter topic. */
+    maxEventBytes: z.number().int().positive().default(1_048_576),
+    /**
+     * How long the group waits for a silent member (a killed pod) before handing its partitions on;
+     * the whole group stalls that long after a kill -9. Brokers accept 6s to 30m by default.
+     */
+    sessionTimeout: durationSchema
+      .default(30_000)
+      .refine((ms) => ms >= 6000 && ms <= 1_800_000, {
+        message:
+          'expected between 6s and 30m (the broker defaults of group.min/max.session.timeout.ms)',
+      })
+      .describe('consumer group session timeout, e.g. "10s"'),
+    /**
+     * How often the consumer tells the group it is alive, and learns that a rebalance started: a
+     * member that left (SIGTERM) is replaced after up to one interval, since the others join the
+     * new generation at their next heartbeat. Default: a third of sessionTimeout, at most 3s.
+     */
+    heartbeatInterval: durationSchema
+      .optional()
+      .refine((ms) => ms === undefined || ms >= 100, { message: 'expected at least 100ms' })
+      .describe('consumer group heartbeat interval (default: sessionTimeout / 3, at most 3s)'),
+    compression: z
+      .enum(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
+      .default('none')
+      .describe('codec of the batches driftwatch writes; input topics are read in any codec'),
+  })
+  // Kafka's own advice (heartbeat.interval.ms): heartbeats at most a third of the session apart,
+  // so one lost or late heartbeat does not expel a live member.
+  .refine((k) => k.heartbeatInterval === undefined || k.heartbeatInterval * 3 <= k.sessionTimeout, {
+    message: 'expected at most a third of kafka.sessionTimeout',
+    path: ['heartbeatInterval'],
+  })
 
 export const redisSchema = z.strictObject({
   url: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port or rediss://host:port'),

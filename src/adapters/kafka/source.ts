@@ -12,8 +12,10 @@ export interface KafkaSourceOptions {
   readonly fromBeginning: boolean
   /** Bounds one batch, so heartbeats and flushes stay timely. */
   readonly maxBytesPerPartition?: number
-  /** Group session timeout, ms (default 30 s); heartbeats go at a third of it, at most every 3 s. */
+  /** Group session timeout, ms (default 30 s). */
   readonly sessionTimeoutMs?: number
+  /** Heartbeat interval, ms (default a third of the session timeout, at most 3 s). */
+  readonly heartbeatIntervalMs?: number
 }
 
 export class KafkaSource implements EventSource {
@@ -28,11 +30,13 @@ export class KafkaSource implements EventSource {
 
   constructor(kafka: Kafka, options: KafkaSourceOptions) {
     this.#options = options
+    const sessionTimeout = options.sessionTimeoutMs ?? 30_000
     this.#consumer = kafka.consumer({
       groupId: options.groupId,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
+      sessionTimeout,
+      heartbeatInterval:
+        options.heartbeatIntervalMs ?? Math.min(3000, Math.floor(sessionTimeout / 3)),
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
     })
   }
