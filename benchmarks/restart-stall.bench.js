@@ -9,14 +9,17 @@
 //   --mode=kill  SIGKILL, then start it again at once (a crash; Kubernetes restarts the pod);
 //   --mode=term  SIGTERM, wait for it to exit (it flushes and leaves the group), then start it
 //                again (what a rolling restart does).
-// From the signal on it polls every 100 ms: the checkpoints in Redis (hash
+// From 2 s before the signal it polls every 100 ms: the checkpoints in Redis (hash
 // <prefix>:{<model>}:checkpoints, src/adapters/redis/keys.ts), one `nextOffset` per partition
-// moved by each flush, and detector A's driftwatch_events_consumed_total on its /metrics.
+// moved by each flush, and detector A's driftwatch_events_consumed_total on its /metrics. It
+// stops once the restarted detector owns partitions and every partition has moved for 4 s.
 // Reported per trial, in seconds after the signal:
-//   all partitions: when the last partition that stalled (no checkpoint move for > 1.5 s) moved
-//                   again, i.e. every one of the 6 is consumed again;
-//   survivor:       when detector A counted events again after its longest pause (> 1.5 s), and
-//                   how long that pause was (0 when it never paused);
+//   all partitions: when the last partition that paused (no checkpoint move for > 1.5 s) moved
+//                   again, i.e. every one of the 6 is consumed again (0: none paused that long);
+//   longest pause:  the longest time between two checkpoint moves of one partition, ending after
+//                   the signal (about 0.3-0.5 s when nothing pauses: the flush interval);
+//   survivor:       when detector A counted events again after its longest pause, and that
+//                   pause (a failed poll of its /metrics, counted, can lengthen it);
 //   restarted owns: when the restarted detector first reported a partition lag (it owns some).
 //
 // Run: npm run build && node benchmarks/restart-stall.bench.js [--mode=kill|term] [--trials=3]
@@ -58,7 +61,7 @@ function cli(args, log) {
 async function metricsOf(port) {
   try {
     const response = await fetch(`http://127.0.0.1:${port}/metrics`, {
-      signal: AbortSignal.timeout(500),
+      signal: AbortSignal.timeout(1000),
     })
     const text = await response.text()
     let consumed = 0
@@ -83,44 +86,48 @@ async function checkpointsOf(redis, keyPrefix) {
   return offsets
 }
 
-/** Times (ms) at which each partition's checkpoint moved, and A's count moved, from `since` on. */
-async function observe(redis, keyPrefix, portA, portB, since, untilMs, done) {
+/**
+ * Polls until `state.stop`: the times (ms) at which each partition's checkpoint moved, at which
+ * detector A's count moved, and when the restarted detector (once `state.restarted`) first owned
+ * a partition. Polls of A's /metrics that fail (a loaded machine) are counted, not guessed.
+ */
+async function observe(redis, keyPrefix, portA, portB, state) {
   const moves = new Map(Array.from({ length: PARTITIONS }, (_, p) => [p, []]))
   const lastOffset = new Map()
   const survivorMoves = []
+  let survivorPollsFailed = 0
   let lastConsumed
   let restartedOwnsAt
-  const deadline = since + untilMs
-  while (Date.now() < deadline) {
+  while (!state.stop) {
     const now = Date.now()
     const [offsets, a, b] = await Promise.all([
       checkpointsOf(redis, keyPrefix),
       metricsOf(portA),
-      metricsOf(portB),
+      state.restarted ? metricsOf(portB) : undefined,
     ])
     for (const [p, offset] of offsets) {
       if (lastOffset.has(p) && offset > lastOffset.get(p)) moves.get(p).push(now)
       lastOffset.set(p, offset)
     }
-    if (a !== undefined) {
+    if (a === undefined) survivorPollsFailed++
+    else {
       if (lastConsumed !== undefined && a.consumed > lastConsumed) survivorMoves.push(now)
       lastConsumed = a.consumed
     }
     if (restartedOwnsAt === undefined && b !== undefined && b.owned.size > 0) restartedOwnsAt = now
-    if (done !== undefined && done(moves, now)) break
+    state.seen = { moves, survivorMoves, survivorPollsFailed, restartedOwnsAt, now }
     await sleep(POLL_MS)
   }
-  return { moves, survivorMoves, restartedOwnsAt }
+  return state.seen
 }
 
-/** The end of the longest gap between moves that is longer than STALL_MS, or undefined. */
-function longestPause(times, from) {
+/** The longest gap between consecutive moves that ends after `after`: { end, length } or undefined. */
+function longestGapEndingAfter(times, after) {
   let best
-  let previous = from
-  for (const t of times) {
-    if (t - previous > STALL_MS && (best === undefined || t - previous > best.length))
-      best = { end: t, length: t - previous }
-    previous = t
+  for (let i = 1; i < times.length; i++) {
+    const length = times[i] - times[i - 1]
+    if (times[i] > after && (best === undefined || length > best.length))
+      best = { end: times[i], length }
   }
   return best
 }
@@ -130,7 +137,11 @@ async function waitSteady(redis, keyPrefix, portA, portB) {
   while (Date.now() < deadline) {
     const [a, b] = await Promise.all([metricsOf(portA), metricsOf(portB)])
     if (a?.owned.size === 3 && b?.owned.size === 3) {
-      const { moves } = await observe(redis, keyPrefix, portA, portB, Date.now(), 2000)
+      const state = { stop: false, restarted: false }
+      const observed = observe(redis, keyPrefix, portA, portB, state)
+      await sleep(2000)
+      state.stop = true
+      const { moves } = await observed
       if ([...moves.values()].every((m) => m.length > 0)) return
     }
     await sleep(500)
@@ -253,52 +264,69 @@ async function main() {
     for (let trial = 1; trial <= trials; trial++) {
       await waitSteady(redis, keyPrefix, portA, portB)
       const load = (await import('node:os')).loadavg()[0].toFixed(1)
+      // The observer starts before the signal, so a killed member's partitions' pause is measured
+      // from their last flush.
+      const state = { stop: false, restarted: false }
+      const observed = observe(redis, keyPrefix, portA, portB, state)
+      await sleep(2000)
       const signalAt = Date.now()
-      if (mode === 'kill') {
-        b.kill('SIGKILL')
-        await b.exited
-      } else {
-        b.kill('SIGTERM')
-        await b.exited
-      }
+      b.kill(mode === 'kill' ? 'SIGKILL' : 'SIGTERM')
+      await b.exited
       const exitedAt = Date.now()
       b = cli(['run', '--config', configB], join(dir, 'b.log'))
       children.push(b)
-      // Done once every partition that paused has moved again and 3 s have passed since.
-      const done = (moves, now) => {
-        let last = signalAt
-        for (const times of moves.values()) {
-          const pause = longestPause(times, signalAt - 300)
-          if (times.length === 0 || now - times[times.length - 1] > STALL_MS) return false
-          if (pause !== undefined) last = Math.max(last, pause.end)
-        }
-        return now - signalAt > 4000 && now - last > 3000
+      state.restarted = true
+      // Done once the restarted detector owns partitions, every partition moves, and both have
+      // held for 4 s (a rejoin's rebalance pauses the others again).
+      const deadline = signalAt + 120_000
+      for (;;) {
+        await sleep(POLL_MS)
+        const seen = state.seen
+        const settled =
+          seen.restartedOwnsAt !== undefined &&
+          seen.now - seen.restartedOwnsAt > 4000 &&
+          [...seen.moves.values()].every(
+            (times) => times.length > 0 && seen.now - times[times.length - 1] < STALL_MS,
+          )
+        if (settled || Date.now() > deadline) break
       }
-      const seen = await observe(redis, keyPrefix, portA, portB, signalAt, 120_000, done)
+      await sleep(4000)
+      state.stop = true
+      const seen = await observed
       let allAt = signalAt
+      let longestPartitionPause = 0
       for (const times of seen.moves.values()) {
-        const pause = longestPause(times, signalAt - 300)
-        if (pause !== undefined) allAt = Math.max(allAt, pause.end)
+        const gap = longestGapEndingAfter(times, signalAt)
+        if (gap === undefined) continue
+        longestPartitionPause = Math.max(longestPartitionPause, gap.length)
+        if (gap.length > STALL_MS) allAt = Math.max(allAt, gap.end)
       }
-      const survivor = longestPause(seen.survivorMoves, signalAt)
+      const survivor = longestGapEndingAfter(seen.survivorMoves, signalAt)
+      const seconds = (ms) => Math.round(ms) / 1000
       const row = {
         trial,
         load,
-        exitS: (exitedAt - signalAt) / 1000,
-        allPartitionsS: (allAt - signalAt) / 1000,
-        survivorResumesS: survivor === undefined ? 0 : (survivor.end - signalAt) / 1000,
-        survivorPauseS: survivor === undefined ? 0 : survivor.length / 1000,
+        exitS: seconds(exitedAt - signalAt),
+        allPartitionsS: seconds(allAt - signalAt),
+        longestPartitionPauseS: seconds(longestPartitionPause),
+        survivorResumesS: survivor === undefined ? NaN : seconds(survivor.end - signalAt),
+        survivorPauseS: survivor === undefined ? NaN : seconds(survivor.length),
+        survivorPollsFailed: seen.survivorPollsFailed,
         restartedOwnsS:
-          seen.restartedOwnsAt === undefined ? NaN : (seen.restartedOwnsAt - signalAt) / 1000,
+          seen.restartedOwnsAt === undefined ? NaN : seconds(seen.restartedOwnsAt - signalAt),
       }
       rows.push(row)
       console.log(JSON.stringify(row))
     }
-    const med = (k) => median(rows.map((row) => row[k])).toFixed(1)
+    const range = (k) => {
+      const xs = rows.map((row) => row[k])
+      return `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} (median ${median(xs).toFixed(1)})`
+    }
     console.log(
-      `median over ${rows.length}: all partitions ${med('allPartitionsS')} s, survivor resumes ` +
-        `${med('survivorResumesS')} s (paused ${med('survivorPauseS')} s), restarted owns ` +
-        `${med('restartedOwnsS')} s`,
+      `over ${rows.length} trials, seconds after the signal: all partitions consumed again ` +
+        `${range('allPartitionsS')}; longest pause of a partition ${range('longestPartitionPauseS')}; ` +
+        `survivor resumes ${range('survivorResumesS')} after a pause of ${range('survivorPauseS')}; ` +
+        `restarted detector owns partitions ${range('restartedOwnsS')}`,
     )
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')

@@ -201,6 +201,15 @@ const cases: readonly Case[] = [
     problem: /expected between 6s and 30m/,
   },
   {
+    name: 'kafka.heartbeatInterval over a third of the session timeout',
+    yaml:
+      'kafka:\n  brokers: ["127.0.0.1:9"]\n  sessionTimeout: 10s\n  heartbeatInterval: 4s\n' +
+      redis +
+      model,
+    field: 'kafka.heartbeatInterval',
+    problem: /expected at most a third of kafka.sessionTimeout/,
+  },
+  {
     name: 'watched feature the reference does not have',
     yaml: valid + '    features: [f01, f77]\n',
     field: 'models[0].features',
