@@ -75,6 +75,7 @@ const { Kafka, logLevel } = kafkajs
 const { startLocalServices } = await importDist('adapters/local-services/index.js')
 const { ReferenceBuilder } = await importDist('core/reference.js')
 const { snapshotToJSON } = await importDist('adapters/files/reference-file.js')
+const { decodeBucket } = await importDist('core/stream/bucket-codec.js')
 
 const MODEL = 'bench'
 const PARTITIONS = 6
@@ -235,10 +236,11 @@ async function countedRows(redis, prefix) {
     )
     cursor = next
     for (const key of keys) {
-      for (const [field, blob] of Object.entries(await redis.hgetall(key))) {
+      for (const [field, blob] of Object.entries(await redis.hgetallBuffer(key))) {
         // '#rows' is the bucket's row counter (src/adapters/redis/lua/apply-flush.lua), not a blob.
         if (field.startsWith('#')) continue
-        for (const [, body] of JSON.parse(blob).versions) rows += body.rows
+        // Buckets are stored binary (src/core/stream/bucket-binary.ts): decoded as the store does.
+        for (const profile of decodeBucket(blob).values()) rows += profile.rows
       }
     }
   } while (cursor !== '0')
@@ -466,6 +468,8 @@ async function measureLongRun({
     const count = mark - samples[samples.length - 1].events
     log(`long run: producing ${count} more events (to ${mark}) while the last detector runs`)
     const stepStart = performance.now()
+    const driverCpu = process.cpuUsage()
+    const detectorCpuMs = cpuMsOf(running.child.pid)
     const produced = await produce(producer, topic, source, count)
     const producedAt = performance.now()
     const ends = await endOffsets(admin, topic)
@@ -480,6 +484,7 @@ async function measureLongRun({
     late = waited.late
     starts = ends
     const m = running.memory.now()
+    const driverUsed = process.cpuUsage(driverCpu)
     samples.push({
       events: mark,
       rss: m.rss,
@@ -488,6 +493,11 @@ async function measureLongRun({
       // Consumption overlaps production, so this rate is not comparable to the table's.
       perSecond: (count / (waited.doneAt - stepStart)) * 1000,
       catchUpMs: waited.doneAt - producedAt,
+      stepMs: waited.doneAt - stepStart,
+      // CPU of the step: the producer (this process) and the detector; with the broker's, what
+      // bounds the step on an idle machine.
+      driverCpuMs: (driverUsed.user + driverUsed.system) / 1000,
+      detectorCpuMs: cpuMsOf(running.child.pid) - detectorCpuMs,
     })
     log(
       `long run: ${mark} events, peak RSS ${mib(m.hwm).toFixed(0)} MiB, RSS ${mib(m.rss).toFixed(0)} MiB, ` +
@@ -536,7 +546,18 @@ function printLongRun(r) {
     `long run, the last detector kept running (${(x.wallMs / 1000).toFixed(0)} s after its first ${x.samples[0].events} events; ` +
       `counted ${x.counted} rows, late ${x.late}):`,
   )
-  const lines = [['events', 'peak RSS MiB', 'RSS MiB', 'produced/s', 'consumed/s', 'catch-up s']]
+  const lines = [
+    [
+      'events',
+      'peak RSS MiB',
+      'RSS MiB',
+      'produced/s',
+      'consumed/s',
+      'catch-up s',
+      'step s',
+      'CPU s producer / detector',
+    ],
+  ]
   for (const s of x.samples) {
     lines.push([
       String(s.events),
@@ -545,6 +566,10 @@ function printLongRun(r) {
       s.producedPerSecond === undefined ? '' : String(Math.round(s.producedPerSecond)),
       s.perSecond === undefined ? '' : String(Math.round(s.perSecond)),
       s.perSecond === undefined ? '' : (s.catchUpMs / 1000).toFixed(1),
+      s.stepMs === undefined ? '' : (s.stepMs / 1000).toFixed(1),
+      s.stepMs === undefined
+        ? ''
+        : `${(s.driverCpuMs / 1000).toFixed(1)} / ${(s.detectorCpuMs / 1000).toFixed(1)}`,
     ])
   }
   console.log(table(lines))
