@@ -213,9 +213,11 @@ export async function runCheckCompareBench(options = {}) {
         evidentlyNote:
           e !== null
             ? null
-            : rows > evidentlyRows
-              ? `not run (opt-in: --evidently-rows=${rows})`
-              : `not run: ${evidently_.reason}`,
+            : evidentlyRows === 0
+              ? 'not run (--evidently-rows=0)'
+              : rows > evidentlyRows
+                ? `not run (opt-in: --evidently-rows=${rows})`
+                : `not run: ${evidently_.reason}`,
         speedup,
         cpuSpeedup: p.cpuMs / d.cpuMs,
         rssRatio,
