@@ -161,8 +161,10 @@ async function produce(producer, topic, source, count) {
   for (let sent = 0; sent < count;) {
     const n = Math.min(perSend, count - sent)
     const messages = new Array(n)
+    // As Buffers: kafkajs encodes a string value at about twice the CPU (measured: 60 -> 32 µs
+    // per event, producer included), and the long run's 9M events are producer-bound.
     for (let i = 0; i < n; i++)
-      messages[i] = { partition: source.index++ % PARTITIONS, value: source.next() }
+      messages[i] = { partition: source.index++ % PARTITIONS, value: Buffer.from(source.next()) }
     inFlight.push(producer.send({ topic, acks: -1, messages }))
     if (inFlight.length >= 4) await inFlight.shift()
     sent += n
