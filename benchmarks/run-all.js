@@ -17,7 +17,7 @@
 // How long, on an idle 2-core machine (estimated from the parts; load stretches it):
 //   check-compare ~27 min (2 runs each of pandas + scipy and driftwatch at 1M and 5M rows, CSV and
 //   Parquet, ~3.5 min per 1M case and ~9 min per 5M case; Evidently once per 1M format,
-//   ~3 min each; 5M Evidently is opt-in, ~15 min more per format), ingest ~8 min (10M events for
+//   ~3 min each; 5M Evidently is opt-in, ~15 min more per format), ingest ~9 min (10M events for
 //   the memory target), calibration ~3 min, check ~3 min, redis-footprint ~2 min, the rest ~3 min:
 //   about 45 min in all. The first run also generates the data (~6 min: 1M and 5M files, ~5 GB
 //   in .cache/bench/check-v1) and creates the Evidently venv (~2 min, .cache/bench/evidently-venv).
