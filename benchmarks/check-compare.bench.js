@@ -12,20 +12,27 @@
 // least 10x faster than Evidently.
 //
 // Needs python3 with pandas, scipy and pyarrow (`pip install pandas scipy pyarrow`); without them
-// the baseline is reported as missing. Evidently 0.7 imports only under pandas < 3, so it runs
-// with the interpreter in DRIFTWATCH_EVIDENTLY_PYTHON (a venv with
-// test/fixtures/drift/requirements.txt and pyarrow), up to --evidently-rows rows (it takes minutes
-// and gigabytes per million rows); without it, Evidently is reported as not run.
-// Data is cached under .cache/bench/check-v1/ (5M rows: about 4 GB).
+// the baseline is reported as missing. Evidently 0.7 imports only under pandas < 3, so it runs in
+// its own venv: the interpreter in DRIFTWATCH_EVIDENTLY_PYTHON if set, else
+// .cache/bench/evidently-venv, created on first use with python3 -m venv and pip install
+// test/fixtures/drift/requirements.txt + pyarrow (~2 min, needs PyPI); when that fails the bench
+// says why and reports Evidently as not run. Evidently runs up to --evidently-rows rows (default
+// 1M: ~10 min per format at 1M; 5M takes ~15 min per format and ~9 GiB, so it is opt-in:
+// --evidently-rows=5000000; 0 turns Evidently off).
+// Data is cached under .cache/bench/check-v1/: reference and current CSV + Parquet, 1M rows
+// ~0.75 GB, 5M ~3.7 GB; generating the 5M files takes ~3 min (two ~70 s CSV passes at ~14 MB/s,
+// then pyarrow). --prepare-only generates the files and exits.
 //
 // Run: npm run build && node benchmarks/check-compare.bench.js [--rows=1000000,5000000] [--runs=2]
 //      [--formats=csv,parquet] [--evidently-rows=1000000]
+//      [--prepare-only] (data files and the Evidently venv only)
 
 import { execFileSync } from 'node:child_process'
-import { existsSync, renameSync } from 'node:fs'
+import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { prepareCheckData } from './check.bench.js'
+import { csvToParquet, prepareCheckData } from './check.bench.js'
 import {
+  cacheRoot,
   cliArgs,
   describeMachine,
   isMain,
@@ -43,20 +50,70 @@ import {
 const SPEED_TARGET = 2
 const RSS_TARGET = 0.25
 const EVIDENTLY_TARGET = 10
-const evidentlyPython = process.env.DRIFTWATCH_EVIDENTLY_PYTHON ?? 'python3'
+const EVIDENTLY_VENV = join(cacheRoot, 'evidently-venv')
 
-function toParquet(csv, log) {
-  const parquet = csv.replace(/\.csv$/, '.parquet')
-  if (existsSync(parquet)) return parquet
-  log(`writing ${parquet} with pyarrow`)
-  const script = [
-    'import sys, pyarrow.csv as pc, pyarrow.parquet as pq',
-    't = pc.read_csv(sys.argv[1])',
-    "pq.write_table(t, sys.argv[2] + '.partial', row_group_size=65536)",
-  ].join('\n')
-  execFileSync('python3', ['-c', script, csv, parquet], { stdio: 'inherit' })
-  renameSync(parquet + '.partial', parquet)
-  return parquet
+/** Reference and current of `rows` rows, CSV and (when asked and pyarrow is there) Parquet. */
+function prepareFiles(rows, formats, log) {
+  const paths = prepareCheckData({
+    rows,
+    referenceRows: rows,
+    prefixRows: Math.min(200_000, rows / 5),
+    log,
+    jsonl: false,
+    prefix: false,
+    parquet: false,
+  })
+  const files = { csv: { reference: paths.referenceCsv, current: paths.currentCsv } }
+  if (formats.includes('parquet')) {
+    const reference = csvToParquet(paths.referenceCsv, log)
+    const current = csvToParquet(paths.currentCsv, log)
+    if (reference !== null && current !== null) files.parquet = { reference, current }
+  }
+  return files
+}
+
+function imports(python, modules) {
+  try {
+    execFileSync(python, ['-c', `import ${modules}`], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The interpreter that runs Evidently: DRIFTWATCH_EVIDENTLY_PYTHON, else the bench's own venv
+ * (created once). Returns { python } or { reason } when there is none.
+ */
+export function evidentlyInterpreter(log) {
+  const given = process.env.DRIFTWATCH_EVIDENTLY_PYTHON
+  if (given !== undefined && given !== '') {
+    return imports(given, 'evidently, pyarrow')
+      ? { python: given }
+      : { reason: `DRIFTWATCH_EVIDENTLY_PYTHON=${given} cannot import evidently and pyarrow` }
+  }
+  const python = join(EVIDENTLY_VENV, 'bin', 'python')
+  // Written only after pip succeeded: a venv cut short is made again.
+  const complete = join(EVIDENTLY_VENV, '.complete')
+  if (existsSync(complete) && imports(python, 'evidently, pyarrow')) return { python }
+  if (!imports('python3', 'venv')) return { reason: 'no python3 with venv to install it into' }
+  const requirements = join(repoRoot, 'test', 'fixtures', 'drift', 'requirements.txt')
+  log(`creating ${EVIDENTLY_VENV} (pip install -r ${requirements} pyarrow; ~2 min, once)`)
+  try {
+    rmSync(EVIDENTLY_VENV, { recursive: true, force: true })
+    execFileSync('python3', ['-m', 'venv', EVIDENTLY_VENV], { stdio: 'inherit' })
+    execFileSync(python, ['-m', 'pip', 'install', '--quiet', '-r', requirements, 'pyarrow'], {
+      stdio: 'inherit',
+    })
+  } catch (error) {
+    return {
+      reason: `could not create ${EVIDENTLY_VENV}: ${error.message.split('\n')[0]} (set DRIFTWATCH_EVIDENTLY_PYTHON to a python with evidently 0.7 and pyarrow)`,
+    }
+  }
+  if (!imports(python, 'evidently, pyarrow'))
+    return { reason: `${EVIDENTLY_VENV} was created but cannot import evidently and pyarrow` }
+  writeFileSync(complete, new Date().toISOString() + '\n')
+  return { python }
 }
 
 async function runDriftwatch(reference, current, rows) {
@@ -81,22 +138,13 @@ async function runPandas(reference, current, rows) {
   return { ...run, drifted: out.drifted }
 }
 
-async function runEvidently(reference, current, rows) {
+async function runEvidently(python, reference, current, rows) {
   const script = join(repoRoot, 'benchmarks', 'lib', 'evidently_check.py')
-  const run = await measureProcess(evidentlyPython, [script, reference, current])
+  const run = await measureProcess(python, [script, reference, current])
   if (run.code !== 0) throw new Error(`Evidently script failed:\n${run.stderr.slice(-2000)}`)
   const out = JSON.parse(run.stdout)
   if (out.rows !== rows) throw new Error(`Evidently read ${out.rows} rows, expected ${rows}`)
   return { ...run, drifted: out.drifted }
-}
-
-function evidentlyAvailable() {
-  try {
-    execFileSync(evidentlyPython, ['-c', 'import evidently, pyarrow'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
 }
 
 function summarize(runs) {
@@ -119,25 +167,23 @@ export async function runCheckCompareBench(options = {}) {
   const evidentlyRows = options.evidentlyRows ?? 1_000_000
   const log = options.log ?? ((line) => process.stderr.write(`[check-compare bench] ${line}\n`))
   const machine = machineInfo()
-  const withEvidently = evidentlyAvailable()
-  if (!withEvidently) log(`Evidently not importable with ${evidentlyPython}: not run`)
-  const loads = [machine.loadAverage]
+  // Every file first, so that a run's timings never include generating one.
+  const filesOf = new Map()
+  for (const rows of sizes) filesOf.set(rows, prepareFiles(rows, formats, log))
+  const evidently_ = sizes.some((rows) => rows <= evidentlyRows)
+    ? evidentlyInterpreter(log)
+    : { reason: null }
+  const withEvidently = evidently_.python !== undefined
+  if (evidently_.reason) log(`Evidently not run: ${evidently_.reason}`)
+  const loads = [machineInfo().loadAverage]
   const results = []
   for (const rows of sizes) {
-    const paths = prepareCheckData({
-      rows,
-      referenceRows: rows,
-      prefixRows: Math.min(200_000, rows / 5),
-      log,
-    })
-    const files = { csv: { reference: paths.referenceCsv, current: paths.currentCsv } }
-    if (formats.includes('parquet')) {
-      files.parquet = {
-        reference: toParquet(paths.referenceCsv, log),
-        current: toParquet(paths.currentCsv, log),
-      }
-    }
+    const files = filesOf.get(rows)
     for (const format of formats) {
+      if (files[format] === undefined) {
+        results.push({ rows, format, missing: `no ${format} files (pyarrow unavailable?)` })
+        continue
+      }
       const { reference, current } = files[format]
       const evidentlyHere = withEvidently && rows <= evidentlyRows
       const pandas = []
@@ -148,7 +194,8 @@ export async function runCheckCompareBench(options = {}) {
         pandas.push(await runPandas(reference, current, rows))
         driftwatch.push(await runDriftwatch(reference, current, rows))
         // Evidently takes minutes: one run is its measure.
-        if (evidentlyHere && r === 0) evidently.push(await runEvidently(reference, current, rows))
+        if (evidentlyHere && r === 0)
+          evidently.push(await runEvidently(evidently_.python, reference, current, rows))
         loads.push(machineInfo().loadAverage)
       }
       const p = summarize(pandas)
@@ -166,9 +213,11 @@ export async function runCheckCompareBench(options = {}) {
         evidentlyNote:
           e !== null
             ? null
-            : withEvidently
-              ? `not run above ${evidentlyRows} rows`
-              : 'not installed',
+            : evidentlyRows === 0
+              ? 'not run (--evidently-rows=0)'
+              : rows > evidentlyRows
+                ? `not run (opt-in: --evidently-rows=${rows})`
+                : `not run: ${evidently_.reason}`,
         speedup,
         cpuSpeedup: p.cpuMs / d.cpuMs,
         rssRatio,
@@ -188,14 +237,16 @@ export async function runCheckCompareBench(options = {}) {
 }
 
 export function summaryLines(r) {
-  return r.results.map(
-    (x) =>
-      `check, ${x.rows} rows ${x.format}: vs pandas + scipy ${x.speedup.toFixed(2)}x faster ` +
-      `(target >= ${SPEED_TARGET}: ${metOrNot(x.speedMet)}), peak RSS ${x.rssRatio.toFixed(2)}x ` +
-      `(target <= ${RSS_TARGET}: ${metOrNot(x.rssMet)}); vs Evidently ` +
-      (x.evidentlySpeedup === null
-        ? `${x.evidentlyNote}`
-        : `${x.evidentlySpeedup.toFixed(1)}x faster (target >= ${EVIDENTLY_TARGET}: ${metOrNot(x.evidentlyMet)})`),
+  return r.results.map((x) =>
+    x.missing !== undefined
+      ? `check, ${x.rows} rows ${x.format}: not run: ${x.missing}`
+      : `check, ${x.rows} rows ${x.format}: vs pandas + scipy ${x.speedup.toFixed(2)}x faster ` +
+        `(CPU ${x.cpuSpeedup.toFixed(2)}x) ` +
+        `(target >= ${SPEED_TARGET}: ${metOrNot(x.speedMet)}), peak RSS ${x.rssRatio.toFixed(2)}x ` +
+        `(target <= ${RSS_TARGET}: ${metOrNot(x.rssMet)}); vs Evidently ` +
+        (x.evidentlySpeedup === null
+          ? `${x.evidentlyNote}`
+          : `${x.evidentlySpeedup.toFixed(1)}x faster (target >= ${EVIDENTLY_TARGET}: ${metOrNot(x.evidentlyMet)})`),
   )
 }
 
@@ -220,7 +271,8 @@ export function printCheckCompareBench(r) {
       'peak RSS MiB, each run',
     ],
   ]
-  for (const x of r.results) {
+  const measured = r.results.filter((x) => x.missing === undefined)
+  for (const x of measured) {
     for (const [name, m] of [
       ['pandas + scipy', x.pandas],
       ['Evidently', x.evidently],
@@ -243,7 +295,7 @@ export function printCheckCompareBench(r) {
     }
   }
   console.log(table(lines))
-  for (const x of r.results) {
+  for (const x of measured) {
     console.log(
       `${x.rows} ${x.format}: drifted by driftwatch ${x.drifted.driftwatch.join(', ')}; by the script (p < 0.05) ${x.drifted.pandas.join(', ')}` +
         (x.drifted.evidently === null ? '' : `; by Evidently ${x.drifted.evidently.join(', ')}`) +
@@ -258,7 +310,19 @@ function argValue(name, fallback) {
   return arg === undefined ? fallback : arg.slice(name.length + 3)
 }
 
-if (isMain(import.meta)) {
+if (process.argv.includes('--prepare-only') && isMain(import.meta)) {
+  const log = (line) => process.stderr.write(`[check-compare bench] ${line}\n`)
+  for (const rows of argValue('rows', '1000000,5000000').split(',').map(Number))
+    prepareFiles(rows, argValue('formats', 'csv,parquet').split(','), log)
+  if (Number(argValue('evidently-rows', 1_000_000)) > 0) {
+    const evidently = evidentlyInterpreter(log)
+    log(
+      evidently.python !== undefined
+        ? `Evidently: ${evidently.python}`
+        : `Evidently: ${evidently.reason}`,
+    )
+  }
+} else if (isMain(import.meta)) {
   printCheckCompareBench(
     await runCheckCompareBench({
       rows: argValue('rows', '1000000,5000000').split(',').map(Number),

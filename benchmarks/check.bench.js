@@ -76,7 +76,7 @@ function jsonLine(row) {
   return out + '}\n'
 }
 
-/** Writes `rows` rows to each sink, in 1 MiB batches; sinks may stop early (`limit`). */
+/** Writes `rows` rows to each sink, in 4 MiB batches; sinks may stop early (`limit`). */
 function writeRows(rows, next, sinks) {
   const fds = sinks.map((s) => openSync(s.path + '.partial', 'w'))
   const pending = sinks.map((s) => s.header ?? '')
@@ -86,7 +86,7 @@ function writeRows(rows, next, sinks) {
       for (let s = 0; s < sinks.length; s++) {
         if (sinks[s].limit !== undefined && r >= sinks[s].limit) continue
         pending[s] += sinks[s].line(row)
-        if (pending[s].length >= 1 << 20) {
+        if (pending[s].length >= 1 << 22) {
           writeSync(fds[s], pending[s])
           pending[s] = ''
         }
@@ -100,10 +100,45 @@ function writeRows(rows, next, sinks) {
 }
 
 /**
- * Generates the files unless a complete set for these sizes is cached. Returns their paths.
- * @param {{ rows: number, referenceRows: number, prefixRows: number, log: (line: string) => void }} o
+ * A CSV file as Parquet (pyarrow, 64Ki-row groups) next to it, unless cached. Returns its path,
+ * or null (and logs why) when pyarrow is not available.
  */
-export function prepareCheckData({ rows, referenceRows, prefixRows, log }) {
+export function csvToParquet(csv, log) {
+  const parquet = csv.replace(/\.csv$/, '.parquet')
+  if (existsSync(parquet)) return parquet
+  log(`writing ${parquet} with pyarrow`)
+  const script = [
+    'import sys, pyarrow.csv as pc, pyarrow.parquet as pq',
+    't = pc.read_csv(sys.argv[1])',
+    "pq.write_table(t, sys.argv[2] + '.partial', row_group_size=65536)",
+  ].join('\n')
+  try {
+    execFileSync('python3', ['-c', script, csv, parquet], { stdio: 'inherit' })
+    renameSync(parquet + '.partial', parquet)
+    return parquet
+  } catch (error) {
+    log(`no Parquet file (pyarrow unavailable?): ${error.message.split('\n')[0]}`)
+    return null
+  }
+}
+
+/**
+ * Generates the files of these sizes that are not cached yet (each file on its own: a run cut
+ * short leaves only `.partial` files, which the next run rewrites). Returns their paths.
+ * `jsonl`, `prefix` and `parquet` (default true) say whether those versions of the current are
+ * wanted; the check-compare bench needs only the CSVs (and makes the Parquet files of both).
+ * @param {{ rows: number, referenceRows: number, prefixRows: number, log: (line: string) => void,
+ *   jsonl?: boolean, prefix?: boolean, parquet?: boolean }} o
+ */
+export function prepareCheckData({
+  rows,
+  referenceRows,
+  prefixRows,
+  log,
+  jsonl = true,
+  prefix = true,
+  parquet = true,
+}) {
   const dir = cacheDir(`check-v${GENERATOR_VERSION}`)
   const tag = (n) => (n % 1000 === 0 ? `${n / 1000}k` : String(n))
   const paths = {
@@ -118,39 +153,26 @@ export function prepareCheckData({ rows, referenceRows, prefixRows, log }) {
   const header = columnNames.join(',') + '\n'
   if (!existsSync(paths.referenceCsv)) {
     log(`generating ${paths.referenceCsv}`)
+    const started = performance.now()
     writeRows(referenceRows, rowGenerator({ seed: REFERENCE_SEED }), [
       { path: paths.referenceCsv, header, line: csvLine },
     ])
+    log(`  ${((performance.now() - started) / 1000).toFixed(0)} s`)
   }
-  if (
-    !existsSync(paths.currentCsv) ||
-    !existsSync(paths.prefixCsv) ||
-    !existsSync(paths.currentJsonl)
-  ) {
-    log(`generating ${paths.currentCsv}, its ${prefixRows}-row prefix and JSONL`)
-    writeRows(rows, rowGenerator({ seed: CURRENT_SEED, drifted: true }), [
-      { path: paths.currentCsv, header, line: csvLine },
-      { path: paths.prefixCsv, header, line: csvLine, limit: prefixRows },
-      { path: paths.currentJsonl, line: jsonLine },
-    ])
+  // The current's versions come from one pass of the generator over the rows; only the missing
+  // ones are written.
+  const sinks = [
+    { path: paths.currentCsv, header, line: csvLine },
+    prefix && { path: paths.prefixCsv, header, line: csvLine, limit: prefixRows },
+    jsonl && { path: paths.currentJsonl, line: jsonLine },
+  ].filter((sink) => sink && !existsSync(sink.path))
+  if (sinks.length > 0) {
+    log(`generating ${sinks.map((sink) => sink.path).join(', ')}`)
+    const started = performance.now()
+    writeRows(rows, rowGenerator({ seed: CURRENT_SEED, drifted: true }), sinks)
+    log(`  ${((performance.now() - started) / 1000).toFixed(0)} s`)
   }
-  if (!existsSync(paths.currentParquet)) {
-    log(`writing ${paths.currentParquet} with pyarrow`)
-    const script = [
-      'import sys, pyarrow.csv as pc, pyarrow.parquet as pq',
-      't = pc.read_csv(sys.argv[1])',
-      "pq.write_table(t, sys.argv[2] + '.partial', row_group_size=65536)",
-    ].join('\n')
-    try {
-      execFileSync('python3', ['-c', script, paths.currentCsv, paths.currentParquet], {
-        stdio: 'inherit',
-      })
-      renameSync(paths.currentParquet + '.partial', paths.currentParquet)
-    } catch (error) {
-      log(`no Parquet file (pyarrow unavailable?): ${error.message.split('\n')[0]}`)
-      paths.currentParquet = null
-    }
-  }
+  paths.currentParquet = parquet ? csvToParquet(paths.currentCsv, log) : null
   return paths
 }
 

@@ -14,10 +14,12 @@
 //   events/s of both and the ratio detector / baseline (target >= 0.8). Also reported: the rate
 //   from a tenth of the events to the end (start-up excluded) and events per CPU-second, which
 //   other work on a shared machine distorts less. Baseline and detector runs alternate.
-// Then, with the last detector still running, 2,000,000 more events are produced; the
-// detector's RSS after 1M and after 3M events must stay flat (target: peak RSS, VmHWM, within
-// +10 %). After each run the bench checks the detector's count: the rows in its Redis buckets
-// add up to the events produced, none late, none dead-lettered.
+// Then, with the last detector still running, more events are produced, in steps, up to
+// --rss-events in all (default 10,000,000): after each step (3M, 10M) the bench waits for the
+// detector to catch up and samples its peak RSS (VmHWM) and RSS; peak RSS must stay flat from 1M
+// to the end (target: within +10 %). The producer streams: events are generated per send, never
+// held. After each run the bench checks the detector's count: the rows in its Redis buckets add
+// up to the events produced, none late, none dead-lettered.
 //
 // Event time advances 1 ms per event (1,000 events/s of event time; 16.7 min per 1M), so
 // one-minute buckets open and close and 10-minute windows (hop 5 min) are evaluated while the
@@ -29,9 +31,15 @@
 //     timed the same way, once, in the last run (--no-pair skips it);
 //   - with Avro input >= 1.0 x the JSON baseline: an ESTIMATE (no schema registry here; see
 //     runIngestBench);
-//   - peak RSS flat: after 1M + --extra events against after 1M (10M does not fit a run here).
+//   - peak RSS flat: after --rss-events (default 10M) against after 1M (measureLongRun).
 //
-// Run: npm run build && node benchmarks/ingest.bench.js [--events=1000000] [--extra=2000000] [--runs=2] [--no-pair]
+// Time on an idle 2-core machine, defaults: ~9 min (producing 1M ~0.5 min, 2 x (baseline +
+// detector) + the pair + the in-process Avro runs ~3 min, the 9M more events ~5 min: the long
+// run is producer-bound, kafkajs + the event generator ~30-40 µs CPU per event against the
+// detector's ~16; measured at load 6-8: 11-14k events/s).
+//
+// Run: npm run build && node benchmarks/ingest.bench.js [--events=1000000] [--rss-events=10000000]
+//      [--runs=2] [--no-pair]   (--rss-events=0: no long run; --extra=N: --rss-events=events+N)
 // Before/after: DW_BENCH_COMPARE_DIST=<another build's dist> adds that build's detector to every
 // run (before this build's), against the same topic and baseline.
 // Profile the detector: DW_BENCH_PROFILE_DIR=/tmp/prof node benchmarks/ingest.bench.js --runs=1 --extra=0
@@ -69,6 +77,7 @@ const { Kafka, logLevel } = kafkajs
 const { startLocalServices } = await importDist('adapters/local-services/index.js')
 const { ReferenceBuilder } = await importDist('core/reference.js')
 const { snapshotToJSON } = await importDist('adapters/files/reference-file.js')
+const { decodeBucket } = await importDist('core/stream/bucket-codec.js')
 
 const MODEL = 'bench'
 const PARTITIONS = 6
@@ -76,6 +85,10 @@ const RATIO_TARGET = 0.8
 const AVRO_TARGET = 1.0
 const PAIR_TARGET = 1.6
 const RSS_TARGET = 1.1
+const DEFAULT_RSS_EVENTS = 10_000_000
+// Where the long run samples the detector's memory besides its first and last event (the first
+// is --events, 1M by default).
+const RSS_MARKS = [1_000_000, 3_000_000]
 const CLOCK_TICKS = 100 // USER_HZ; `getconf CLK_TCK` is 100 on Linux
 const WAIT_LIMIT_MS = 20 * 60_000
 
@@ -150,8 +163,10 @@ async function produce(producer, topic, source, count) {
   for (let sent = 0; sent < count;) {
     const n = Math.min(perSend, count - sent)
     const messages = new Array(n)
+    // As Buffers: kafkajs encodes a string value at about twice the CPU (measured: 60 -> 32 µs
+    // per event, producer included), and the long run's 9M events are producer-bound.
     for (let i = 0; i < n; i++)
-      messages[i] = { partition: source.index++ % PARTITIONS, value: source.next() }
+      messages[i] = { partition: source.index++ % PARTITIONS, value: Buffer.from(source.next()) }
     inFlight.push(producer.send({ topic, acks: -1, messages }))
     if (inFlight.length >= 4) await inFlight.shift()
     sent += n
@@ -225,10 +240,11 @@ async function countedRows(redis, prefix) {
     )
     cursor = next
     for (const key of keys) {
-      for (const [field, blob] of Object.entries(await redis.hgetall(key))) {
+      for (const [field, blob] of Object.entries(await redis.hgetallBuffer(key))) {
         // '#rows' is the bucket's row counter (src/adapters/redis/lua/apply-flush.lua), not a blob.
         if (field.startsWith('#')) continue
-        for (const [, body] of JSON.parse(blob).versions) rows += body.rows
+        // Buckets are stored binary (src/core/stream/bucket-binary.ts): decoded as the store does.
+        for (const profile of decodeBucket(blob).values()) rows += profile.rows
       }
     }
   } while (cursor !== '0')
@@ -426,6 +442,147 @@ async function runDetector({
   }
 }
 
+/**
+ * The memory target's long run: the last detector, still running after its first `events`,
+ * gets more events in steps up to `rssEvents` in all (RSS_MARKS between them); after each step
+ * the bench waits until the detector has caught up and samples its peak RSS (VmHWM) and RSS.
+ * Checks that the detector counted every event. Ratio: peak RSS at the end / after `events`.
+ */
+async function measureLongRun({
+  producer,
+  admin,
+  redis,
+  topic,
+  source,
+  running,
+  keyPrefix,
+  first,
+  events,
+  rssEvents,
+  log,
+}) {
+  const marks = [...RSS_MARKS.filter((m) => m > events && m < rssEvents), rssEvents]
+  const samples = [
+    { events, rss: first.rssAtDone, peakRss: first.peakRss, producedMs: 0, catchUpMs: 0 },
+  ]
+  const started = performance.now()
+  let starts = await endOffsets(admin, topic)
+  let late = 0
+  for (const mark of marks) {
+    const count = mark - samples[samples.length - 1].events
+    log(`long run: producing ${count} more events (to ${mark}) while the last detector runs`)
+    const stepStart = performance.now()
+    const driverCpu = process.cpuUsage()
+    const detectorCpuMs = cpuMsOf(running.child.pid)
+    const produced = await produce(producer, topic, source, count)
+    const producedAt = performance.now()
+    const ends = await endOffsets(admin, topic)
+    const waited = await waitForCheckpoints(
+      redis,
+      running.checkpoints,
+      starts,
+      ends,
+      running.child,
+      running.describe,
+    )
+    late = waited.late
+    starts = ends
+    const m = running.memory.now()
+    const driverUsed = process.cpuUsage(driverCpu)
+    samples.push({
+      events: mark,
+      rss: m.rss,
+      peakRss: m.hwm,
+      producedPerSecond: produced.perSecond,
+      // Consumption overlaps production, so this rate is not comparable to the table's.
+      perSecond: (count / (waited.doneAt - stepStart)) * 1000,
+      catchUpMs: waited.doneAt - producedAt,
+      stepMs: waited.doneAt - stepStart,
+      // CPU of the step: the producer (this process) and the detector; with the broker's, what
+      // bounds the step on an idle machine.
+      driverCpuMs: (driverUsed.user + driverUsed.system) / 1000,
+      detectorCpuMs: cpuMsOf(running.child.pid) - detectorCpuMs,
+    })
+    log(
+      `long run: ${mark} events, peak RSS ${mib(m.hwm).toFixed(0)} MiB, RSS ${mib(m.rss).toFixed(0)} MiB, ` +
+        `${((waited.doneAt - stepStart) / 1000).toFixed(0)} s for the step`,
+    )
+  }
+  const counted = await countedRows(redis, keyPrefix)
+  if (counted + late !== rssEvents)
+    throw new Error(`detector counted ${counted} (+${late} late) of ${rssEvents} events`)
+  const last = samples[samples.length - 1]
+  // The target is flat from 1M on (before, windows are still filling): the ratio is to the
+  // sample at 1M when the run took one (--events below 1M), else to the first.
+  const base = samples.find((x) => x.events >= 1_000_000 && x !== last) ?? samples[0]
+  const peakRatio = last.peakRss / base.peakRss
+  return {
+    events: rssEvents,
+    samples,
+    rss: last.rss,
+    peakRss: last.peakRss,
+    maxSampledRss: running.memory.maxRss(),
+    counted,
+    late,
+    wallMs: performance.now() - started,
+    baseEvents: base.events,
+    rssRatio: last.rss / base.rss,
+    peakRatio,
+    met: peakRatio <= RSS_TARGET,
+  }
+}
+
+function longRunSummaryLines(r) {
+  if (r.longRun === null)
+    return [`ingest memory (peak RSS flat to 10M events): not run (--rss-events=${r.rssEvents})`]
+  const x = r.longRun
+  const [start] = x.samples
+  return [
+    `ingest memory: detector peak RSS ${x.samples.map((s) => `${mib(s.peakRss).toFixed(0)} MiB after ${s.events}`).join(', ')} events: ` +
+      `ratio ${x.events} / ${x.baseEvents} ${x.peakRatio.toFixed(3)} (target <= ${r.rssTarget}: ${metOrNot(x.met)})` +
+      (x.events < 10_000_000
+        ? ` (to ${x.events} only; the target says 10M: --rss-events=10000000)`
+        : '') +
+      `; current RSS ${mib(start.rss).toFixed(0)} -> ${mib(x.rss).toFixed(0)} MiB`,
+  ]
+}
+
+function printLongRun(r) {
+  if (r.longRun === null) return
+  const x = r.longRun
+  console.log(
+    `long run, the last detector kept running (${(x.wallMs / 1000).toFixed(0)} s after its first ${x.samples[0].events} events; ` +
+      `counted ${x.counted} rows, late ${x.late}):`,
+  )
+  const lines = [
+    [
+      'events',
+      'peak RSS MiB',
+      'RSS MiB',
+      'produced/s',
+      'consumed/s',
+      'catch-up s',
+      'step s',
+      'CPU s producer / detector',
+    ],
+  ]
+  for (const s of x.samples) {
+    lines.push([
+      String(s.events),
+      mib(s.peakRss).toFixed(0),
+      mib(s.rss).toFixed(0),
+      s.producedPerSecond === undefined ? '' : String(Math.round(s.producedPerSecond)),
+      s.perSecond === undefined ? '' : String(Math.round(s.perSecond)),
+      s.perSecond === undefined ? '' : (s.catchUpMs / 1000).toFixed(1),
+      s.stepMs === undefined ? '' : (s.stepMs / 1000).toFixed(1),
+      s.stepMs === undefined
+        ? ''
+        : `${(s.driverCpuMs / 1000).toFixed(1)} / ${(s.detectorCpuMs / 1000).toFixed(1)}`,
+    ])
+  }
+  console.log(table(lines))
+}
+
 function names(id, run) {
   const base = `bench-${id}-r${run}`
   return {
@@ -441,12 +598,18 @@ function names(id, run) {
 
 /**
  * Every measurement; see the header. `compareDist`: another build's dist/ to run as well.
- * @param {{ events?: number, extraEvents?: number, runs?: number, referenceRows?: number,
+ * `rssEvents`: events the last detector sees in all (the long run); `extraEvents`, if given,
+ * sets it to events + extraEvents.
+ * @param {{ events?: number, rssEvents?: number, extraEvents?: number, runs?: number,
+ *   referenceRows?: number,
  *   compareDist?: string, log?: (line: string) => void }} [options]
  */
 export async function runIngestBench(options = {}) {
   const events = options.events ?? 1_000_000
-  const extraEvents = options.extraEvents ?? 2_000_000
+  const rssEvents =
+    options.extraEvents !== undefined
+      ? events + options.extraEvents
+      : (options.rssEvents ?? DEFAULT_RSS_EVENTS)
   const runs = options.runs ?? 2
   const compareDist = options.compareDist
   const pairs = options.pairs ?? true
@@ -570,51 +733,28 @@ export async function runIngestBench(options = {}) {
         referenceFile,
         ends,
         expected: events,
-        keepRunning: r === runs - 1 && extraEvents > 0,
+        keepRunning: r === runs - 1 && rssEvents > events,
       })
       detector.push(outcome.result)
       running = outcome.running
     }
 
-    let longRun = null
-    if (running !== undefined) {
-      log(`producing ${extraEvents} more events while the last detector runs`)
-      const phaseStart = performance.now()
-      const extra = await produce(producer, topic, source, extraEvents)
-      const producedAt = performance.now()
-      const allEnds = await endOffsets(admin, topic)
-      const waited = await waitForCheckpoints(
-        redis,
-        running.checkpoints,
-        ends,
-        allEnds,
-        running.child,
-        running.describe,
-      )
-      const atDone = running.memory.now()
-      const counted = await countedRows(redis, names(id, runs).keyPrefix)
-      longRun = {
-        events: events + extraEvents,
-        produced: extra,
-        rss: atDone.rss,
-        peakRss: atDone.hwm,
-        maxSampledRss: running.memory.maxRss(),
-        counted,
-        late: waited.late,
-        // Consumption overlaps production here, so this rate is not comparable to the table's.
-        perSecond: (extraEvents / (waited.doneAt - phaseStart)) * 1000,
-        catchUpMs: waited.doneAt - producedAt,
-      }
-      const first = detector[detector.length - 1]
-      longRun.rssRatio = longRun.rss / first.rssAtDone
-      longRun.peakRatio = longRun.peakRss / first.peakRss
-      longRun.met = longRun.peakRatio <= RSS_TARGET
-      if (counted + waited.late !== events + extraEvents) {
-        throw new Error(
-          `detector counted ${counted} (+${waited.late} late) of ${events + extraEvents} events`,
-        )
-      }
-    }
+    const longRun =
+      running === undefined
+        ? null
+        : await measureLongRun({
+            producer,
+            admin,
+            redis,
+            topic,
+            source,
+            running,
+            keyPrefix: names(id, runs).keyPrefix,
+            first: detector[detector.length - 1],
+            events,
+            rssEvents,
+            log,
+          })
 
     const b = {
       perSecond: median(baseline.map((x) => x.perSecond)),
@@ -673,7 +813,7 @@ export async function runIngestBench(options = {}) {
     return {
       machine,
       events,
-      extraEvents,
+      rssEvents,
       avro,
       avroTarget: AVRO_TARGET,
       pair: pairResult,
@@ -729,14 +869,7 @@ export function summaryLines(r) {
         `CPU ${(r.pair.cpuMs / 1000).toFixed(1)} s for both`,
     )
   }
-  if (r.longRun !== null) {
-    lines.push(
-      `ingest memory: detector peak RSS ${mib(r.detector.runs.at(-1).peakRss).toFixed(0)} MiB after ${r.events} events, ` +
-        `${mib(r.longRun.peakRss).toFixed(0)} MiB after ${r.longRun.events}: ratio ${r.longRun.peakRatio.toFixed(3)} ` +
-        `(target <= ${r.rssTarget}: ${metOrNot(r.longRun.met)}); current RSS ${mib(r.detector.runs.at(-1).rssAtDone).toFixed(0)} -> ` +
-        `${mib(r.longRun.rss).toFixed(0)} MiB`,
-    )
-  }
+  lines.push(...longRunSummaryLines(r))
   return lines
 }
 
@@ -808,6 +941,7 @@ export function printIngestBench(r) {
       `late ${r.detector.runs.map((x) => x.late).join(' / ')}, no dead letters); windows reported: ${r.detector.runs.map((x) => x.reports).join(' / ')}`,
   )
   console.log(`command: ${r.command}`)
+  printLongRun(r)
   for (const line of summaryLines(r)) console.log(line)
 }
 
@@ -820,7 +954,8 @@ if (isMain(import.meta)) {
   printIngestBench(
     await runIngestBench({
       events: argValue('events', 1_000_000),
-      extraEvents: argValue('extra', 2_000_000),
+      rssEvents: argValue('rss-events', DEFAULT_RSS_EVENTS),
+      extraEvents: argValue('extra', undefined),
       runs: argValue('runs', 2),
       compareDist: process.env.DW_BENCH_COMPARE_DIST || undefined,
       pairs: !process.argv.includes('--no-pair'),
