@@ -15,7 +15,15 @@ const open = new Set<string>()
 const signals = ['SIGINT', 'SIGTERM'] as const
 
 function removeAll(): void {
-  for (const dir of open) rmSync(dir, { recursive: true, force: true })
+  for (const dir of open) {
+    // A worker thread (app/check-pool.ts) may still be writing a file into it: retried, and never
+    // a reason to skip the signal's exit.
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+    } catch {
+      // left to the system's temp cleaner
+    }
+  }
   open.clear()
   unhook()
 }
