@@ -15,7 +15,7 @@ import {
   readInt32File,
   SpillWriter,
   writeFloat64File,
-  type SpillDirectory,
+  type SpillFiles,
 } from '../adapters/files/spill.js'
 import { ColumnKindObserver, inferColumnKinds } from '../core/column-kinds.js'
 import { addBatch, cellAt, type CellColumn, type ColumnBatch } from '../core/profile/batch.js'
@@ -23,6 +23,7 @@ import {
   createDatasetProfile,
   type CellValue,
   type DatasetProfile,
+  type ColumnLayout,
   type ProfileLayout,
 } from '../core/profile/dataset.js'
 import {
@@ -35,6 +36,7 @@ import { exactValueLimit, ReferenceBuilder, type ColumnKind } from '../core/refe
 import type { ColumnKindDecision } from '../core/column-kinds.js'
 import type { FeatureProfile } from '../core/profile/index.js'
 import { addOutputs } from '../core/model-outputs.js'
+import { TDigest } from '../core/sketch/tdigest.js'
 
 /** One column's cells in temporary files. */
 export interface SpilledColumn {
@@ -64,7 +66,7 @@ export interface SpillOptions {
 export async function spillTable(
   table: TableSource,
   columns: readonly string[],
-  dir: SpillDirectory,
+  dir: SpillFiles,
   options: SpillOptions = {},
 ): Promise<SpilledTable> {
   const writers = columns.map((name) => new ColumnWriter(dir, name))
@@ -120,14 +122,14 @@ function missingColumn(n: number): CellColumn {
 
 class ColumnWriter {
   readonly #numbers: SpillWriter
-  readonly #dir: SpillDirectory
+  readonly #dir: SpillFiles
   readonly #name: string
   #others: SpillWriter | null = null
   readonly #codes = new Map<CellValue, number>()
   readonly #dictionary: CellValue[] = []
   #finite = 0
 
-  constructor(dir: SpillDirectory, name: string) {
+  constructor(dir: SpillFiles, name: string) {
     this.#dir = dir
     this.#name = name
     this.#numbers = new SpillWriter(dir.file(`${name}.f64`))
@@ -217,7 +219,7 @@ export class SortedColumnCache {
 /** Writes a profile's kept values, already sorted, to a file and leaves only the way back. */
 export function spillSortedValues(
   profile: NumericalProfile,
-  dir: SpillDirectory,
+  dir: SpillFiles,
   name: string,
   cache: SortedColumnCache,
 ): void {
@@ -228,10 +230,46 @@ export function spillSortedValues(
   storeValues(profile, { count: profile.count, sorted: () => cache.get(path) })
 }
 
+/** Whether every numerical column fits the exact-value limit: then its values are kept sorted. */
+export function spilledIsExact(spilled: SpilledTable, kinds: readonly ColumnKind[]): boolean {
+  return kinds.every(
+    (k) => k.kind !== 'numerical' || (spilled.columns.get(k.name)?.finite ?? 0) <= exactValueLimit,
+  )
+}
+
 /**
- * The reference profile from a spilled file, column by column, as `buildReferenceFromFile` builds
- * it from batches: a ReferenceBuilder per column, one pass when every numerical column fits the
- * exact-value limit (then the values are kept sorted), else the layout and `addBatch`.
+ * One column's reference feature from a spilled file, as `buildReferenceFromFile` builds it from
+ * batches: a ReferenceBuilder, one pass when `exact` (then the values are kept sorted), else the
+ * layout and `addBatch`. A numerical feature's kept values come back sorted.
+ */
+export function referenceFeatureFromSpill(
+  spilled: SpilledTable,
+  kind: ColumnKind,
+  exact: boolean,
+  categoryCap: number,
+): FeatureProfile | undefined {
+  const builder = new ReferenceBuilder(
+    [kind],
+    exactValueLimit,
+    categoryCap,
+    spilled.columns.get(kind.name)?.finite,
+  )
+  // The loaded cells are let go as soon as they are added (the sort after needs the room).
+  builder.addBatch(loadColumn(spilled, kind.name))
+  let built: DatasetProfile
+  if (exact) built = builder.build(undefined, { sortedValues: true })
+  else {
+    built = createDatasetProfile(builder.layout(), { exactLimit: exactValueLimit })
+    addBatch(built, loadColumn(spilled, kind.name))
+  }
+  const feature = built.features.get(kind.name)
+  if (feature?.kind === 'numerical') sortKeptValues(feature)
+  return feature
+}
+
+/**
+ * The reference profile from a spilled file, column by column (`referenceFeatureFromSpill`), one
+ * pass when every numerical column fits the exact-value limit.
  */
 export function buildReferenceFromSpill(
   spilled: SpilledTable,
@@ -241,34 +279,38 @@ export function buildReferenceFromSpill(
     readonly onNumerical: (name: string, profile: NumericalProfile) => void
   },
 ): { profile: DatasetProfile; exact: boolean } {
-  const exact = kinds.every(
-    (k) => k.kind !== 'numerical' || (spilled.columns.get(k.name)?.finite ?? 0) <= exactValueLimit,
-  )
+  const exact = spilledIsExact(spilled, kinds)
   const features: DatasetProfile['features'] = new Map()
   for (const kind of kinds) {
-    const builder = new ReferenceBuilder(
-      [kind],
-      exactValueLimit,
-      options.categoryCap,
-      spilled.columns.get(kind.name)?.finite,
-    )
-    // The loaded cells are let go as soon as they are added (the sort after needs the room).
-    builder.addBatch(loadColumn(spilled, kind.name))
-    let built: DatasetProfile
-    if (exact) built = builder.build(undefined, { sortedValues: true })
-    else {
-      built = createDatasetProfile(builder.layout(), { exactLimit: exactValueLimit })
-      addBatch(built, loadColumn(spilled, kind.name))
-    }
-    const feature = built.features.get(kind.name)
+    const feature = referenceFeatureFromSpill(spilled, kind, exact, options.categoryCap)
     if (feature === undefined) continue
-    if (feature.kind === 'numerical') {
-      sortKeptValues(feature)
-      options.onNumerical(kind.name, feature)
-    }
+    if (feature.kind === 'numerical') options.onNumerical(kind.name, feature)
     features.set(kind.name, feature)
   }
   return { profile: { rows: spilled.rows, features }, exact }
+}
+
+/**
+ * One column's current feature from a spilled file, on the reference's layout of the column, its
+ * numerical array allocated at its final size; a numerical feature's kept values come back sorted.
+ */
+export function currentFeatureFromSpill(
+  spilled: SpilledTable,
+  column: ColumnLayout,
+  unseenCap: number,
+): FeatureProfile | undefined {
+  const one = createDatasetProfile(
+    { columns: [column] },
+    {
+      unseenCap,
+      exactLimit: exactValueLimit,
+      expectedValues: spilled.columns.get(column.name)?.finite ?? 0,
+    },
+  )
+  addBatch(one, loadColumn(spilled, column.name))
+  const feature = one.features.get(column.name)
+  if (feature?.kind === 'numerical') sortKeptValues(feature)
+  return feature
 }
 
 /**
@@ -289,24 +331,26 @@ export function buildCurrentFromSpill(
   // Column by column, each numerical array allocated at its final size when it is filled.
   const features: DatasetProfile['features'] = new Map()
   for (const column of layout.columns) {
-    const one = createDatasetProfile(
-      { columns: [column] },
-      {
-        unseenCap: options.unseenCap,
-        exactLimit: exactValueLimit,
-        expectedValues: spilled.columns.get(column.name)?.finite ?? 0,
-      },
-    )
-    addBatch(one, loadColumn(spilled, column.name))
-    const feature = one.features.get(column.name)
+    const feature = currentFeatureFromSpill(spilled, column, options.unseenCap)
     if (feature === undefined) continue
-    if (feature.kind === 'numerical') {
-      sortKeptValues(feature)
-      options.onNumerical(column.name, feature)
-    }
+    if (feature.kind === 'numerical') options.onNumerical(column.name, feature)
     features.set(column.name, feature)
   }
-  const current: DatasetProfile = { rows: spilled.rows, features }
+  return currentOutputsFromSpill({ rows: spilled.rows, features }, spilled, layout, options)
+}
+
+/** The prediction and the latency of a current profile, from a spilled file, when asked. */
+export function currentOutputsFromSpill(
+  current: DatasetProfile,
+  spilled: SpilledTable,
+  layout: ProfileLayout,
+  options: {
+    readonly unseenCap: number
+    readonly prediction?: string | undefined
+    readonly latency?: NumericalProfile | undefined
+    readonly latencyColumn?: string | undefined
+  },
+): DatasetProfile {
   if (layout.prediction !== undefined) {
     current.prediction = createDatasetProfile(
       { columns: [], prediction: layout.prediction },
@@ -327,4 +371,64 @@ export function buildCurrentFromSpill(
     current.latency = latency
   }
   return current
+}
+
+/**
+ * A feature on its way to or from a worker thread (app/check-pool.ts): plain data, its sorted
+ * values (if kept) in a file rather than in the message.
+ */
+export interface TransferredFeature {
+  readonly feature: FeatureProfile
+  /** The numerical feature's sorted kept values, or null when none are kept. */
+  readonly sortedPath: string | null
+}
+
+/**
+ * Writes a freshly built feature's sorted values to a file and lets go of them: the feature is
+ * left plain data (changed in place, so that the values can be collected at once).
+ */
+export function featureForTransfer(
+  feature: FeatureProfile,
+  dir: SpillFiles,
+  name: string,
+): TransferredFeature {
+  if (feature.kind !== 'numerical') return { feature, sortedPath: null }
+  delete feature.stored
+  const values = feature.values
+  if (values === null) return { feature, sortedPath: null }
+  const sortedPath = dir.file(`${name}.sorted.f64`)
+  writeFloat64File(sortedPath, values.subarray(0, feature.count))
+  feature.values = null
+  return { feature, sortedPath }
+}
+
+/**
+ * A transferred feature as a profile again: its digest a TDigest once more (a message keeps the
+ * fields, not the class), its sorted values read back from their file when a test scores them.
+ */
+export function featureFromTransfer(
+  transferred: TransferredFeature,
+  cache: SortedColumnCache,
+): FeatureProfile {
+  const { feature, sortedPath } = transferred
+  if (feature.kind !== 'numerical') return feature
+  Object.setPrototypeOf(feature.digest, TDigest.prototype)
+  if (sortedPath !== null)
+    feature.stored = { count: feature.count, sorted: () => cache.get(sortedPath) }
+  return feature
+}
+
+/** A profile's feature as a message can carry it: its way back to stored values left out. */
+export function transferOf(feature: FeatureProfile, sortedPath: string | null): TransferredFeature {
+  if (feature.kind !== 'numerical') return { feature, sortedPath }
+  const plain: NumericalProfile = { ...feature }
+  delete plain.stored
+  return { feature: plain, sortedPath }
+}
+
+/** One column of a spilled table as a table of its own: what a worker needs of it. */
+export function spilledColumnOf(spilled: SpilledTable, name: string): SpilledTable {
+  const column = spilled.columns.get(name)
+  if (column === undefined) throw new Error(`column '${name}' was not spilled`)
+  return { rows: spilled.rows, columns: new Map([[name, column]]), inferred: new Map() }
 }

@@ -8,10 +8,17 @@ import { SpillDirectory } from '../adapters/files/spill.js'
 import {
   buildCurrentFromSpill,
   buildReferenceFromSpill,
+  currentOutputsFromSpill,
+  featureFromTransfer,
   SortedColumnCache,
+  spilledColumnOf,
+  spilledIsExact,
   spillSortedValues,
   spillTable,
+  transferOf,
+  type SpilledTable,
 } from './check-columns.js'
+import { CheckPool } from './check-pool.js'
 import { layerConfigProblems } from '../config/conditions.js'
 import { configProblemsError, driftConfigProblems } from '../config/drift-check.js'
 import { parseConditions } from '../core/conditions.js'
@@ -28,7 +35,7 @@ import {
   type DriftTestRegistry,
 } from '../core/drift-tests/registry.js'
 import type { DriftSettings } from '../core/drift-tests/thresholds.js'
-import { evaluateDrift } from '../core/evaluate.js'
+import { driftReportOf, evaluateDrift } from '../core/evaluate.js'
 import { assessLatency, latencySummary } from '../core/latency.js'
 import {
   createLatencyProfile,
@@ -54,14 +61,20 @@ import { LabelTaskObserver } from '../core/performance/task.js'
 import { evaluatePredictionDrift } from '../core/prediction-drift.js'
 import { fileCheckCategoryCap } from '../core/profile/categorical.js'
 import { addBatch, cellAt, type ColumnBatch } from '../core/profile/batch.js'
-import { createDatasetProfile, layoutOf, type DatasetProfile } from '../core/profile/dataset.js'
+import {
+  createDatasetProfile,
+  layoutOf,
+  type ColumnLayout,
+  type DatasetProfile,
+} from '../core/profile/dataset.js'
+import type { FeatureProfile } from '../core/profile/index.js'
 import {
   exactValueLimit,
   ReferenceBuilder,
   type ColumnKind,
   type ReferenceSnapshot,
 } from '../core/reference.js'
-import type { DriftReport, FeatureKind } from '../core/report.js'
+import type { DriftReport, FeatureKind, FeatureResult } from '../core/report.js'
 import { FileReadError } from '../adapters/files/errors.js'
 import { UnknownColumnError } from '../errors.js'
 
@@ -152,21 +165,60 @@ async function referenceColumns(
 async function buildSpilledReference(
   path: string,
   options: BuildReferenceOptions,
-  dir: SpillDirectory,
-  cache: SortedColumnCache,
+  work: SpillWork,
 ): Promise<ReferenceSnapshot> {
+  const { dir, cache, pool } = work
   const table = openTable(path)
   const { columns, outputs, kindOverrides } = await referenceColumns(table, options)
-  const spilled = await spillTable(table, columns, dir, {
-    observe: columns.filter((name) => kindOverrides[name] === undefined),
-    ...(await progressOf(table, 'reference', options.onProgress)),
-  })
+  const observe = columns.filter((name) => kindOverrides[name] === undefined)
+  const progress = await progressOf(table, 'reference', options.onProgress)
+  // On a worker, the reading's garbage stays in that thread's heap, collected when it is done.
+  const spilled =
+    pool === null
+      ? await spillTable(table, columns, dir, { observe, ...progress })
+      : await pool.run({ task: 'spill', path, columns, observe }, progress.onProgress)
   const kinds = decideKinds(columns, kindOverrides, spilled.inferred)
-  const { profile, exact } = buildReferenceFromSpill(spilled, kinds, {
-    categoryCap: options.categoryCap ?? fileCheckCategoryCap,
-    onNumerical: (name, feature) => spillSortedValues(feature, dir, `reference-${name}`, cache),
-  })
+  const categoryCap = options.categoryCap ?? fileCheckCategoryCap
+  let built: { profile: DatasetProfile; exact: boolean }
+  if (pool === null) {
+    built = buildReferenceFromSpill(spilled, kinds, {
+      categoryCap,
+      onNumerical: (name, feature) => spillSortedValues(feature, dir, `reference-${name}`, cache),
+    })
+  } else {
+    // The columns side by side on the workers; the features kept in the columns' order.
+    const exact = spilledIsExact(spilled, kinds)
+    const transferred = await Promise.all(
+      kinds.map((kind) =>
+        pool.run({
+          task: 'reference',
+          spilled: spilledColumnOf(spilled, kind.name),
+          kind,
+          exact,
+          categoryCap,
+        }),
+      ),
+    )
+    const features: DatasetProfile['features'] = new Map()
+    kinds.forEach((kind, i) => {
+      const one = transferred[i]
+      if (one === undefined || one === null) return
+      features.set(kind.name, featureFromTransfer(one, cache))
+      work.sortedPaths.set(kind.name, one.sortedPath)
+    })
+    built = { profile: { rows: spilled.rows, features }, exact }
+  }
+  const { profile, exact } = built
   return fileSnapshot(profile, { path, table, outputs, columns, kinds, now: options.now }, exact)
+}
+
+/** What `check` works with: its temporary files, and its worker threads when it has several. */
+interface SpillWork {
+  readonly dir: SpillDirectory
+  readonly cache: SortedColumnCache
+  readonly pool: CheckPool | null
+  /** The file of each reference feature built on a worker (null: no values kept). */
+  readonly sortedPaths: Map<string, string | null>
 }
 
 /** A reference profiled from a file, as a snapshot: its outputs apart, checked to hold data. */
@@ -274,6 +326,11 @@ export interface CheckOptions {
   readonly outputColumns?: OutputColumns | undefined
   /** How predictions are scored against the label column (defaults: `label`, task from labels). */
   readonly performance?: CheckPerformanceOptions | undefined
+  /**
+   * Threads for the files and the columns (app/check-pool.ts); default 1, the in-thread path.
+   * More than 1 needs the built JavaScript (dist/), where the worker script is.
+   */
+  readonly threads?: number | undefined
 }
 
 /**
@@ -316,9 +373,15 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   )
   // Column values wait in temporary files (app/check-columns.ts), removed however the run ends.
   const dir = new SpillDirectory()
+  const threads = options.threads ?? 1
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new Error(`threads must be a whole number of at least 1, not ${threads}`)
+  const pool = threads > 1 ? new CheckPool(threads, dir.path) : null
   try {
-    return await checkWithSpill(options, registry, dir)
+    const work = { dir, cache: new SortedColumnCache(), pool, sortedPaths: new Map() }
+    return await checkWithSpill(options, registry, work)
   } finally {
+    await pool?.close()
     dir.remove()
   }
 }
@@ -326,18 +389,29 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
 async function checkWithSpill(
   options: CheckOptions,
   registry: DriftTestRegistry,
-  dir: SpillDirectory,
+  work: SpillWork,
 ): Promise<CheckResult> {
-  const cache = new SortedColumnCache()
+  const { dir, cache, pool } = work
   const referenceIsSnapshot = await isReferenceSnapshotFile(options.reference)
   const table = openTable(options.current)
   const currentColumns = await table.columns()
   // The ground truth is no input of the model: when either file has it, it is never compared as
   // a feature (its drift is the label drift of the performance section).
   const labelColumn = options.performance?.labelColumn ?? defaultLabelColumn
+  const referenceFileColumns = referenceIsSnapshot
+    ? null
+    : await openTable(options.reference).columns()
   const hasLabels =
-    currentColumns.includes(labelColumn) ||
-    (!referenceIsSnapshot && (await openTable(options.reference).columns()).includes(labelColumn))
+    currentColumns.includes(labelColumn) || (referenceFileColumns?.includes(labelColumn) ?? false)
+  // With workers, the current file is read on one while this thread reads the reference.
+  const early =
+    pool === null || referenceFileColumns === null
+      ? null
+      : earlyCurrentSpill(pool, options, {
+          currentColumns,
+          referenceColumns: referenceFileColumns,
+          excluded: hasLabels ? labelColumn : null,
+        })
   const reference = referenceIsSnapshot
     ? await readReferenceFile(options.reference)
     : await buildSpilledReference(
@@ -347,9 +421,9 @@ async function checkWithSpill(
           categoryCap: fileCheckCategoryCap,
           excludeColumns: hasLabels ? [labelColumn] : [],
         },
-        dir,
-        cache,
+        work,
       )
+  early?.referenceRead()
   const referenceColumns = [...reference.profile.features.keys()].filter(
     (name) => !hasLabels || name !== labelColumn,
   )
@@ -406,31 +480,45 @@ async function checkWithSpill(
       ...(hasLatency ? [outputs.latency] : []),
     ]),
   ]
-  const spilled = await spillTable(
-    table,
-    read,
-    dir,
-    await progressOf(table, 'current', options.onProgress),
-  )
+  const spilled =
+    (await early?.spilled(read)) ??
+    (await spillTable(table, read, dir, await progressOf(table, 'current', options.onProgress)))
   // The current side is never encoded here, so it keeps new categories by name up to the same
   // cap, and its numerical values up to the reference's limit: KS and Wasserstein are then exact
   // (scipy's values); sketches take over only beyond it.
-  const current = buildCurrentFromSpill(
-    spilled,
-    {
-      columns: layout.columns.filter((c) => columns.includes(c.name)),
-      ...(hasPrediction && layout.prediction !== undefined
-        ? { prediction: layout.prediction }
-        : {}),
-    },
-    {
-      unseenCap: fileCheckCategoryCap,
-      prediction: hasPrediction ? predictionColumn : undefined,
-      latency: hasLatency ? createLatencyProfile(exactValueLimit) : undefined,
-      latencyColumn: hasLatency ? outputs.latency : undefined,
-      onNumerical: (name, feature) => spillSortedValues(feature, dir, `current-${name}`, cache),
-    },
-  )
+  const currentLayout = {
+    columns: layout.columns.filter((c) => columns.includes(c.name)),
+    ...(hasPrediction && layout.prediction !== undefined ? { prediction: layout.prediction } : {}),
+  }
+  const currentOptions = {
+    unseenCap: fileCheckCategoryCap,
+    prediction: hasPrediction ? predictionColumn : undefined,
+    latency: hasLatency ? createLatencyProfile(exactValueLimit) : undefined,
+    latencyColumn: hasLatency ? outputs.latency : undefined,
+  }
+  // With workers, each column is profiled and tested on one (its result is the in-thread one).
+  const compared =
+    pool === null
+      ? null
+      : await compareOnPool(pool, work, {
+          spilled,
+          reference: reference.profile,
+          columns: currentLayout.columns,
+          names: columns,
+          settings: options.settings,
+        })
+  const current =
+    compared === null
+      ? buildCurrentFromSpill(spilled, currentLayout, {
+          ...currentOptions,
+          onNumerical: (name, feature) => spillSortedValues(feature, dir, `current-${name}`, cache),
+        })
+      : currentOutputsFromSpill(
+          { rows: spilled.rows, features: compared.features },
+          spilled,
+          currentLayout,
+          currentOptions,
+        )
   if (scoring !== null) {
     // The current pairs, read apart from the spilled columns: two columns, only when scoring.
     const pairColumns = [...new Set([predictionColumn, labelColumn])]
@@ -440,7 +528,14 @@ async function checkWithSpill(
   }
   assertHasData(current, columns, options.current, 'current')
   const evaluate = { settings: options.settings, registry, features: columns }
-  const drift = evaluateDrift(reference.profile, current, evaluate)
+  const drift =
+    compared === null
+      ? evaluateDrift(reference.profile, current, evaluate)
+      : driftReportOf(
+          compared.results,
+          { reference: reference.profile.rows, current: current.rows },
+          evaluate,
+        )
   const predictionDrift = evaluatePredictionDrift(reference.profile, current, evaluate)
   const latency = assessLatency({
     version: null,
@@ -470,6 +565,102 @@ async function checkWithSpill(
     },
   )
   return { report, reference }
+}
+
+/**
+ * The current file read on a worker while the reference is read here: the columns `check` will
+ * read, as far as the files' headers tell (the reference's columns, its selection and outputs).
+ * When the reference then asks for a column this read did not take, or the read failed, the
+ * caller reads the file itself, as without workers (so a broken file fails with its own error).
+ */
+function earlyCurrentSpill(
+  pool: CheckPool,
+  options: CheckOptions,
+  files: {
+    readonly currentColumns: readonly string[]
+    readonly referenceColumns: readonly string[]
+    readonly excluded: string | null
+  },
+): { referenceRead(): void; spilled(read: readonly string[]): Promise<SpilledTable | null> } {
+  const outputs = options.outputColumns ?? defaultOutputColumns
+  const wanted = new Set([
+    ...(options.columns !== undefined && options.columns.length > 0
+      ? options.columns
+      : files.referenceColumns
+    ).filter((name) => name !== files.excluded),
+    outputs.prediction,
+    outputs.latency,
+  ])
+  const columns = files.currentColumns.filter((name) => wanted.has(name))
+  // The current's progress is shown once the reference's is done (one line at a time).
+  let showProgress = false
+  const progress =
+    options.onProgress === undefined
+      ? undefined
+      : progressOf(openTable(options.current), 'current', options.onProgress)
+  const reading = pool
+    .run({ task: 'spill', path: options.current, columns }, (bytesRead) => {
+      if (showProgress) void progress?.then((p) => p.onProgress?.(bytesRead))
+    })
+    .catch(() => null)
+  return {
+    referenceRead: () => {
+      showProgress = true
+    },
+    spilled: async (read) => {
+      const spilled = await reading
+      return spilled !== null && read.every((name) => spilled.columns.has(name)) ? spilled : null
+    },
+  }
+}
+
+/**
+ * Each compared column's current feature and test result, from the workers: the current column
+ * profiled on the reference's layout and tested against the reference's feature, as
+ * `buildCurrentFromSpill` and `evaluateDrift` do in this thread, in the report's column order.
+ */
+async function compareOnPool(
+  pool: CheckPool,
+  work: SpillWork,
+  input: {
+    readonly spilled: SpilledTable
+    readonly reference: DatasetProfile
+    readonly columns: ReturnType<typeof layoutOf>['columns']
+    readonly names: readonly string[]
+    readonly settings: DriftSettings
+  },
+): Promise<{ features: DatasetProfile['features']; results: FeatureResult[] }> {
+  const { reference, names } = input
+  const layouts = new Map(input.columns.map((column) => [column.name, column]))
+  // evaluateDrift's pairs: the names with a feature on both sides, every layout column here.
+  const pairs = names.filter((name) => reference.features.has(name) && layouts.has(name))
+  const answers = await Promise.all(
+    pairs.map((name) => {
+      const feature = reference.features.get(name) as FeatureProfile
+      return pool.run({
+        task: 'compare',
+        spilled: spilledColumnOf(input.spilled, name),
+        column: layouts.get(name) as ColumnLayout,
+        unseenCap: fileCheckCategoryCap,
+        reference: transferOf(feature, work.sortedPaths.get(name) ?? null),
+        settings: input.settings,
+        nFeatures: pairs.length,
+      })
+    }),
+  )
+  const byName = new Map(pairs.map((name, i) => [name, answers[i] ?? null]))
+  // The current profile's features in the layout's order, as buildCurrentFromSpill keeps them.
+  const features: DatasetProfile['features'] = new Map()
+  for (const column of input.columns) {
+    const answer = byName.get(column.name)
+    if (answer !== undefined && answer !== null)
+      features.set(column.name, featureFromTransfer(answer.current, work.cache))
+  }
+  const results = pairs.flatMap((name) => {
+    const answer = byName.get(name)
+    return answer === undefined || answer === null ? [] : [answer.result]
+  })
+  return { features, results }
 }
 
 interface Scoring {

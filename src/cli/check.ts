@@ -1,6 +1,7 @@
 // driftwatch check --reference <file|snapshot> --current <file> [--columns a,b] [--config f.yaml]
 //                  [--mode calibrated|evidently] [--format text|json|html] [--out path]
 //                  [--label-column label] [--task binary|multiclass|regression] [--positive-class c]
+//                  [--threads n]
 // Exit 0: no dataset drift, no critical data-quality finding, no critical performance drop and no
 // failed condition; 1: dataset drift, a critical data-quality finding (a column emptied or
 // retyped, missing share up 10 points or more), performance critically below the reference's
@@ -10,8 +11,9 @@
 // for).
 
 import { writeFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { basename } from 'node:path'
-import { Option, type Command } from 'commander'
+import { InvalidArgumentError, Option, type Command } from 'commander'
 import { defaultLabelColumn, runCheck } from '../app/check.js'
 import {
   checkConfigSchema,
@@ -45,6 +47,13 @@ interface CheckFlags {
   labelColumn?: string
   task?: (typeof performanceTasks)[number]
   positiveClass?: string
+  threads: number
+}
+
+function threadCount(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1')
+  return n
 }
 
 export function registerCheck(program: Command, setExitCode: (code: number) => void): void {
@@ -100,6 +109,12 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
       '--positive-class <class>',
       "binary: the positive label; overrides the config's performance.positiveClass (default 1)",
     )
+    .option(
+      '--threads <n>',
+      'threads reading the two files and comparing the columns (1: all on one thread; default: the available parallelism)',
+      threadCount,
+      availableParallelism(),
+    )
     .action(async (flags: CheckFlags) => {
       const loaded: CheckConfig =
         flags.config === undefined
@@ -135,6 +150,7 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
         },
         onProgress: terminalProgress(),
         now: () => new Date(),
+        threads: flags.threads,
       })
       const text =
         flags.format === 'json'

@@ -56,7 +56,6 @@ export function evaluateDrift(
   options: EvaluateOptions,
 ): DriftReport {
   const names = options.features ?? [...reference.features.keys()]
-  const calibration = resolveCalibration(options.settings)
   const pairs = names.flatMap((name) => {
     const ref = reference.features.get(name)
     const cur = current.features.get(name)
@@ -66,6 +65,19 @@ export function evaluateDrift(
   const features: FeatureResult[] = pairs.map(({ name, ref, cur }) =>
     evaluateFeature(name, ref, cur, withFloors, pairs.length),
   )
+  return driftReportOf(features, { reference: reference.rows, current: current.rows }, options)
+}
+
+/**
+ * The dataset's report from its features' results (one `evaluateFeature` each, in the report's
+ * order): `evaluateDrift` once every feature is evaluated, wherever that was done.
+ */
+export function driftReportOf(
+  features: FeatureResult[],
+  rows: { readonly reference: number; readonly current: number },
+  options: Pick<EvaluateOptions, 'settings'>,
+): DriftReport {
+  const calibration = resolveCalibration(options.settings)
   const evaluated = features.filter((f) => f.insufficientData === undefined)
   const nDrifted = evaluated.filter((f) => f.drifted).length
   const driftShare = evaluated.length === 0 ? 0 : nDrifted / evaluated.length
@@ -75,8 +87,8 @@ export function evaluateDrift(
     driftShareThreshold: options.settings.driftShare,
     nDrifted,
     nFeatures: features.length,
-    nReference: reference.rows,
-    nCurrent: current.rows,
+    nReference: rows.reference,
+    nCurrent: rows.current,
     mode: calibration.mode,
     minCount: calibration.minCount,
     falseAlarmRate: calibration.mode === 'calibrated' ? calibration.falseAlarmRate : null,

@@ -596,3 +596,78 @@ describe('check with ground truth: a label column beside the prediction', () => 
     expect(report.performance).toMatchObject({ severity: 'ok', drop: 0 })
   })
 })
+
+// --threads: the files read and the columns compared on worker threads (app/check-pool.ts) give
+// the in-thread report, byte for byte, and the same errors.
+describe('check on worker threads', () => {
+  // Every kind of column, a prediction and a latency beside the features, a new category, values
+  // of another type in a numerical column and missing cells: each goes through the workers.
+  async function mixedFiles(): Promise<{ ref: string; cur: string }> {
+    const ref = join(work, 'threads-ref.csv')
+    const cur = join(work, 'threads-cur.csv')
+    const row = (i: number, shift: number): string =>
+      [
+        ((i * 7919) % 1000) / 10 + shift,
+        i % 3 === 0 ? '' : ['a', 'b', 'c', shift > 0 && i % 5 === 0 ? 'new' : 'a'][i % 4],
+        i % 97 === 0 && shift > 0 ? 'n/a' : (i % 13) + shift,
+        (i % 11) / 10,
+        20 + (i % 50) + shift * 3,
+      ].join(',')
+    const header = 'x,group,count,prediction,latencyMs\n'
+    await writeFile(
+      ref,
+      header + Array.from({ length: 3000 }, (_, i) => row(i, 0)).join('\n') + '\n',
+    )
+    await writeFile(
+      cur,
+      header + Array.from({ length: 2000 }, (_, i) => row(i, 1)).join('\n') + '\n',
+    )
+    return { ref, cur }
+  }
+
+  it('gives the in-thread report byte for byte, in JSON and text, from a file and a snapshot', async () => {
+    const { ref, cur } = await mixedFiles()
+    const snapshot = join(work, 'threads-ref.json')
+    expect((await runCli(['reference', 'build', '--input', ref, '--out', snapshot])).code).toBe(0)
+    for (const [r, c] of [
+      [reference, current],
+      [ref, cur],
+      [snapshot, cur],
+    ] as const) {
+      for (const format of ['json', 'text']) {
+        const one = await runCli(['check', '-r', r, '-c', c, '-f', format, '--threads', '1'])
+        const two = await runCli(['check', '-r', r, '-c', c, '-f', format, '--threads', '2'])
+        expect(one.code, one.stderr).not.toBe(2)
+        expect(two.code).toBe(one.code)
+        expect(two.stdout).toBe(one.stdout)
+      }
+    }
+    const json = await runCli(['check', '-r', ref, '-c', cur, '-f', 'json', '--threads', '3'])
+    const report = JSON.parse(json.stdout) as DriftReport
+    expect(report.features.map((f) => f.name)).toEqual(['x', 'group', 'count'])
+    expect(report.predictionDrift).toBeDefined()
+    expect(report.latency).toBeDefined()
+  }, 300_000)
+
+  it('fails on a broken current or reference file as the in-thread path does', async () => {
+    const broken = join(work, 'threads-broken.csv')
+    await writeFile(broken, 'age,income\n1,2\n3,4,5\n')
+    for (const args of [
+      ['-r', reference, '-c', broken, '--columns', 'age,income'],
+      ['-r', broken, '-c', current],
+    ]) {
+      const one = await runCli(['check', ...args, '--threads', '1'])
+      const two = await runCli(['check', ...args, '--threads', '2'])
+      expect(one.code).toBe(2)
+      expect(two.code).toBe(2)
+      expect(two.stderr).toMatch(/threads-broken\.csv:3/)
+      expect(two.stderr).toBe(one.stderr)
+    }
+  })
+
+  it('refuses a thread count that is not a whole number of at least 1', async () => {
+    const result = await runCli(['check', '-r', reference, '-c', current, '--threads', '0'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/--threads/)
+  })
+})

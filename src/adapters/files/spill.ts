@@ -15,7 +15,15 @@ const open = new Set<string>()
 const signals = ['SIGINT', 'SIGTERM'] as const
 
 function removeAll(): void {
-  for (const dir of open) rmSync(dir, { recursive: true, force: true })
+  for (const dir of open) {
+    // A worker thread (app/check-pool.ts) may still be writing a file into it: retried, and never
+    // a reason to skip the signal's exit.
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+    } catch {
+      // left to the system's temp cleaner
+    }
+  }
   open.clear()
   unhook()
 }
@@ -39,8 +47,33 @@ function unhook(): void {
   for (const signal of signals) process.off(signal, onSignal)
 }
 
+/** Names fresh spill files: a run's directory, or a worker thread's share of it. */
+export interface SpillFiles {
+  file(name: string): string
+}
+
+/**
+ * Files in an existing spill directory under their own prefix: a worker thread's (app/
+ * check-pool.ts) files in the run's directory, which the main thread's `SpillDirectory` removes.
+ */
+export class SpillFilesIn implements SpillFiles {
+  #files = 0
+
+  constructor(
+    readonly path: string,
+    private readonly prefix: string,
+  ) {}
+
+  file(name: string): string {
+    return join(
+      this.path,
+      `${this.prefix}${this.#files++}-${name.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
+    )
+  }
+}
+
 /** A per-run directory of spill files; `remove()` deletes it (also done at process exit). */
-export class SpillDirectory {
+export class SpillDirectory implements SpillFiles {
   readonly path: string
   #files = 0
 
