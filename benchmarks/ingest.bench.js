@@ -71,6 +71,7 @@ const { Kafka, logLevel } = kafkajs
 const { startLocalServices } = await importDist('adapters/local-services/index.js')
 const { ReferenceBuilder } = await importDist('core/reference.js')
 const { snapshotToJSON } = await importDist('adapters/files/reference-file.js')
+const { decodeBucket } = await importDist('core/stream/bucket-codec.js')
 
 const MODEL = 'bench'
 const PARTITIONS = 6
@@ -227,10 +228,11 @@ async function countedRows(redis, prefix) {
     )
     cursor = next
     for (const key of keys) {
-      for (const [field, blob] of Object.entries(await redis.hgetall(key))) {
+      for (const [field, blob] of Object.entries(await redis.hgetallBuffer(key))) {
         // '#rows' is the bucket's row counter (src/adapters/redis/lua/apply-flush.lua), not a blob.
         if (field.startsWith('#')) continue
-        for (const [, body] of JSON.parse(blob).versions) rows += body.rows
+        // Buckets are binary now (core/stream/bucket-codec.ts): decoded, not JSON.parsed.
+        for (const profile of decodeBucket(blob).values()) rows += profile.rows
       }
     }
   } while (cursor !== '0')
