@@ -29,17 +29,19 @@
 //   - detector / bare kafkajs + JSON.parse >= 0.8 (above);
 //   - two detectors in one consumer group (each takes 3 of the 6 partitions) / one >= 1.6,
 //     timed the same way, once, in the last run (--no-pair skips it);
-//   - with Avro input >= 1.0 x the JSON baseline: an ESTIMATE (no schema registry here; see
-//     runIngestBench);
+//   - with Avro input >= 1.0 x the JSON baseline: the same events Avro-encoded (Confluent wire
+//     format, schemas/prediction-event.avsc) on a second topic, a real schema registry
+//     (Apicurio; SCHEMA_REGISTRY_URL reuses one), a detector configured with it in every run,
+//     against the same baseline (--no-avro skips it);
 //   - peak RSS flat: after --rss-events (default 10M) against after 1M (measureLongRun).
 //
-// Time on an idle 2-core machine, defaults: ~9 min (producing 1M ~0.5 min, 2 x (baseline +
-// detector) + the pair + the in-process Avro runs ~3 min, the 9M more events ~5 min: the long
-// run is producer-bound, kafkajs + the event generator ~30-40 µs CPU per event against the
-// detector's ~16; measured at load 6-8: 11-14k events/s).
+// Time on an idle 2-core machine, defaults: ~10 min (producing 1M ~0.5 min, 2 x (baseline +
+// detector + Avro detector) + the pair ~4 min, the 9M more events ~5 min: the long run is
+// producer-bound, kafkajs + the event generator ~30-40 µs CPU per event against the detector's
+// ~16; measured at load 6-8: 11-14k events/s).
 //
 // Run: npm run build && node benchmarks/ingest.bench.js [--events=1000000] [--rss-events=10000000]
-//      [--runs=2] [--no-pair]   (--rss-events=0: no long run; --extra=N: --rss-events=events+N)
+//      [--runs=2] [--no-pair] [--no-avro]   (--rss-events=0: no long run; --extra=N: --rss-events=events+N)
 // Before/after: DW_BENCH_COMPARE_DIST=<another build's dist> adds that build's detector to every
 // run (before this build's), against the same topic and baseline.
 // Profile the detector: DW_BENCH_PROFILE_DIR=/tmp/prof node benchmarks/ingest.bench.js --runs=1 --extra=0
@@ -307,8 +309,9 @@ async function runBaseline({ brokers, topic, groupId, expected }) {
   }
 }
 
-function detectorConfig({ brokers, redisUrl, names, referenceFile }) {
+function detectorConfig({ brokers, redisUrl, names, referenceFile, registryUrl }) {
   return [
+    ...avroConfigLines(registryUrl),
     'kafka:',
     `  brokers: [${brokers
       .split(',')
@@ -352,9 +355,13 @@ async function runDetector({
   keepRunning,
   dist = distDir,
   instances = 1,
+  registryUrl,
 }) {
   const configFile = join(dir, `${names.keyPrefix}.yaml`)
-  writeFileSync(configFile, detectorConfig({ brokers, redisUrl, names, referenceFile }))
+  writeFileSync(
+    configFile,
+    detectorConfig({ brokers, redisUrl, names, referenceFile, registryUrl }),
+  )
   const started = performance.now()
   // DW_BENCH_PROFILE_DIR=<dir>: the detector writes a V8 CPU profile there when it stops.
   const profile = process.env.DW_BENCH_PROFILE_DIR
@@ -583,6 +590,100 @@ function printLongRun(r) {
   console.log(table(lines))
 }
 
+// ---------------------------------------------------------------------------------------------
+// Avro input, measured: a real schema registry (Apicurio, started by the same local-services
+// code as the Avro e2e tests, dist/adapters/local-services/apicurio.js; SCHEMA_REGISTRY_URL
+// reuses a running one), the same events Avro-encoded with schemas/prediction-event.avsc in the
+// Confluent wire format on a second topic, and the detector configured with the registry.
+
+/** The detector config's `schemaRegistry` section; none for JSON runs. */
+function avroConfigLines(registryUrl) {
+  if (registryUrl === undefined) return []
+  return ['schemaRegistry:', `  url: ${JSON.stringify(registryUrl)}`]
+}
+
+async function startBenchRegistry(log) {
+  const given = process.env.SCHEMA_REGISTRY_URL?.trim()
+  if (given) return { url: given, stop: () => Promise.resolve() }
+  log('starting a local schema registry (Apicurio) for the Avro runs')
+  const { startApicurio } = await importDist('adapters/local-services/apicurio.js')
+  return startApicurio({ log: (line) => log(`apicurio: ${line}`) })
+}
+
+/**
+ * Registers the prediction schema for `topic` and produces `count` events to it: the JSON
+ * topic's events (same seed, same times), each Avro-encoded as a producer with a registry would.
+ */
+async function produceAvroEvents({ producer, admin, registryUrl, topic, count, startTime }) {
+  const { default: avro } = await import('avsc')
+  const schema = JSON.parse(
+    readFileSync(join(repoRoot, 'schemas', 'prediction-event.avsc'), 'utf8'),
+  )
+  const response = await fetch(
+    `${registryUrl}/subjects/${encodeURIComponent(`${topic}-value`)}/versions`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema: JSON.stringify(schema) }),
+    },
+  )
+  if (!response.ok)
+    throw new Error(
+      `registering the prediction schema: HTTP ${response.status} ${await response.text()}`,
+    )
+  const { id: schemaId } = await response.json()
+  const type = avro.Type.forSchema(schema, { wrapUnions: false })
+  const header = Buffer.alloc(5)
+  header.writeInt32BE(schemaId, 1)
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }],
+  })
+  const json = eventGenerator({ seed: 2002, model: MODEL, startTime, stepMs: 1, drifted: true })
+  const source = {
+    index: 0,
+    next: () => Buffer.concat([header, type.toBuffer(JSON.parse(json()))]),
+  }
+  const produced = await produce(producer, topic, source, count)
+  const bytes = Buffer.concat([header, type.toBuffer(JSON.parse(json()))]).length
+  return { produced, bytes, ends: await endOffsets(admin, topic) }
+}
+
+/** One detector run on the Avro topic, timed as the JSON runs are (runDetector). */
+async function runAvroDetector(options, run) {
+  const n = { ...names(options.id, `${run}a`), topic: options.topic }
+  options.prefixes.push(n.keyPrefix)
+  options.topics.push(n.deadLetter, n.reports, n.alerts, n.retrain)
+  const { result } = await runDetector({
+    ...options.common,
+    names: n,
+    ends: options.ends,
+    expected: options.events,
+    keepRunning: false,
+    registryUrl: options.registryUrl,
+  })
+  return result
+}
+
+/** The Avro rate against the JSON baseline of the same run (its median). */
+function avroSummary(avroRuns, baselinePerSecond, bytes) {
+  const perSecond = median(avroRuns.map((x) => x.perSecond))
+  const steadyPerSecond = median(avroRuns.map((x) => x.steadyPerSecond))
+  const perCpuSecond = median(avroRuns.map((x) => x.perCpuSecond))
+  const ratio = perSecond / baselinePerSecond.perSecond
+  return {
+    runs: avroRuns,
+    bytes,
+    perSecond,
+    steadyPerSecond,
+    perCpuSecond,
+    ratio,
+    steadyRatio: steadyPerSecond / baselinePerSecond.steadyPerSecond,
+    cpuRatio: perCpuSecond / baselinePerSecond.perCpuSecond,
+    met: ratio >= AVRO_TARGET,
+  }
+}
+
 function names(id, run) {
   const base = `bench-${id}-r${run}`
   return {
@@ -613,6 +714,7 @@ export async function runIngestBench(options = {}) {
   const runs = options.runs ?? 2
   const compareDist = options.compareDist
   const pairs = options.pairs ?? true
+  const withAvro = options.avro ?? true
   const referenceRows = options.referenceRows ?? 200_000
   const log = options.log ?? ((line) => process.stderr.write(`[ingest bench] ${line}\n`))
   const machine = machineInfo()
@@ -637,6 +739,7 @@ export async function runIngestBench(options = {}) {
   const prefixes = []
   const topics = []
   let running
+  let registry
   try {
     await Promise.all([admin.connect(), producer.connect(), redis.connect()])
     const referenceFile = join(dir, `reference-${referenceRows}.json`)
@@ -664,6 +767,40 @@ export async function runIngestBench(options = {}) {
     const eventBytes = Buffer.byteLength(
       eventGenerator({ seed: 2002, model: MODEL, startTime: Date.now(), stepMs: 1 })(),
     )
+    let avroInput = null
+    if (withAvro) {
+      registry = await startBenchRegistry(log)
+      const avroTopic = `${topic}-avro`
+      topics.push(avroTopic)
+      log(`producing ${events} Avro events to ${avroTopic}`)
+      const avroEvents = await produceAvroEvents({
+        producer,
+        admin,
+        registryUrl: registry.url,
+        topic: avroTopic,
+        count: events,
+        startTime: Date.now() - 6 * 3_600_000,
+      })
+      avroInput = {
+        id,
+        topic: avroTopic,
+        ends: avroEvents.ends,
+        bytes: avroEvents.bytes,
+        events,
+        registryUrl: registry.url,
+        prefixes,
+        topics,
+        common: {
+          dir,
+          brokers: services.brokers,
+          redisUrl: services.redisUrl,
+          redis,
+          admin,
+          referenceFile,
+        },
+      }
+    }
+    const avroRuns = []
 
     const baseline = []
     const detector = []
@@ -718,6 +855,10 @@ export async function runIngestBench(options = {}) {
           instances: 2,
         })
         pair = both.result
+      }
+      if (avroInput !== null) {
+        log(`run ${r + 1}/${runs}: detector, Avro input`)
+        avroRuns.push(await runAvroDetector(avroInput, r + 1))
       }
       log(`run ${r + 1}/${runs}: detector`)
       const n = names(id, r + 1)
@@ -784,23 +925,7 @@ export async function runIngestBench(options = {}) {
         cpu: c.perCpuSecond / b.perCpuSecond,
       }
     }
-    // Avro: the bench has no schema registry (the e2e tests start Apicurio, ~1 min and ~1 GB
-    // more), so the Avro detector's rate is estimated: the JSON detector's measured time per
-    // event, with the in-process JSON path's time swapped for the in-process Avro path's
-    // (ingest-path.bench.js, same build, same run). Kafka's share is taken as equal, though
-    // Avro events are ~35 % smaller on the wire.
-    log('in-process JSON and Avro paths (for the Avro estimate)')
-    const { runIngestPathBench } = await import('./ingest-path.bench.js')
-    const path = await runIngestPathBench({ events: 50_000, runs: 3, referenceRows: 50_000 })
-    const detectorUs = 1e6 / d.perSecond
-    const avroUs = detectorUs - path.detector.cpuUs + path.avroDetector.cpuUs
-    const avro = {
-      jsonPathUs: path.detector.cpuUs,
-      avroPathUs: path.avroDetector.cpuUs,
-      perSecond: 1e6 / avroUs,
-      ratio: 1e6 / avroUs / b.perSecond,
-    }
-    avro.met = avro.ratio >= AVRO_TARGET
+    const avro = avroInput === null ? null : avroSummary(avroRuns, b, avroInput.bytes)
     const pairResult =
       pair === null
         ? null
@@ -841,6 +966,7 @@ export async function runIngestBench(options = {}) {
       running.child.kill('SIGTERM')
       await waitForExit(running.child, 30_000)
     }
+    await registry?.stop()
     if (reused) {
       // Shared services: remove what this run made. Our own services go away with stop().
       await Promise.all(prefixes.map((p) => deleteKeys(redis, p))).catch(() => undefined)
@@ -857,11 +983,7 @@ export function summaryLines(r) {
       `ratio ${r.ratios.endToEnd.toFixed(2)} (target >= ${r.target}: ${metOrNot(r.met)}); ` +
       `start-up excluded ${r.ratios.steady.toFixed(2)}, per CPU-second ${r.ratios.cpu.toFixed(2)}`,
   ]
-  lines.push(
-    `ingest, Avro (ESTIMATE, no schema registry in the bench: in-process Avro path ${r.avro.avroPathUs.toFixed(2)} µs/event ` +
-      `in place of the JSON path's ${r.avro.jsonPathUs.toFixed(2)}): ${Math.round(r.avro.perSecond)} events/s vs bare kafkajs + JSON.parse: ` +
-      `ratio ${r.avro.ratio.toFixed(2)} (target >= ${r.avroTarget}: ${metOrNot(r.avro.met)})`,
-  )
+  if (r.avro !== null) lines.push(avroSummaryLine(r))
   if (r.pair !== null) {
     lines.push(
       `ingest, two detectors in one group vs one: ${Math.round(r.pair.perSecond)} vs ${Math.round(r.detector.perSecond)} events/s: ` +
@@ -871,6 +993,15 @@ export function summaryLines(r) {
   }
   lines.push(...longRunSummaryLines(r))
   return lines
+}
+
+/** The Avro target's line: measured with a real schema registry, against the JSON baseline. */
+function avroSummaryLine(r) {
+  return (
+    `ingest, Avro input (schema registry, ${r.avro.bytes} B events): detector ${Math.round(r.avro.perSecond)} events/s vs bare kafkajs + JSON.parse ` +
+    `${Math.round(r.baseline.perSecond)} events/s of the same events as JSON: ratio ${r.avro.ratio.toFixed(2)} ` +
+    `(target >= ${r.avroTarget}: ${metOrNot(r.avro.met)}); start-up excluded ${r.avro.steadyRatio.toFixed(2)}, per CPU-second ${r.avro.cpuRatio.toFixed(2)}`
+  )
 }
 
 export function printIngestBench(r) {
@@ -911,6 +1042,7 @@ export function printIngestBench(r) {
     ])
   add('kafkajs + JSON.parse (baseline)', r.baseline)
   add('driftwatch run', r.detector)
+  if (r.avro !== null) add('driftwatch run, Avro input', r.avro)
   if (r.pair !== null) add('driftwatch run, two instances', { ...r.pair, runs: [r.pair] })
   lines.push([
     'detector / baseline',
@@ -959,6 +1091,7 @@ if (isMain(import.meta)) {
       runs: argValue('runs', 2),
       compareDist: process.env.DW_BENCH_COMPARE_DIST || undefined,
       pairs: !process.argv.includes('--no-pair'),
+      avro: !process.argv.includes('--no-avro'),
     }),
   )
 }

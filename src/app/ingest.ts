@@ -499,13 +499,16 @@ export class Ingestor {
         violation?: { model: string; routed: RoutedViolation }
       } {
     const decoder = this.#options.decoder
-    // The reader first where the event is JSON: it declines (null) whatever it cannot prove
-    // the decoder would accept, and the decoder then decides (core/event-reader.ts).
+    // A reader specialised to the event's shape first (JSON, or Avro of a known writer schema):
+    // it declines (null) whatever it cannot prove the decoder would accept, and the decoder then
+    // decides (core/event-reader.ts, core/avro-event-reader.ts).
     const reader = this.#reader
     const read =
-      value !== null && (decoder === undefined || decoder.readsAsJson(value))
-        ? reader.read(value, limits, this.#joins)
-        : null
+      value === null
+        ? null
+        : decoder === undefined
+          ? reader.read(value, limits, this.#joins)
+          : decoder.read(value, reader, limits, this.#joins)
     let event: ReadEvent
     let features: Readonly<Record<string, CellValue>> | null = null
     if (read !== null) event = read

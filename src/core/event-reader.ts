@@ -128,6 +128,57 @@ export class EventReader {
     return this.#seen[slot] === this.#generation
   }
 
+  // The slot writes of another reader of the same slots (core/avro-event-reader.ts).
+
+  /** Starts an event: every slot reads as absent until written. */
+  beginEvent(): void {
+    this.#generation = (this.#generation + 1) | 0
+  }
+
+  /** Writes a number into `slot`; false when the event already wrote it (a repeated feature). */
+  writeNumber(slot: number, x: number): boolean {
+    if (this.#seen[slot] === this.#generation) return false
+    this.#seen[slot] = this.#generation
+    this.numbers[slot] = x
+    return true
+  }
+
+  /** Writes a string, boolean or null into `slot`; false when already written. */
+  writeOther(slot: number, v: string | boolean | null): boolean {
+    if (this.#seen[slot] === this.#generation) return false
+    this.#seen[slot] = this.#generation
+    this.numbers[slot] = Number.NaN
+    this.others[slot] = v
+    return true
+  }
+
+  /** The slot whose name is the ASCII bytes [start, end), trying `guess` first; -1 for none. */
+  slotOfAscii(bytes: Uint8Array, start: number, end: number, guess: number): number {
+    const slots = this.#slotBytes
+    if (guess < slots.length) {
+      const name = slots[guess] as Buffer
+      if (name.length === end - start) {
+        let i = 0
+        while (i < name.length && bytes[start + i] === name[i]) i++
+        if (i === name.length) return guess
+      }
+    }
+    return this.#slots.get(latin1(bytes, start, end)) ?? -1
+  }
+
+  /** The ASCII bytes [start, end) as the string last written to `slot` when they spell it. */
+  asciiTextOf(slot: number, bytes: Uint8Array, start: number, end: number): string {
+    const last = this.#lastText[slot]
+    if (last !== undefined && last.length === end - start) {
+      let i = 0
+      while (i < last.length && bytes[start + i] === last.charCodeAt(i)) i++
+      if (i === last.length) return last
+    }
+    const text = latin1(bytes, start, end)
+    this.#lastText[slot] = text
+    return text
+  }
+
   /**
    * The event, its features left in the slots until the next read; null where the general
    * decoder must decide (see the header). Never throws.

@@ -2,6 +2,7 @@
 // a schema registry (src/adapters/schema-registry). Decoding itself stays synchronous on the hot
 // path; what it needs from the network (writer schemas) is fetched once per batch by prepare().
 
+import type { EventReader, ReadEvent } from '../core/event-reader.js'
 import type { DecodeLimits, DecodeResult } from '../core/events.js'
 
 export interface EventDecoder {
@@ -15,8 +16,10 @@ export interface EventDecoder {
   /** Never throws: every outcome is a value, as decodePredictionEvent's. */
   decode(value: Buffer | null, limits: DecodeLimits): DecodeResult
   /**
-   * True when decode() would read this value as a JSON event (decodePredictionEvent): the
-   * caller may then use its faster JSON reader (core/event-reader.ts) first.
+   * The event read by a reader specialised to its shape, its features left in `reader`'s slots,
+   * when that reader can prove decode() gives the same outcome; null where decode() must decide.
+   * A JSON event goes to `reader` itself (core/event-reader.ts); an Avro event to the Avro reader
+   * of its writer schema (core/avro-event-reader.ts). `join`: keep the event id and scores.
    */
-  readsAsJson(value: Buffer): boolean
+  read(value: Buffer, reader: EventReader, limits: DecodeLimits, join: boolean): ReadEvent | null
 }

@@ -4,7 +4,9 @@
 // writer schema, so a schema that evolves mid-stream (a feature added, one removed) needs nothing
 // from us: each event carries the features its producer wrote. `features` may be an Avro map or a
 // record with one field per feature. The decoded record then goes through the same field checks
-// as a JSON event (core/events.ts), with the same reasons.
+// as a JSON event (core/events.ts), with the same reasons. read() first tries the Avro reader
+// specialised to the writer schema (core/avro-event-reader.ts), which reads the body straight
+// into the ingest's feature slots and declines (null) whatever decode() must decide.
 //
 // Writer schemas come from the registry once per id (the library caches them without limit; ids
 // are few). prepare() fetches what a batch needs before the synchronous decode loop. When the
@@ -15,6 +17,8 @@
 
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import type { Type } from 'avsc'
+import { AvroEventReader, compileAvroPlan, type AvroPlan } from '../../core/avro-event-reader.js'
+import type { EventReader, ReadEvent } from '../../core/event-reader.js'
 import {
   decodePredictionEvent,
   decodePredictionRecord,
@@ -52,6 +56,9 @@ export class AvroEventDecoder implements EventDecoder {
   readonly #types = new Map<number, Type | { readonly forbidden: string }>()
   readonly #unknown = new Map<number, { until: number; detail: string }>()
   readonly #failing = new Map<number, Failing>()
+  /** Per schema id whose shape the Avro reader knows: its plan (core/avro-event-reader.ts). */
+  readonly #plans = new Map<number, AvroPlan>()
+  #avroReader: AvroEventReader | null = null
 
   constructor(registry: SchemaRegistry, options: AvroDecoderOptions) {
     this.#registry = registry
@@ -95,6 +102,8 @@ export class AvroEventDecoder implements EventDecoder {
           this.#unknown.delete(id)
           const forbidden = forbiddenFieldName(lookup.type)
           this.#types.set(id, forbidden === null ? lookup.type : { forbidden })
+          const plan = forbidden === null ? compileAvroPlan(lookup.type.schema()) : null
+          if (plan !== null) this.#plans.set(id, plan)
         } else {
           this.#unknown.set(id, {
             until: after + this.#options.unknownTtlMs,
@@ -154,8 +163,15 @@ export class AvroEventDecoder implements EventDecoder {
     return decodePredictionRecord({ ...(record as Record<string, unknown>) }, limits)
   }
 
-  readsAsJson(value: Buffer): boolean {
-    return schemaIdOf(value) === null
+  read(value: Buffer, reader: EventReader, limits: DecodeLimits, join: boolean): ReadEvent | null {
+    const id = schemaIdOf(value)
+    if (id === null) return reader.read(value, limits, join)
+    const plan = this.#plans.get(id)
+    if (plan === undefined) return null
+    let avro = this.#avroReader
+    if (avro === null || avro.slots !== reader)
+      this.#avroReader = avro = new AvroEventReader(reader)
+    return avro.read(plan, value, headerBytes, limits, join)
   }
 
   #givenUp(failing: Failing, now: number): boolean {

@@ -43,7 +43,7 @@ function referenceLayout(names: readonly string[]): ProfileLayout {
 const generalOnly: EventDecoder = {
   prepare: () => Promise.resolve(),
   decode: (value, limits) => decodePredictionEvent(value, limits),
-  readsAsJson: () => false,
+  read: () => null,
 }
 
 function ingestor(
