@@ -28,6 +28,7 @@ import {
 } from '../../core/events.js'
 import { DriftwatchError, errorMessage } from '../../errors.js'
 import type { EventDecoder } from '../../ports/event-decoder.js'
+import { oversizedBlock } from './avro-bounds.js'
 import { lookupSchema } from './client.js'
 
 export interface AvroDecoderOptions {
@@ -151,9 +152,13 @@ export class AvroEventDecoder implements EventDecoder {
     }
     if ('forbidden' in type)
       return invalid('forbidden_key', `schema id ${id} has a field named ${type.forbidden}`)
+    const body = value.subarray(headerBytes)
+    // Before avsc, which would loop over an absurd block count first (adapters/schema-registry/avro-bounds.ts).
+    const oversized = oversizedBlock(type, body)
+    if (oversized !== null) return invalid('invalid_avro', `schema id ${id}: ${oversized}`)
     let record: unknown
     try {
-      record = type.fromBuffer(value.subarray(headerBytes))
+      record = type.fromBuffer(body)
     } catch (error: unknown) {
       return invalid('invalid_avro', `schema id ${id}: ${errorMessage(error)}`)
     }

@@ -309,14 +309,33 @@ describe('AvroEventReader', () => {
         now: 1_718_000_000_000,
       }
       if (agrees(decoder, reader, value, limits) !== null) accepted++
-      // decode() only on the intact ones: avsc loops over a map's block count without checking
-      // it against the bytes left, so a corrupted count of 2^40 keeps it busy for hours. (The
-      // reader declines such a count at once; agrees() calls decode() only where it accepted.)
-      if (!corrupted && decoder.decode(value, limits).ok) valid++
+      // decode() on every one, corrupted too: a corrupted block count of 2^40, which avsc would
+      // loop over for hours, is refused before avsc (src/adapters/schema-registry/avro-bounds.ts).
+      const decoded = decoder.decode(value, limits)
+      if (!corrupted && decoded.ok) valid++
     }
     // The reader is worth having only if it takes most valid events.
     expect(valid).toBeGreaterThan(2000)
     expect(accepted / valid).toBeGreaterThan(0.9)
+  })
+
+  it('dead-letters a block count larger than the message at once, before avsc loops over it', async () => {
+    const decoder = await preparedDecoder()
+    // eventId, model, a null version, a null timestamp, then a features block claiming 2^40
+    // entries: avsc would try to read them one by one.
+    const absurd = frame(
+      predictionId,
+      Buffer.from([...str('e'), ...str('m'), 0, 0, ...varint(2 ** 40)]),
+    )
+    const decoded = decoder.decode(absurd, badEventLimits)
+    expect(decoded.ok).toBe(false)
+    if (!decoded.ok) {
+      expect(decoded.reason).toBe('invalid_avro')
+      expect(decoded.detail).toMatch(/a block of 1099511627776 items with 0 bytes left/)
+    }
+    // A block that fits is left to avsc, which decides as before.
+    const fits = handBody([[['f00', 1.5]], [['f01', 2.5]]])
+    expect(decoder.decode(fits, badEventLimits).ok).toBe(true)
   })
 
   it('has no plan for a schema whose shape it does not know', () => {
