@@ -320,11 +320,7 @@ export function currentFeatureFromSpill(
 export function buildCurrentFromSpill(
   spilled: SpilledTable,
   layout: ProfileLayout,
-  options: {
-    readonly unseenCap: number
-    readonly prediction?: string | undefined
-    readonly latency?: NumericalProfile | undefined
-    readonly latencyColumn?: string | undefined
+  options: CurrentOutputsOptions & {
     readonly onNumerical: (name: string, profile: NumericalProfile) => void
   },
 ): DatasetProfile {
@@ -339,17 +335,20 @@ export function buildCurrentFromSpill(
   return currentOutputsFromSpill({ rows: spilled.rows, features }, spilled, layout, options)
 }
 
+/** What the current profile's prediction and latency are read with. */
+interface CurrentOutputsOptions {
+  readonly unseenCap: number
+  readonly prediction?: string | undefined
+  readonly latency?: NumericalProfile | undefined
+  readonly latencyColumn?: string | undefined
+}
+
 /** The prediction and the latency of a current profile, from a spilled file, when asked. */
 export function currentOutputsFromSpill(
   current: DatasetProfile,
   spilled: SpilledTable,
   layout: ProfileLayout,
-  options: {
-    readonly unseenCap: number
-    readonly prediction?: string | undefined
-    readonly latency?: NumericalProfile | undefined
-    readonly latencyColumn?: string | undefined
-  },
+  options: CurrentOutputsOptions,
 ): DatasetProfile {
   if (layout.prediction !== undefined) {
     current.prediction = createDatasetProfile(

@@ -21,7 +21,21 @@
 // the same string either way. test/unit/core/avro-event-reader.test.ts compares both on the Avro
 // test corpus and on random and corrupted bodies.
 
-import type { EventReader, ReadEvent } from './event-reader.js'
+import {
+  fEventId,
+  fFeatures,
+  fieldNames,
+  fLatency,
+  fModel,
+  forbiddenKeys,
+  fPrediction,
+  fScores,
+  fTimestamp,
+  fVersion,
+  noPrototype,
+  type EventReader,
+  type ReadEvent,
+} from './event-reader.js'
 import { decodeTimestamp, maxIdLength, type DecodeLimits } from './events.js'
 
 // Avro types, as a plan's shapes name them.
@@ -56,35 +70,12 @@ interface Shape {
   readonly fields: ReadonlyArray<{ readonly name: string; readonly shape: Shape }> | null
 }
 
-// The event's fields the reader knows; -1 for any other (read and ignored, as the decoder does).
-const eventFields = [
-  'eventId',
-  'model',
-  'modelVersion',
-  'timestamp',
-  'features',
-  'prediction',
-  'scores',
-  'latencyMs',
-] as const
-const fEventId = 0
-const fModel = 1
-const fVersion = 2
-const fTimestamp = 3
-const fFeatures = 4
-const fPrediction = 5
-const fScores = 6
-const fLatency = 7
-
 /** A writer schema the reader can read, compiled once per schema. */
 export interface AvroPlan {
   readonly fields: ReadonlyArray<{ readonly field: number; readonly shape: Shape }>
   /** For features as a record: each field's slot in the last reader it was read with. */
   recordSlots: { reader: EventReader; slots: Int32Array } | null
 }
-
-const forbiddenKeys: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
-const noPrototype: object = Object.freeze(Object.create(null) as object)
 
 /** Doubles and floats are read by copying their bytes over these (little-endian hosts only). */
 const scratch = new Uint8Array(8)
@@ -101,7 +92,8 @@ export function compileAvroPlan(schema: unknown): AvroPlan | null {
   const present = new Set<number>()
   for (const f of writerFields as unknown[]) {
     if (!isObject(f) || typeof f['name'] !== 'string') return null
-    const field = (eventFields as readonly string[]).indexOf(f['name'])
+    // -1 for a field outside the event's (read and ignored, as the decoder does).
+    const field = (fieldNames as readonly string[]).indexOf(f['name'])
     const shape = shapeOf(
       f['type'],
       field === fFeatures ? 'features' : field === fScores ? 'scores' : 'scalar',

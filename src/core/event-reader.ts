@@ -37,8 +37,10 @@ import {
  */
 export type ReadEvent = Omit<PredictionEvent, 'features'>
 
-const forbiddenKeys: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
-const noPrototype: object = Object.freeze(Object.create(null) as object)
+/** Keys refused anywhere in an event (they would reach an object's prototype). */
+export const forbiddenKeys: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
+/** The prototype of a scores object: none, so that no key resolves to Object.prototype's. */
+export const noPrototype: object = Object.freeze(Object.create(null) as object)
 /** 10^k for k = 0..22, each exact in a double. */
 const powersOfTen = Float64Array.from({ length: 23 }, (_, k) => 10 ** k)
 
@@ -49,8 +51,8 @@ const colon = 0x3a
 const openBrace = 0x7b
 const closeBrace = 0x7d
 
-// Top-level fields, by the index the reader gives them.
-const fieldNames = [
+// Top-level fields, by the index the readers give them (this one and core/avro-event-reader.ts).
+export const fieldNames = [
   'eventId',
   'model',
   'modelVersion',
@@ -60,14 +62,14 @@ const fieldNames = [
   'scores',
   'latencyMs',
 ] as const
-const fEventId = 0
-const fModel = 1
-const fVersion = 2
-const fTimestamp = 3
-const fFeatures = 4
-const fPrediction = 5
-const fScores = 6
-const fLatency = 7
+export const fEventId = 0
+export const fModel = 1
+export const fVersion = 2
+export const fTimestamp = 3
+export const fFeatures = 4
+export const fPrediction = 5
+export const fScores = 6
+export const fLatency = 7
 
 // A scalar value, as the scanner leaves it in `#kind`.
 const kNumber = 0

@@ -17,6 +17,7 @@ import { compileAvroPlan } from '../../../src/core/avro-event-reader.js'
 import { EventReader, type ReadEvent } from '../../../src/core/event-reader.js'
 import type { DecodeLimits } from '../../../src/core/events.js'
 import { mulberry32 } from '../../../src/core/simulate/random.js'
+import { expectReadAsDecoded } from '../../helpers/read-event.js'
 import { badEventCorpus, badEventLimits, validEventObject } from '../../fixtures/bad-events.js'
 import { frame, producerSchema } from '../../helpers/registry.js'
 
@@ -75,28 +76,7 @@ function agrees(
     throw new Error(
       `reader accepted what decode() rejects (${decoded.reason}: ${decoded.detail}): ${value.toString('hex')}`,
     )
-  const { features, scores, ...rest } = decoded.event
-  const { scores: readScores, ...readRest } = read
-  expect(readRest).toEqual(rest)
-  for (const [k, v] of Object.entries(readRest))
-    expect(Object.is(v, (rest as Record<string, unknown>)[k])).toBe(true)
-  if (scores === undefined) expect(readScores).toBeUndefined()
-  else {
-    expect({ ...readScores }).toEqual({ ...scores })
-    expect('toString' in (readScores as object)).toBe(false)
-  }
-  for (const name of featureNames) {
-    const slot = reader.slotOf(name)
-    const expected = features[name]
-    expect(reader.has(slot)).toBe(expected !== undefined)
-    if (expected === undefined) continue
-    const number = reader.numbers[slot] as number
-    if (typeof expected === 'number') expect(Object.is(number, expected)).toBe(true)
-    else {
-      expect(Number.isNaN(number)).toBe(true)
-      expect(reader.others[slot]).toBe(expected)
-    }
-  }
+  expectReadAsDecoded(reader, featureNames, read, decoded.event)
   return read
 }
 

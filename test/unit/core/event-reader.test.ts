@@ -7,6 +7,7 @@ import { EventReader, type ReadEvent } from '../../../src/core/event-reader.js'
 import { decodePredictionEvent, type DecodeLimits } from '../../../src/core/events.js'
 import { binIndex, binTableOf, lookupBin } from '../../../src/core/profile/binning.js'
 import { mulberry32 } from '../../../src/core/simulate/random.js'
+import { expectReadAsDecoded } from '../../helpers/read-event.js'
 import { badEventCorpus, badEventLimits, validEventObject } from '../../fixtures/bad-events.js'
 
 const featureNames = ['f00', 'f01', 'f02', 'f03', 'f04', 'f05', 'country', 'device', 'plan', 'x']
@@ -20,30 +21,7 @@ function agrees(reader: EventReader, value: Buffer, limits: DecodeLimits): ReadE
     throw new Error(
       `reader accepted what the decoder rejects (${decoded.reason}): ${value.toString()}`,
     )
-  const { features, ...rest } = decoded.event
-  const { scores: readScores, ...readRest } = read
-  const { scores, ...restNoScores } = rest
-  expect(readRest).toEqual(restNoScores)
-  for (const [k, v] of Object.entries(readRest))
-    expect(Object.is(v, (restNoScores as Record<string, unknown>)[k])).toBe(true)
-  if (scores === undefined) expect(readScores).toBeUndefined()
-  else {
-    expect(readScores).toBeDefined()
-    expect({ ...readScores }).toEqual({ ...scores })
-    expect('toString' in (readScores as object)).toBe(false)
-  }
-  for (const name of featureNames) {
-    const slot = reader.slotOf(name)
-    const expected = features[name]
-    expect(reader.has(slot)).toBe(expected !== undefined)
-    if (expected === undefined) continue
-    const number = reader.numbers[slot] as number
-    if (typeof expected === 'number') expect(Object.is(number, expected)).toBe(true)
-    else {
-      expect(Number.isNaN(number)).toBe(true)
-      expect(reader.others[slot]).toBe(expected)
-    }
-  }
+  expectReadAsDecoded(reader, featureNames, read, decoded.event)
   return read
 }
 
